@@ -1,0 +1,107 @@
+/**
+ * The HTTP face of the monitor: health and the question space. Request bodies are validated
+ * with the schemas in shared/protocol; every error is a JSON body that says what was wrong.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { z } from 'zod';
+import {
+  ANSWERS,
+  INSTRUMENTS,
+  PLACEHOLDER_VALUES,
+  QUESTION_TYPES,
+  QuestionParseError,
+  TEMPLATES,
+  parseQuestion,
+} from '../../shared/question-space/index.js';
+import {
+  parseQuestionRequestSchema,
+  type ErrorResponse,
+  type ParsedQuestionMessage,
+} from '../../shared/protocol/questions.js';
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorResponse,
+  ) {
+    super(body.error);
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, { error: 'body is not JSON' });
+  }
+}
+
+function handleParse(body: unknown): ParsedQuestionMessage {
+  const request = parseQuestionRequestSchema.safeParse(body);
+  if (!request.success) throw new HttpError(400, { error: z.prettifyError(request.error) });
+  try {
+    const parsed = parseQuestion(request.data.question, request.data.values);
+    return {
+      templateId: parsed.template.id,
+      template: parsed.template.text,
+      type: parsed.type,
+      values: [...parsed.values],
+      sentence: parsed.sentence,
+    };
+  } catch (error) {
+    if (!(error instanceof QuestionParseError)) throw error;
+    throw new HttpError(422, {
+      error: error.message,
+      nearest: error.nearest.map((template) => ({
+        templateId: template.id,
+        template: template.text,
+      })),
+    });
+  }
+}
+
+const QUESTION_SPACE = {
+  instruments: INSTRUMENTS,
+  placeholders: PLACEHOLDER_VALUES,
+  types: QUESTION_TYPES,
+  answers: ANSWERS,
+  templates: TEMPLATES,
+};
+
+export function createHttpServer(): Server {
+  return createServer((request, response) => {
+    const route = `${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`;
+    const respond = async (): Promise<void> => {
+      switch (route) {
+        case 'GET /api/health':
+          return sendJson(response, 200, { status: 'ok', uptimeSeconds: process.uptime() });
+        case 'GET /api/question-space':
+          return sendJson(response, 200, QUESTION_SPACE);
+        case 'POST /api/questions/parse':
+          return sendJson(response, 200, handleParse(await readJsonBody(request)));
+        default:
+          throw new HttpError(404, { error: `no route ${route}` });
+      }
+    };
+    respond().catch((error: unknown) => {
+      if (error instanceof HttpError) return sendJson(response, error.status, error.body);
+      console.error('http: unexpected error', error);
+      sendJson(response, 500, { error: 'internal error' });
+    });
+  });
+}

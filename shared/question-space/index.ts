@@ -1,0 +1,3 @@
+export * from './vocabulary.js';
+export * from './templates.js';
+export * from './parse-question.js';

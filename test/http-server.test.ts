@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../server/hub/http-server.js';
+import { errorResponseSchema, parsedQuestionSchema } from '../shared/protocol/questions.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+
+describe('HTTP API', () => {
+  const server = createHttpServer();
+  let base = '';
+  beforeAll(async () => {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const post = (body: string) =>
+    fetch(`${base}/api/questions/parse`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it('serves the question space', async () => {
+    const response = await fetch(`${base}/api/question-space`);
+    const space = (await response.json()) as { templates: unknown[]; answers: string[] };
+    expect(space.templates).toHaveLength(33);
+    expect(space.answers).toHaveLength(42);
+  });
+
+  it('parses a standing question', async () => {
+    const response = await post(
+      JSON.stringify({ question: 'Is the flute louder than the clarinet?' }),
+    );
+    expect(response.status).toBe(200);
+    const parsed = parsedQuestionSchema.parse(await response.json());
+    expect(parsed).toMatchObject({ templateId: 'audio-louder', values: ['flute', 'clarinet'] });
+  });
+
+  it('answers bad input with a clear error', async () => {
+    const unknown = await post(
+      JSON.stringify({ question: 'Is the flute quieter than the clarinet?' }),
+    );
+    expect(unknown.status).toBe(422);
+    const body = errorResponseSchema.parse(await unknown.json());
+    expect(body.nearest?.[0]?.templateId).toBe('audio-louder');
+
+    const notJson = await post('{');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: 'body is not JSON' });
+
+    const wrongShape = await post(JSON.stringify({ question: 42 }));
+    expect(wrongShape.status).toBe(400);
+    expect(errorResponseSchema.parse(await wrongShape.json()).error).toMatch(/question/);
+
+    const tooLarge = await post(JSON.stringify({ question: 'x'.repeat(20_000) }));
+    expect(tooLarge.status).toBe(413);
+
+    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+  });
+});
+
+describe('npm start entry point', () => {
+  it('listens and shuts down cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, TUTTI_PORT: '0' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => output.includes('listening on') && resolve());
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+    });
+    const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+    expect((await fetch(`${url}/api/health`)).status).toBe(200);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});
