@@ -23,6 +23,7 @@ const SYSTEM_PACKAGES = {
     'musescore-general-soundfont': 'a second set of sampled instruments (timbre variety)',
     'timgm6mb-soundfont': 'a third set of sampled instruments',
     'python3-numpy': 'reference implementations for parity tests',
+    'python3-pil': 'Pillow, the reference for CLIP frame preprocessing',
     'python3-torch': 'training, ONNX export and parity tests under models/',
     'python3-torchaudio': "torchaudio's Kaldi fbank, the reference for the AST front-end",
     'libopenblas0-pthread': 'makes Debian PyTorch ~75x faster on the CPU',

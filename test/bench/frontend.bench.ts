@@ -1,0 +1,90 @@
+/**
+ * Front-end speed on one core (the main thread): milliseconds per second of audio for each
+ * audio front-end, per frame for CLIP preprocessing. Targets: audio ≥ 500× real time, CLIP
+ * ≤ 5 ms per 1280×720 frame.
+ */
+import os from 'node:os';
+import { kaldiFbank } from '../../server/features/audio/kaldi-fbank.js';
+import { createResampler } from '../../server/features/audio/resample.js';
+import { vggishLogMel } from '../../server/features/audio/vggish-log-mel.js';
+import { clipPreprocess } from '../../server/features/video/clip-preprocess.js';
+import { patternImage } from '../support/frontend-fixtures.js';
+import { medianMs } from './measure.js';
+
+const SECONDS = 10;
+
+function noise(samples: number, seed = 1): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length: samples }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32 - 0.5) * 0.6;
+  });
+}
+
+export async function benchFrontend() {
+  const audio16k = noise(16_000 * SECONDS);
+  const audio = {} as Record<string, { msPerSecond: number; realTimeFactor: number }>;
+  const perSecond = (ms: number) => ({
+    msPerSecond: ms / SECONDS,
+    realTimeFactor: (SECONDS * 1000) / ms,
+  });
+
+  audio['AST fbank (128 mel, 16 kHz)'] = perSecond(medianMs(() => kaldiFbank(audio16k), 10, 3));
+  audio['VGGish log-mel (64 mel, 16 kHz)'] = perSecond(
+    medianMs(() => vggishLogMel(audio16k), 10, 3),
+  );
+  for (const [rate, channels] of [
+    [48_000, 2],
+    [44_100, 2],
+    [48_000, 1],
+  ] as const) {
+    const input = noise(rate * channels * SECONDS, rate);
+    const resampler = await createResampler({ inputRate: rate, channels });
+    audio[`resample ${rate / 1000} kHz ${channels === 2 ? 'stereo' : 'mono'} → 16 kHz`] = perSecond(
+      medianMs(() => resampler.push(input), 10, 3),
+    );
+    resampler.close();
+  }
+
+  const clip = {} as Record<string, { msPerFrame: number }>;
+  for (const [width, height] of [
+    [1280, 720],
+    [1920, 1080],
+    [640, 480],
+  ] as const) {
+    const frame = { width, height, data: patternImage(width, height) };
+    clip[`${width}×${height} → 3×224×224`] = {
+      msPerFrame: medianMs(() => clipPreprocess(frame), 30, 10),
+    };
+  }
+
+  return {
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
+    audio,
+    clip,
+  };
+}
+
+export function printFrontend(result: Awaited<ReturnType<typeof benchFrontend>>): void {
+  console.log('\nAudio front-ends (one core):');
+  console.table(
+    Object.fromEntries(
+      Object.entries(result.audio).map(([name, v]) => [
+        name,
+        {
+          'ms per s of audio': Number(v.msPerSecond.toFixed(3)),
+          '× real time': Math.round(v.realTimeFactor),
+        },
+      ]),
+    ),
+  );
+  console.log('CLIP preprocessing (one core):');
+  console.table(
+    Object.fromEntries(
+      Object.entries(result.clip).map(([name, v]) => [
+        name,
+        { 'ms per frame': Number(v.msPerFrame.toFixed(2)) },
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,7 @@
+/** npm run bench: every benchmark, printed and written as JSON under test-results/bench/. */
+import { benchFrontend, printFrontend } from './frontend.bench.js';
+import { writeBenchResult } from './measure.js';
+
+const frontend = await benchFrontend();
+printFrontend(frontend);
+console.log(`written: ${writeBenchResult('frontend', frontend)}`);
