@@ -27,6 +27,7 @@ const SYSTEM_PACKAGES = {
     'python3-torch': 'training, ONNX export and parity tests under models/',
     'python3-torchaudio': "torchaudio's Kaldi fbank, the reference for the AST front-end",
     'libopenblas0-pthread': 'makes Debian PyTorch ~75x faster on the CPU',
+    'espeak-ng': 'speaks the voiceovers of synthetic scenes',
     pulseaudio: 'a null sink to record from with naudiodon in tests',
   },
 };
