@@ -4,6 +4,7 @@
  * server/synth/scene-questions.ts (which enumerates questions) so the two can check each other.
  */
 import { MARGINS } from '../../server/synth/scene-questions.js';
+import { countAnswer as count } from '../../shared/question-space/index.js';
 
 interface Truth {
   venue: string;
@@ -21,20 +22,6 @@ interface Truth {
 
 type P = Truth['performers'][number];
 
-const NUMBER_WORDS = [
-  'zero',
-  'one',
-  'two',
-  'three',
-  'four',
-  'five',
-  'six',
-  'seven',
-  'eight',
-  'nine',
-  'ten',
-];
-const count = (n: number) => NUMBER_WORDS[n] ?? 'more than ten';
 const yn = (b: boolean) => (b ? 'yes' : 'no');
 
 /** Thrown when the truth does not determine an answer. */

@@ -49,7 +49,13 @@ export function kaldiFbankTransform(options: KaldiFbankOptions = AST_FBANK): Fra
   const fftSize = nextPowerOfTwo(length);
   const nyquist = options.sampleRate / 2;
   const highHz = options.highHz > 0 ? options.highHz : nyquist + options.highHz;
-  const bands = kaldiMelBands(options.melBins, fftSize, options.sampleRate, options.lowHz, highHz);
+  const bands = kaldiMelBands({
+    melBins: options.melBins,
+    fftSize,
+    sampleRate: options.sampleRate,
+    lowHz: options.lowHz,
+    highHz,
+  });
   const window = symmetricHann(length);
   const spectrum = new RealSpectrum(fftSize);
   const energies = new Float64Array(options.melBins);

@@ -9,6 +9,14 @@ export interface MelBand {
   readonly weights: Float64Array;
 }
 
+export interface MelBankSpec {
+  readonly melBins: number;
+  readonly fftSize: number;
+  readonly sampleRate: number;
+  readonly lowHz: number;
+  readonly highHz: number;
+}
+
 export function hertzToMel(hertz: number): number {
   return 1127 * Math.log(1 + hertz / 700);
 }
@@ -41,13 +49,13 @@ function linspace(from: number, to: number, count: number): number[] {
  * spaced in mel between lowHz and highHz, over the FFT bins below Nyquist (the Nyquist bin gets
  * weight 0, as torchaudio pads it).
  */
-export function kaldiMelBands(
-  melBins: number,
-  fftSize: number,
-  sampleRate: number,
-  lowHz: number,
-  highHz: number,
-): MelBand[] {
+export function kaldiMelBands({
+  melBins,
+  fftSize,
+  sampleRate,
+  lowHz,
+  highHz,
+}: MelBankSpec): MelBand[] {
   const binWidth = sampleRate / fftSize;
   const melLow = hertzToMel(lowHz);
   const delta = (hertzToMel(highHz) - melLow) / (melBins + 1);
@@ -60,15 +68,15 @@ export function kaldiMelBands(
  * VGGish's mel matrix (mel_features.spectrogram_to_mel_matrix): edges by linspace in mel between
  * lowHz and highHz, over all fftSize/2 + 1 bins, with the DC bin excluded.
  */
-export function vggishMelBands(
-  melBins: number,
-  fftSize: number,
-  sampleRate: number,
-  lowHz: number,
-  highHz: number,
-): MelBand[] {
+export function vggishMelBands({
+  melBins,
+  fftSize,
+  sampleRate,
+  lowHz,
+  highHz,
+}: MelBankSpec): MelBand[] {
   const binMels = linspace(0, sampleRate / 2, fftSize / 2 + 1).map(hertzToMel);
-  binMels[0] = -Infinity; // DC never contributes: its weight is forced to 0 upstream
+  binMels[0] = -Infinity; // mel_features zeroes the DC bin's weights
   const edges = linspace(hertzToMel(lowHz), hertzToMel(highHz), melBins + 2);
   return triangleBands(binMels, edges);
 }

@@ -26,13 +26,13 @@ function periodicHann(length: number): Float64Array {
 
 export function vggishTransform(): FrameTransform {
   const fftSize = nextPowerOfTwo(VGGISH.frameLength);
-  const bands = vggishMelBands(
-    VGGISH.melBins,
+  const bands = vggishMelBands({
+    melBins: VGGISH.melBins,
     fftSize,
-    VGGISH.sampleRate,
-    VGGISH.lowHz,
-    VGGISH.highHz,
-  );
+    sampleRate: VGGISH.sampleRate,
+    lowHz: VGGISH.lowHz,
+    highHz: VGGISH.highHz,
+  });
   const window = periodicHann(VGGISH.frameLength);
   const spectrum = new RealSpectrum(fftSize);
   const mel = new Float64Array(VGGISH.melBins);
