@@ -1,0 +1,272 @@
+"""QSTar: query-guided spatial-temporal-frequency interaction for music AVQA (arXiv 2601.19821).
+
+One readable file, nanoGPT style. The question shapes the features from start to end:
+
+  QGMC  query-guided multimodal correlation: self-attention per modality, question words attend
+        to the visual and audio streams, and the query-guided context flows back into both.
+  STI   spatial-temporal interaction: query-guided audio attends over each segment's patches
+        (where it sounds); softmax over segments of visual·audio (when it sounds).
+  TFI   temporal-frequency interaction: AST tokens pooled over time, frequency weights from the
+        question, weighted AST features fused with the audio stream by a convolution (which timbre).
+  QCR   query context reasoning: attribute prompts (category, duration, location, temporal,
+        loudness) with the sentence embedding, self-attention, then cross-attention refines both
+        streams.
+
+Each module can be switched off (the paper's ablations); `late_fusion=True` gives the baseline
+that multiplies the question in only at the end. Besides the 42 logits the model returns the
+attention maps a dashboard shows: frequency (B, F), spatial (B, T, P), temporal (B, T).
+
+Also here: the small frozen encoders of the `tiny` profile and its question encoder.
+"""
+
+import math
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ATTRIBUTES = ("category", "duration", "location", "temporal", "loudness")
+
+
+@dataclass
+class QStarConfig:
+    d_model: int = 512
+    heads: int = 8
+    dropout: float = 0.1
+    frame_dim: int = 768  # per-segment frame embedding
+    patch_dim: int = 1024  # per-patch visual token
+    audio_dim: int = 128  # per-segment audio clip embedding (VGGish)
+    ast_dim: int = 768  # AST time-frequency token
+    word_dim: int = 512  # question word token and sentence embedding
+    answers: int = 42
+    qgmc: bool = True
+    sti: bool = True
+    tfi: bool = True
+    qcr: bool = True
+    late_fusion: bool = False
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def masked_mean(x, mask, dim):
+    """Mean of x over `dim` where mask (broadcastable, True = valid) holds."""
+    mask = mask.to(x.dtype)
+    return (x * mask).sum(dim) / mask.sum(dim).clamp(min=1.0)
+
+
+def masked_softmax(scores, mask):
+    return torch.softmax(scores.masked_fill(~mask, -1e4), dim=-1)
+
+
+class CrossAttention(nn.Module):
+    """Pre-norm residual multi-head attention: queries attend to keys/values (True = valid key)."""
+
+    def __init__(self, d, heads, dropout):
+        super().__init__()
+        self.norm_q = nn.LayerNorm(d)
+        self.norm_kv = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+
+    def forward(self, queries, keys, key_mask=None):
+        kv = self.norm_kv(keys)
+        out, _ = self.attn(
+            self.norm_q(queries), kv, kv, key_padding_mask=None if key_mask is None else ~key_mask, need_weights=False
+        )
+        return queries + out
+
+
+class QGMC(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, h, p = c.d_model, c.heads, c.dropout
+        self.self_visual, self.self_audio = CrossAttention(d, h, p), CrossAttention(d, h, p)
+        self.words_to_visual, self.words_to_audio = CrossAttention(d, h, p), CrossAttention(d, h, p)
+        self.visual_from_context, self.audio_from_context = CrossAttention(d, h, p), CrossAttention(d, h, p)
+
+    def forward(self, visual, audio, words, segment_mask, word_mask):
+        visual = self.self_visual(visual, visual, segment_mask)
+        audio = self.self_audio(audio, audio, segment_mask)
+        # Each question word gathers what it refers to in either stream...
+        context = self.words_to_visual(words, visual, segment_mask) + self.words_to_audio(words, audio, segment_mask)
+        # ...and that query-guided context is propagated back into both streams.
+        visual = self.visual_from_context(visual, context, word_mask)
+        audio = self.audio_from_context(audio, context, word_mask)
+        return visual, audio
+
+
+class STI(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c.d_model
+        self.query, self.key, self.value = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, visual, audio, patches, segment_mask):
+        d = visual.shape[-1]
+        # Where it sounds: each segment's audio looks over that segment's patches.
+        scores = torch.einsum("btd,btpd->btp", self.query(audio), self.key(patches)) / math.sqrt(d)
+        spatial = torch.softmax(scores, dim=-1)
+        sounding_region = torch.einsum("btp,btpd->btd", spatial, self.value(patches))
+        visual = self.norm(visual + sounding_region)
+        # When it sounds: segments where sight and sound agree weigh more.
+        temporal = masked_softmax((visual * audio).sum(-1) / math.sqrt(d), segment_mask)
+        return visual, spatial, temporal
+
+
+class TFI(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c.d_model
+        self.query = nn.Linear(d, d)
+        self.fuse = nn.Conv1d(2 * d, d, kernel_size=3, padding=1)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, audio, ast, sentence, segment_mask):
+        d = audio.shape[-1]
+        bands = masked_mean(ast, segment_mask[:, :, None, None], dim=1)  # pooled over time: (B, F, d)
+        frequency = torch.softmax(torch.einsum("bfd,bd->bf", bands, self.query(sentence)) / math.sqrt(d), dim=-1)
+        timbre = torch.einsum("btfd,bf->btd", ast, frequency)  # which timbre, per segment
+        both = torch.cat([audio, timbre], dim=-1) * segment_mask[:, :, None].to(audio.dtype)
+        fused = self.fuse(both.transpose(1, 2)).transpose(1, 2)
+        return self.norm(audio + fused), frequency
+
+
+class QCR(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, h, p = c.d_model, c.heads, c.dropout
+        # One learned prompt per attribute keyword, in ATTRIBUTES order.
+        self.prompts = nn.Parameter(torch.randn(len(ATTRIBUTES), d) * 0.02)
+        self.reason = CrossAttention(d, h, p)
+        self.refine_visual, self.refine_audio = CrossAttention(d, h, p), CrossAttention(d, h, p)
+
+    def forward(self, visual, audio, sentence):
+        context = torch.cat([sentence[:, None, :], self.prompts.expand(sentence.shape[0], -1, -1)], dim=1)
+        context = self.reason(context, context)
+        return self.refine_visual(visual, context), self.refine_audio(audio, context)
+
+
+class QStar(nn.Module):
+    """Inputs per window of T one-second segments (B = batch, P = patches, F = AST bands, L = words):
+    frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
+    words (B,L,word_dim), word_mask (B,L) bool, sentence (B,word_dim), segment_mask (B,T) bool.
+    Returns logits (B,42), frequency (B,F), spatial (B,T,P), temporal (B,T)."""
+
+    def __init__(self, c: QStarConfig):
+        super().__init__()
+        self.config = c
+        d = c.d_model
+        self.frame_in, self.patch_in = nn.Linear(c.frame_dim, d), nn.Linear(c.patch_dim, d)
+        self.audio_in, self.ast_in = nn.Linear(c.audio_dim, d), nn.Linear(c.ast_dim, d)
+        self.word_in, self.sentence_in = nn.Linear(c.word_dim, d), nn.Linear(c.word_dim, d)
+        self.qgmc = QGMC(c) if c.qgmc and not c.late_fusion else None
+        self.sti = STI(c) if c.sti and not c.late_fusion else None
+        self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
+        self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
+        fused = 2 * d if c.late_fusion else 3 * d
+        self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
+
+    def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
+        visual, audio = self.frame_in(frames), self.audio_in(audio)
+        patches, ast = self.patch_in(patches), self.ast_in(ast)
+        words, sentence = self.word_in(words), self.sentence_in(sentence)
+        # Uniform maps where a module is off (built from the inputs so they stay graph inputs).
+        frequency = torch.ones_like(ast[:, 0, :, 0]) / ast.shape[2]
+        spatial = torch.ones_like(patches[..., 0]) / patches.shape[2]
+        temporal = masked_softmax(torch.zeros_like(visual[..., 0]), segment_mask)
+
+        if self.config.late_fusion:
+            pooled = masked_mean(visual, segment_mask[..., None], 1) + masked_mean(audio, segment_mask[..., None], 1)
+            fused = torch.cat([pooled * torch.tanh(sentence), masked_mean(ast.mean(2), segment_mask[..., None], 1)], -1)
+            return self.classifier(fused), frequency, spatial, temporal
+
+        if self.qgmc is not None:
+            visual, audio = self.qgmc(visual, audio, words, segment_mask, word_mask)
+        if self.tfi is not None:
+            audio, frequency = self.tfi(audio, ast, sentence, segment_mask)
+        if self.sti is not None:
+            visual, spatial, temporal = self.sti(visual, audio, patches, segment_mask)
+        if self.qcr is not None:
+            visual, audio = self.qcr(visual, audio, sentence)
+        pooled_visual = torch.einsum("bt,btd->bd", temporal, visual)
+        pooled_audio = torch.einsum("bt,btd->bd", temporal, audio)
+        logits = self.classifier(torch.cat([pooled_visual, pooled_audio, sentence], dim=-1))
+        return logits, frequency, spatial, temporal
+
+
+# ---------------------------------------------------------------------------- tiny profile encoders
+
+
+class QuestionEncoder(nn.Module):
+    """Word ids → word tokens (B,L,d) and sentence embedding (B,d): a closed-vocabulary stand-in for
+    the paper's CLIP text encoder (the MUSIC-AVQA question space has ~100 distinct words)."""
+
+    def __init__(self, vocabulary_size, d, max_words=24, layers=1, heads=4):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary_size, d)
+        self.position = nn.Parameter(torch.randn(max_words, d) * 0.02)
+        layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers)
+
+    def forward(self, ids, mask):
+        x = self.embed(ids) + self.position[: ids.shape[1]]
+        x = self.encoder(x, src_key_padding_mask=~mask)
+        return x, masked_mean(x, mask[..., None], 1)
+
+
+class PatchTransformer(nn.Module):
+    """Conv patch embedding + a few transformer layers: the tiny stand-in for AST and CLIP's ViT."""
+
+    def __init__(self, channels, patch, grid, d, layers, heads=4):
+        super().__init__()
+        self.patchify = nn.Conv2d(channels, d, kernel_size=patch, stride=patch)
+        self.position = nn.Parameter(torch.randn(grid[0] * grid[1], d) * 0.02)
+        layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers)
+        self.norm = nn.LayerNorm(d)
+        self.grid = grid
+
+    def forward(self, x):  # (N, C, H, W) → (N, gh, gw, d)
+        tokens = self.patchify(x).flatten(2).transpose(1, 2) + self.position
+        tokens = self.norm(self.encoder(tokens))
+        return tokens.reshape(x.shape[0], self.grid[0], self.grid[1], -1)
+
+
+class TinyAST(nn.Module):
+    """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, F, d), pooled over time."""
+
+    def __init__(self, d=96, frames=100, bins=128, patch=(10, 16), layers=2):
+        super().__init__()
+        self.body = PatchTransformer(1, patch, (frames // patch[0], bins // patch[1]), d, layers)
+
+    def forward(self, fbank):
+        return self.body(fbank[:, None]).mean(1)
+
+
+class TinyAudioClip(nn.Module):
+    """One 0.96 s VGGish example (N, 96, 64) → clip embedding (N, d)."""
+
+    def __init__(self, d=96):
+        super().__init__()
+        conv = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
+        self.body = nn.Sequential(conv(1, 16), conv(16, 32), conv(32, 64), conv(64, d))
+        self.out = nn.Linear(d, d)
+
+    def forward(self, logmel):
+        return self.out(self.body(logmel[:, None]).mean((2, 3)))
+
+
+class TinyFrame(nn.Module):
+    """A whole frame (N, 3, 72, 128), not centre-cropped since left and right matter → frame
+    embedding (N, d) and patch tokens (N, 144, d): 9 × 16 patches of 8 × 8 pixels."""
+
+    def __init__(self, d=96, size=(72, 128), patch=8, layers=2):
+        super().__init__()
+        self.body = PatchTransformer(3, patch, (size[0] // patch, size[1] // patch), d, layers)
+
+    def forward(self, image):
+        grid = self.body(image)
+        patches = grid.flatten(1, 2)
+        return patches.mean(1), patches

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installedProviders, loadModel, tensor } from '../server/encoders/onnx-model.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+
+const run = promisify(execFile);
+
+interface ArrayEntry {
+  file: string;
+  dtype: 'float32' | 'bool' | 'int64';
+  shape: number[];
+}
+interface Case {
+  inputs: Record<string, ArrayEntry>;
+  outputs: Record<string, ArrayEntry>;
+}
+
+function readArray(dir: string, entry: ArrayEntry): Float32Array | Uint8Array {
+  const bytes = readFileSync(path.join(dir, entry.file));
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return entry.dtype === 'bool' ? new Uint8Array(buffer) : new Float32Array(buffer);
+}
+
+describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
+  let dir = '';
+  let manifest: Record<string, { model: string; cases: Case[] }> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tutti-parity-'));
+    await run('/usr/bin/python3', ['-W', 'ignore', 'models/qstar/export.py', 'parity', dir], {
+      cwd: REPO_ROOT,
+    });
+    manifest = JSON.parse(readFileSync(path.join(dir, 'parity.json'), 'utf8')) as typeof manifest;
+  }, 120_000);
+
+  for (const variant of ['full', 'late_fusion', 'no_tfi_sti']) {
+    it(`${variant}: every output within 1e-4 of torch, for two window and question lengths`, async () => {
+      const { session, provider } = await loadModel(path.join(dir, manifest[variant]!.model));
+      expect(installedProviders()).toContain(provider);
+      for (const testCase of manifest[variant]!.cases) {
+        const feeds = Object.fromEntries(
+          Object.entries(testCase.inputs).map(([name, entry]) => [
+            name,
+            tensor(readArray(dir, entry), entry.shape, entry.dtype === 'bool' ? 'bool' : undefined),
+          ]),
+        );
+        const results = await session.run(feeds);
+        for (const [name, entry] of Object.entries(testCase.outputs)) {
+          const got = results[name]!;
+          expect(got.dims).toEqual(entry.shape);
+          const want = readArray(dir, entry) as Float32Array;
+          const data = got.data as Float32Array;
+          let worst = 0;
+          for (let i = 0; i < want.length; i++)
+            worst = Math.max(worst, Math.abs(data[i]! - want[i]!));
+          expect(worst, `${variant} ${name}`).toBeLessThan(1e-4);
+        }
+      }
+      await session.release();
+    });
+  }
+
+  it('falls back from CUDA to the CPU where CUDA cannot load', async () => {
+    const model = path.join(dir, manifest['full']!.model);
+    const expected = installedProviders().includes('cuda') ? 'cuda' : 'cpu';
+    const { session, provider } = await loadModel(model, { providers: ['cuda', 'cpu'] });
+    expect(provider).toBe(expected);
+    await session.release();
+  });
+
+  it('says which providers failed when none can load a model', async () => {
+    await expect(loadModel(path.join(dir, 'missing.onnx'), { providers: ['cpu'] })).rejects.toThrow(
+      /cannot load .*missing\.onnx on any of cpu/,
+    );
+  });
+});
