@@ -76,6 +76,8 @@ describe('bad frames', () => {
     expect(() => clipPreprocess({ width: 1.5, height: 2, data: new Uint8Array(9) })).toThrow(
       /positive integers, got 1\.5×2/,
     );
-    expect(() => normalisePixels(new Uint8Array(10))).toThrow(/expected 150528 bytes/);
+    expect(() => normalisePixels(new Uint8Array(10))).toThrow(
+      /expected 150528 bytes for a 224×224 RGB image/,
+    );
   });
 });

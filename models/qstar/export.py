@@ -23,16 +23,16 @@ HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sente
 HEAD_OUTPUTS = ["logits", "frequency", "spatial", "temporal"]
 HEAD_AXES = {
     "frames": {0: "batch", 1: "segments"},
-    "patches": {0: "batch", 1: "segments"},
+    "patches": {0: "batch", 1: "segments", 2: "patches"},
     "audio": {0: "batch", 1: "segments"},
-    "ast": {0: "batch", 1: "segments"},
+    "ast": {0: "batch", 1: "segments", 2: "bands"},
     "words": {0: "batch", 1: "words"},
     "word_mask": {0: "batch", 1: "words"},
     "sentence": {0: "batch"},
     "segment_mask": {0: "batch", 1: "segments"},
     "logits": {0: "batch"},
-    "frequency": {0: "batch"},
-    "spatial": {0: "batch", 1: "segments"},
+    "frequency": {0: "batch", 1: "bands"},
+    "spatial": {0: "batch", 1: "segments", 2: "patches"},
     "temporal": {0: "batch", 1: "segments"},
 }
 
@@ -111,8 +111,8 @@ def parity(out_dir, seed):
         inputs = example_inputs(config, seed=seed)
         export_head(model, os.path.join(out_dir, f"{name}.onnx"), inputs)
         manifest[name] = {"model": f"{name}.onnx", "cases": [case(out_dir, f"{name}.0", model, inputs)]}
-        # The same graph on another batch, window length (T) and question length (L).
-        other = example_inputs(config, batch=1, segments=9, patches=6, bands=4, words=11, seed=seed + 1)
+        # The same graph on another batch, window (T), patch grid (P), band count (F) and question (L).
+        other = example_inputs(config, batch=1, segments=9, patches=5, bands=3, words=11, seed=seed + 1)
         manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, other))
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -237,7 +237,7 @@ class PatchTransformer(nn.Module):
 class TinyAST(nn.Module):
     """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, F, d), pooled over time."""
 
-    def __init__(self, d=96, frames=100, bins=128, patch=(10, 16), layers=2):
+    def __init__(self, d=64, frames=100, bins=128, patch=(10, 16), layers=2):
         super().__init__()
         self.body = PatchTransformer(1, patch, (frames // patch[0], bins // patch[1]), d, layers)
 
@@ -248,7 +248,7 @@ class TinyAST(nn.Module):
 class TinyAudioClip(nn.Module):
     """One 0.96 s VGGish example (N, 96, 64) → clip embedding (N, d)."""
 
-    def __init__(self, d=96):
+    def __init__(self, d=64):
         super().__init__()
         conv = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
         self.body = nn.Sequential(conv(1, 16), conv(16, 32), conv(32, 64), conv(64, d))
@@ -259,10 +259,10 @@ class TinyAudioClip(nn.Module):
 
 
 class TinyFrame(nn.Module):
-    """A whole frame (N, 3, 72, 128), not centre-cropped since left and right matter → frame
-    embedding (N, d) and patch tokens (N, 144, d): 9 × 16 patches of 8 × 8 pixels."""
+    """A whole frame (N, 3, 64, 128), not centre-cropped since left and right matter → frame
+    embedding (N, d) and patch tokens (N, 32, d): 4 × 8 patches of 16 × 16 pixels."""
 
-    def __init__(self, d=96, size=(72, 128), patch=8, layers=2):
+    def __init__(self, d=64, size=(64, 128), patch=16, layers=2):
         super().__init__()
         self.body = PatchTransformer(3, patch, (size[0] // patch, size[1] // patch), d, layers)
 

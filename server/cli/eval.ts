@@ -1,16 +1,21 @@
 /**
  * npm run eval -- --annotations avqa-test.json --predictions predictions.jsonl [--name TSPM]
  *                 [--json] [--allow-missing]
+ * npm run eval -- --annotations DIR/avqa-test.json --features OUT/features --model models/tiny
+ *                 [--variant full] [--write-predictions FILE]
  *
- * Prints per-type, per-modality and overall accuracy in MUSIC-AVQA's test-script layout.
+ * Prints per-type, per-modality and overall accuracy in MUSIC-AVQA's test-script layout, of a
+ * predictions file or of a model profile served through onnxruntime-node on extracted features.
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { predictWithModel } from '../evaluation/served-predictions.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { formatAccuracyReport, scoreAccuracy } from '../evaluation/accuracy.js';
 import { readPredictions } from '../evaluation/predictions.js';
 
 const USAGE =
-  'usage: npm run eval -- --annotations FILE --predictions FILE [--name NAME] [--json] [--allow-missing]';
+  'usage: npm run eval -- --annotations FILE (--predictions FILE | --features DIR --model DIR [--variant NAME] [--write-predictions FILE]) [--name NAME] [--json] [--allow-missing]';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -21,6 +26,10 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string', default: 'model' },
       json: { type: 'boolean', default: false },
       'allow-missing': { type: 'boolean', default: false },
+      features: { type: 'string' },
+      model: { type: 'string' },
+      variant: { type: 'string', default: 'full' },
+      'write-predictions': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -28,12 +37,20 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (!values.annotations || !values.predictions) throw new Error(`missing arguments\n${USAGE}`);
+  const served = values.features !== undefined && values.model !== undefined;
+  if (!values.annotations || (!values.predictions && !served))
+    throw new Error(`missing arguments\n${USAGE}`);
 
-  const [annotations, predictions] = await Promise.all([
-    readAnnotations(values.annotations),
-    readPredictions(values.predictions),
-  ]);
+  const annotations = await readAnnotations(values.annotations);
+  const predictions = served
+    ? await predictWithModel(annotations, values.features!, values.model!, values.variant)
+    : await readPredictions(values.predictions!);
+  if (values['write-predictions']) {
+    const lines = [...predictions].map(([id, answer]) =>
+      JSON.stringify({ question_id: id, answer }),
+    );
+    await writeFile(values['write-predictions'], lines.join('\n') + '\n');
+  }
   const report = scoreAccuracy(annotations, predictions, { allowMissing: values['allow-missing'] });
   console.log(
     values.json ? JSON.stringify(report, null, 2) : formatAccuracyReport(report, values.name),

@@ -54,15 +54,20 @@ export function clipPixels(frame: RgbFrame, size = CLIP_PREPROCESSING.size): Uin
   );
 }
 
-/** RGB24 square → NCHW float32, (v/255 − mean) / std per channel, via a per-channel table. */
+/**
+ * RGB24 (height × width × 3; square `spec.size` by default) → NCHW float32, (v/255 − mean) / std
+ * per channel, via a per-channel table.
+ */
 export function normalisePixels(
   pixels: Uint8Array,
   spec: ImagePreprocessing = CLIP_PREPROCESSING,
+  width = spec.size,
+  height = spec.size,
 ): Float32Array {
-  const plane = spec.size * spec.size;
+  const plane = width * height;
   if (pixels.length !== plane * 3) {
     throw new VideoInputError(
-      `expected ${plane * 3} bytes for a ${spec.size}² RGB crop, got ${pixels.length}`,
+      `expected ${plane * 3} bytes for a ${width}×${height} RGB image, got ${pixels.length}`,
     );
   }
   const tables = [0, 1, 2].map((c) =>

@@ -1,0 +1,231 @@
+/**
+ * npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile models/tiny]
+ *
+ * frontend: decodes every DIR/videos/*.mp4 with ffmpeg and runs the TypeScript front-end per
+ *   one-second segment (the same code the live monitor runs) → OUT/frontend/{fbank,logmel,pixels}.npy
+ *   and videos.json. These train the tiny profile's encoders.
+ * features: runs the profile's ONNX encoders over OUT/frontend → OUT/features/*.npy, the
+ *   per-segment features QSTar's head trains and is evaluated on.
+ */
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  SEGMENT_SAMPLES,
+  segmentFrontend,
+  type FrontendSpec,
+} from '../features/segment-frontend.js';
+import { NpyWriter } from '../datasets/npy-writer.js';
+import { decodeAudio, decodeSegmentFrames } from '../sources/decode-media-file.js';
+import { readAnnotations } from '../datasets/musicavqa-annotations.js';
+import { readNpy } from '../datasets/npy-reader.js';
+import { readManifest } from '../encoders/model-manifest.js';
+import { SegmentEncoders } from '../encoders/segment-encoders.js';
+import {
+  QUESTION_VOCABULARY,
+  answerIndex,
+  parseQuestion,
+  tokenizeQuestion,
+} from '../../shared/question-space/index.js';
+
+const USAGE =
+  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR]';
+export const TINY_FRONTEND: FrontendSpec = { astFrames: 100, frameWidth: 128, frameHeight: 64 };
+
+async function extractFrontend(dataset: string, out: string, spec: FrontendSpec): Promise<void> {
+  const videos = (await readdir(path.join(dataset, 'videos')))
+    .filter((name) => name.endsWith('.mp4'))
+    .sort();
+  if (videos.length === 0) throw new Error(`no .mp4 files in ${path.join(dataset, 'videos')}`);
+  const first = await decodeAudio(path.join(dataset, 'videos', videos[0]!));
+  const segments = Math.floor(first.length / SEGMENT_SAMPLES);
+  const dir = path.join(out, 'frontend');
+  await mkdir(dir, { recursive: true });
+  const count = videos.length;
+  const fbank = await NpyWriter.create(path.join(dir, 'fbank.npy'), 'Float32Array', [
+    count,
+    segments,
+    spec.astFrames,
+    128,
+  ]);
+  const logMel = await NpyWriter.create(path.join(dir, 'logmel.npy'), 'Float32Array', [
+    count,
+    segments,
+    96,
+    64,
+  ]);
+  const pixels = await NpyWriter.create(path.join(dir, 'pixels.npy'), 'Uint8Array', [
+    count,
+    segments,
+    spec.frameHeight,
+    spec.frameWidth,
+    3,
+  ]);
+  const started = performance.now();
+  // Decode the next video while the front-end works on this one.
+  const decode = (name: string) =>
+    Promise.all([
+      decodeAudio(path.join(dataset, 'videos', name)),
+      decodeSegmentFrames(path.join(dataset, 'videos', name)),
+    ]);
+  let next = decode(videos[0]!);
+  for (const [k, name] of videos.entries()) {
+    const [audio, frames] = await next;
+    if (k + 1 < videos.length) next = decode(videos[k + 1]!);
+    if (audio.length < segments * SEGMENT_SAMPLES || frames.length < segments) {
+      throw new Error(
+        `${name}: ${audio.length / SEGMENT_SAMPLES} s of audio and ${frames.length} frames; every video needs ${segments} s`,
+      );
+    }
+    for (let s = 0; s < segments; s++) {
+      const segment = segmentFrontend(
+        audio.subarray(s * SEGMENT_SAMPLES, (s + 1) * SEGMENT_SAMPLES),
+        frames[s]!,
+        spec,
+      );
+      await fbank.append(segment.fbank);
+      await logMel.append(segment.logMel);
+      await pixels.append(segment.pixels);
+    }
+    if ((k + 1) % 100 === 0)
+      console.log(
+        `extract: ${k + 1}/${count} videos (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
+  }
+  await Promise.all([fbank.close(), logMel.close(), pixels.close()]);
+  await writeFile(
+    path.join(dir, 'videos.json'),
+    JSON.stringify({ spec, segments, videos: videos.map((v) => v.replace('.mp4', '')) }, null, 1),
+  );
+  console.log(
+    `extract: front-end of ${count} videos × ${segments} s → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+const SPLITS = ['train', 'val', 'test'] as const;
+
+async function extractFeatures(dataset: string, out: string, profile: string): Promise<void> {
+  const manifest = readManifest(profile, { requireVariants: false });
+  const frontendDir = path.join(out, 'frontend');
+  const index = JSON.parse(await readFile(path.join(frontendDir, 'videos.json'), 'utf8')) as {
+    segments: number;
+    videos: string[];
+  };
+  const [fbank, logMel, pixels] = await Promise.all(
+    ['fbank', 'logmel', 'pixels'].map((name) => readNpy(path.join(frontendDir, `${name}.npy`))),
+  );
+  const encoders = await SegmentEncoders.load(manifest);
+  console.log(`extract: encoders of profile ${manifest.profile} on ${encoders.provider}`);
+  const total = index.videos.length * index.segments;
+  const per = {
+    fbank: fbank!.data.length / total,
+    logMel: logMel!.data.length / total,
+    pixels: pixels!.data.length / total,
+  };
+  const dir = path.join(out, 'features');
+  await mkdir(dir, { recursive: true });
+  let writers: Record<'frames' | 'patches' | 'audio' | 'ast', NpyWriter> | undefined;
+  const started = performance.now();
+  const BATCH = 250;
+  for (let from = 0; from < total; from += BATCH) {
+    const count = Math.min(BATCH, total - from);
+    const features = await encoders.encode({
+      count,
+      fbank: (fbank!.data as Float32Array).subarray(from * per.fbank, (from + count) * per.fbank),
+      logMel: (logMel!.data as Float32Array).subarray(
+        from * per.logMel,
+        (from + count) * per.logMel,
+      ),
+      pixels: (pixels!.data as Uint8Array).subarray(from * per.pixels, (from + count) * per.pixels),
+    });
+    if (!writers) {
+      const shape = (dims: readonly number[]) => [
+        index.videos.length,
+        index.segments,
+        ...dims.slice(1),
+      ];
+      writers = {
+        frames: await NpyWriter.create(
+          path.join(dir, 'frames.npy'),
+          'Float32Array',
+          shape(features.frame.dims),
+        ),
+        patches: await NpyWriter.create(
+          path.join(dir, 'patches.npy'),
+          'Float32Array',
+          shape(features.patches.dims),
+        ),
+        audio: await NpyWriter.create(
+          path.join(dir, 'audio.npy'),
+          'Float32Array',
+          shape(features.audio.dims),
+        ),
+        ast: await NpyWriter.create(
+          path.join(dir, 'ast.npy'),
+          'Float32Array',
+          shape(features.ast.dims),
+        ),
+      };
+    }
+    await writers.frames.append(features.frame.data);
+    await writers.patches.append(features.patches.data);
+    await writers.audio.append(features.audio.data);
+    await writers.ast.append(features.ast.data);
+  }
+  await Promise.all(Object.values(writers!).map((writer) => writer.close()));
+  await encoders.release();
+
+  const videoIndex = new Map(index.videos.map((id, i) => [id, i]));
+  for (const split of SPLITS) {
+    const annotations = await readAnnotations(path.join(dataset, `avqa-${split}.json`));
+    const questions = annotations.map((a) => {
+      const video = videoIndex.get(a.videoId);
+      const answer = answerIndex(a.answer);
+      if (video === undefined)
+        throw new Error(`question ${a.questionId}: no features for video ${a.videoId}`);
+      if (answer === undefined)
+        throw new Error(`question ${a.questionId}: answer "${a.answer}" is not one of the 42`);
+      return {
+        question_id: a.questionId,
+        video,
+        ids: tokenizeQuestion(parseQuestion(a.question, a.templateValues).sentence),
+        answer,
+      };
+    });
+    await writeFile(path.join(dir, `questions-${split}.json`), JSON.stringify(questions));
+  }
+  await writeFile(
+    path.join(dir, 'features.json'),
+    JSON.stringify(
+      { profile: manifest.profile, vocabulary: QUESTION_VOCABULARY, ...index },
+      null,
+      1,
+    ),
+  );
+  console.log(
+    `extract: features of ${total} segments → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string' },
+      out: { type: 'string' },
+      stage: { type: 'string', default: 'frontend' },
+      profile: { type: 'string', default: 'models/tiny' },
+    },
+  });
+  if (!values.dataset || !values.out) throw new Error(`--dataset and --out are required\n${USAGE}`);
+  if (values.stage === 'frontend')
+    return extractFrontend(values.dataset, values.out, TINY_FRONTEND);
+  if (values.stage === 'features')
+    return extractFeatures(values.dataset, values.out, values.profile);
+  throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`extract: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

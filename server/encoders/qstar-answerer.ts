@@ -1,0 +1,118 @@
+/**
+ * The question encoder and QSTar's head of a profile variant: questions over windows of segment
+ * features → answer probabilities and the attention maps that explain them.
+ */
+import path from 'node:path';
+import type ort from 'onnxruntime-node';
+import { ANSWERS, MAX_QUESTION_WORDS } from '../../shared/question-space/index.js';
+import type { ModelManifest } from './model-manifest.js';
+import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
+
+/** A batch of B windows of T segments (features laid out B × T × …). */
+export interface WindowBatch {
+  readonly batch: number;
+  readonly segments: number;
+  readonly frames: Float32Array;
+  readonly patches: Float32Array;
+  readonly audio: Float32Array;
+  readonly ast: Float32Array;
+  /** B × T, 1 where the segment holds data. */
+  readonly segmentMask: Uint8Array;
+  readonly dims: {
+    readonly frame: number;
+    readonly patches: number;
+    readonly patch: number;
+    readonly audio: number;
+    readonly bands: number;
+    readonly ast: number;
+  };
+}
+
+export interface Answered {
+  /** B × 42 softmax probabilities, in ANSWERS order. */
+  readonly probabilities: Float32Array;
+  readonly frequency: Float32Array;
+  readonly spatial: Float32Array;
+  readonly temporal: Float32Array;
+}
+
+export class QStarAnswerer {
+  private constructor(
+    private readonly question: ort.InferenceSession,
+    private readonly head: ort.InferenceSession,
+  ) {}
+
+  static async load(
+    manifest: ModelManifest,
+    variant = 'full',
+    options: LoadOptions = {},
+  ): Promise<QStarAnswerer> {
+    const files = manifest.variants[variant];
+    if (!files)
+      throw new Error(
+        `profile ${manifest.profile} has no variant "${variant}" (it has ${Object.keys(manifest.variants).join(', ')})`,
+      );
+    const [question, head] = await Promise.all([
+      loadModel(path.join(manifest.directory, files.question), options),
+      loadModel(path.join(manifest.directory, files.head), options),
+    ]);
+    return new QStarAnswerer(question.session, head.session);
+  }
+
+  /** `questions[b]` are the word ids of window b's question. */
+  async answer(windows: WindowBatch, questions: readonly (readonly number[])[]): Promise<Answered> {
+    const { batch, segments, dims } = windows;
+    if (questions.length !== batch)
+      throw new Error(`${questions.length} questions for ${batch} windows`);
+    const words = Math.max(1, ...questions.map((q) => q.length));
+    if (words > MAX_QUESTION_WORDS)
+      throw new Error(`a question of ${words} words is longer than ${MAX_QUESTION_WORDS}`);
+    const ids = new BigInt64Array(batch * words);
+    const wordMask = new Uint8Array(batch * words);
+    questions.forEach((q, b) =>
+      q.forEach((id, w) => {
+        ids[b * words + w] = BigInt(id);
+        wordMask[b * words + w] = 1;
+      }),
+    );
+    const encoded = await this.question.run({
+      ids: tensor(ids, [batch, words]),
+      mask: tensor(wordMask, [batch, words], 'bool'),
+    });
+    const wordTokens = encoded['words']!;
+    const sentence = encoded['sentence']!;
+    const out = await this.head.run({
+      frames: tensor(windows.frames, [batch, segments, dims.frame]),
+      patches: tensor(windows.patches, [batch, segments, dims.patches, dims.patch]),
+      audio: tensor(windows.audio, [batch, segments, dims.audio]),
+      ast: tensor(windows.ast, [batch, segments, dims.bands, dims.ast]),
+      words: wordTokens,
+      word_mask: tensor(wordMask, [batch, words], 'bool'),
+      sentence,
+      segment_mask: tensor(windows.segmentMask, [batch, segments], 'bool'),
+    });
+    return {
+      probabilities: softmaxRows(out['logits']!.data as Float32Array, ANSWERS.length),
+      frequency: out['frequency']!.data as Float32Array,
+      spatial: out['spatial']!.data as Float32Array,
+      temporal: out['temporal']!.data as Float32Array,
+    };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.question.release(), this.head.release()]);
+  }
+}
+
+export function softmaxRows(logits: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let row = 0; row < logits.length / width; row++) {
+    let max = -Infinity;
+    for (let i = 0; i < width; i++) max = Math.max(max, logits[row * width + i]!);
+    let sum = 0;
+    for (let i = 0; i < width; i++)
+      sum += out[row * width + i] = Math.exp(logits[row * width + i]! - max);
+    for (let i = 0; i < width; i++) out[row * width + i]! /= sum;
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * A profile's frozen encoders over a batch of one-second segments' front-end outputs: AST tokens
+ * (N × F × d), audio clip embeddings (N × d), frame embeddings (N × d) and patch tokens
+ * (N × P × d).
+ */
+import path from 'node:path';
+import { normalisePixels } from '../features/video/clip-preprocess.js';
+import type { ModelManifest } from './model-manifest.js';
+import { loadModel, tensor, type ExecutionProvider, type LoadOptions } from './onnx-model.js';
+import type ort from 'onnxruntime-node';
+
+export interface SegmentBatch {
+  readonly count: number;
+  /** count × astFrames × 128 */
+  readonly fbank: Float32Array;
+  /** count × 96 × 64 */
+  readonly logMel: Float32Array;
+  /** count × frameHeight × frameWidth × 3 */
+  readonly pixels: Uint8Array;
+}
+
+export interface EncodedTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface SegmentFeatures {
+  readonly ast: EncodedTensor;
+  readonly audio: EncodedTensor;
+  readonly frame: EncodedTensor;
+  readonly patches: EncodedTensor;
+}
+
+const encoded = (value: ort.Tensor): EncodedTensor => ({
+  data: value.data as Float32Array,
+  dims: value.dims,
+});
+
+export class SegmentEncoders {
+  private constructor(
+    private readonly manifest: ModelManifest,
+    private readonly sessions: {
+      ast: ort.InferenceSession;
+      audio: ort.InferenceSession;
+      frame: ort.InferenceSession;
+    },
+    readonly provider: ExecutionProvider,
+  ) {}
+
+  static async load(manifest: ModelManifest, options: LoadOptions = {}): Promise<SegmentEncoders> {
+    const load = (name: string) => loadModel(path.join(manifest.directory, name), options);
+    const [ast, audio, frame] = await Promise.all([
+      load(manifest.encoders.ast),
+      load(manifest.encoders.audio),
+      load(manifest.encoders.frame),
+    ]);
+    return new SegmentEncoders(
+      manifest,
+      { ast: ast.session, audio: audio.session, frame: frame.session },
+      ast.provider,
+    );
+  }
+
+  async encode(batch: SegmentBatch): Promise<SegmentFeatures> {
+    const { frontend } = this.manifest;
+    const { count } = batch;
+    const plane = frontend.frameWidth * frontend.frameHeight;
+    const images = new Float32Array(count * 3 * plane);
+    for (let i = 0; i < count; i++) {
+      const pixels = batch.pixels.subarray(i * plane * 3, (i + 1) * plane * 3);
+      images.set(
+        normalisePixels(
+          pixels,
+          { size: 0, mean: frontend.mean, std: frontend.std },
+          frontend.frameWidth,
+          frontend.frameHeight,
+        ),
+        i * 3 * plane,
+      );
+    }
+    const [ast, audio, frame] = await Promise.all([
+      this.sessions.ast.run({ fbank: tensor(batch.fbank, [count, frontend.astFrames, 128]) }),
+      this.sessions.audio.run({ logmel: tensor(batch.logMel, [count, 96, 64]) }),
+      this.sessions.frame.run({
+        image: tensor(images, [count, 3, frontend.frameHeight, frontend.frameWidth]),
+      }),
+    ]);
+    return {
+      ast: encoded(ast['tokens']!),
+      audio: encoded(audio['embedding']!),
+      frame: encoded(frame['embedding']!),
+      patches: encoded(frame['patches']!),
+    };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(Object.values(this.sessions).map((session) => session.release()));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The front-end of one-second segments, as a model manifest describes it: AST fbank (padded to a
+ * fixed frame count, normalised), one VGGish example, and the segment's frame resized for the
+ * frame encoder. The same code serves training extraction and the live monitor (no skew).
+ */
+import { astInput } from './audio/ast-input.js';
+import { AudioInputError } from './audio/audio-input-error.js';
+import { kaldiFbank } from './audio/kaldi-fbank.js';
+import { VGGISH, vggishExamples, vggishLogMel } from './audio/vggish-log-mel.js';
+import { pilBicubicResizeWindow } from './video/pil-bicubic.js';
+import { assertRgbFrame, type RgbFrame } from './video/rgb-frame.js';
+
+export const SEGMENT_SAMPLES = 16_000;
+
+export interface FrontendSpec {
+  /** AST input frames per segment (1 s gives 98; padded). */
+  readonly astFrames: number;
+  /** Frame size the frame encoder takes (the whole frame is resized, not cropped). */
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+}
+
+export interface SegmentFrontend {
+  /** astFrames × 128, AST-normalised. */
+  readonly fbank: Float32Array;
+  /** 96 × 64 VGGish log-mel. */
+  readonly logMel: Float32Array;
+  /** frameHeight × frameWidth × 3 RGB bytes. */
+  readonly pixels: Uint8Array;
+}
+
+export function segmentFrontend(
+  samples: Float32Array,
+  frame: RgbFrame,
+  spec: FrontendSpec,
+): SegmentFrontend {
+  if (samples.length !== SEGMENT_SAMPLES) {
+    throw new AudioInputError(
+      `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${samples.length}`,
+    );
+  }
+  assertRgbFrame(frame);
+  const logMel = vggishExamples(vggishLogMel(samples)).data.subarray(
+    0,
+    VGGISH.exampleFrames * VGGISH.melBins,
+  );
+  const pixels = pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
+    outWidth: spec.frameWidth,
+    outHeight: spec.frameHeight,
+    left: 0,
+    top: 0,
+    width: spec.frameWidth,
+    height: spec.frameHeight,
+  });
+  return {
+    fbank: astInput(kaldiFbank(samples), spec.astFrames),
+    logMel: Float32Array.from(logMel),
+    pixels,
+  };
+}
