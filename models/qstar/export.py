@@ -1,10 +1,22 @@
-"""ONNX export of QSTar's head and the tiny profile's encoders, with dynamic batch, segments (T)
-and words (L), plus a parity fixture for the TypeScript runtime.
+"""ONNX export of QSTar's head and encoders, with dynamic batch, segments (T), patches (P), bands (F)
+and words (L), plus parity fixtures for the TypeScript runtime.
 
     /usr/bin/python3 models/qstar/export.py parity OUT_DIR [--seed 0]
-        Exports a randomly initialised small head (every module on, and the late-fusion baseline)
-        and writes inputs and torch's outputs, for test/onnx-parity.test.ts to replay through
+        Exports randomly initialised small heads (every module on, late fusion, STI+TFI off) and
+        writes inputs and torch's outputs, for test/onnx-parity.test.ts to replay through
         onnxruntime-node.
+
+    /usr/bin/python3 models/qstar/export.py paper OUT_DIR [--clip ViT-L-14.pt] [--vggish vggish.pth]
+                                                          [--ast ast.bin] [--small] [--fixtures]
+        Exports the paper's frozen encoders: CLIP ViT-L/14's image tower (frames + patches),
+        VGGish and AST base. With a checkpoint each loads its public weights:
+          --clip   OpenAI's ViT-L-14.pt (a TorchScript archive or a state dict; "visual.*" keys),
+          --vggish torchvggish's vggish-10086976.pth (features.* / embeddings.* keys),
+          --ast    Hugging Face's pytorch_model.bin of an AST AudioSet model (ASTModel or
+                   ASTForAudioClassification: "audio_spectrogram_transformer." is stripped).
+        Without one, the same architecture gets seeded random weights, so the runtime and
+        benchmarks run here (ViT-L/14 alone is ~1.2 GB as ONNX). --small shrinks every
+        architecture (tests); --fixtures writes inputs and torch's outputs beside each model.
 """
 
 import argparse
@@ -16,7 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, VGGish, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -119,16 +131,99 @@ def parity(out_dir, seed):
     print(f"parity fixtures in {out_dir}")
 
 
+# ---------------------------------------------------------------------------- paper encoders
+
+
+def read_state_dict(path):
+    """A checkpoint's tensors: TorchScript archives (OpenAI CLIP) and plain state dicts alike."""
+    try:
+        return torch.jit.load(path, map_location="cpu").state_dict()
+    except RuntimeError:
+        state = torch.load(path, map_location="cpu")
+        return state.get("state_dict", state) if isinstance(state, dict) else state.state_dict()
+
+
+def load_weights(module, path, prefix):
+    """Loads `path` into `module`, keeping keys under `prefix` (stripped); every key must match."""
+    state = {k[len(prefix) :]: v for k, v in read_state_dict(path).items() if k.startswith(prefix)}
+    if not state:
+        raise SystemExit(f"{path}: no weights under '{prefix}' (is it the right checkpoint?)")
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    unexpected = [k for k in unexpected if not k.startswith(("classifier", "pca"))]
+    if missing or unexpected:
+        raise SystemExit(f"{path}: weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return module
+
+
+def paper_encoders(small, seed=0):
+    """(name, module, example input, input name, output names) for each paper encoder; modules
+    start with seeded random weights."""
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(7)  # the same example inputs whatever the weights
+    if small:
+        clip = ClipVisual(resolution=56, patch=14, width=32, layers=2, heads=4, output_dim=24)
+        ast, vggish = AST(d=32, layers=2, heads=4), VGGish(widths=(4, 8, 8, 8), hidden=32)
+        resolution = 56
+    else:
+        clip, ast, vggish, resolution = ClipVisual(), AST(), VGGish(), 224
+    return [
+        ("clip-visual", clip, torch.randn(2, 3, resolution, resolution, generator=g), "image", ["embedding", "patches"]),
+        ("vggish", vggish, torch.randn(2, 96, 64, generator=g), "logmel", ["embedding"]),
+        ("ast", ast, torch.randn(2, 100, 128, generator=g), "fbank", ["tokens"]),
+    ]
+
+
+def export_paper(args):
+    os.makedirs(args.out_dir, exist_ok=True)
+    checkpoints = {"clip-visual": (args.clip, "visual."), "vggish": (args.vggish, ""), "ast": (args.ast, "audio_spectrogram_transformer.")}
+    manifest = {}
+    for name, module, example, input_name, output_names in paper_encoders(args.small, args.seed):
+        path, prefix = checkpoints[name]
+        if name == "ast" and path:
+            # Both ASTModel (no prefix) and ASTForAudioClassification layouts are accepted.
+            keys = read_state_dict(path).keys()
+            prefix = prefix if any(k.startswith(prefix) for k in keys) else ""
+        if path:
+            load_weights(module, path, prefix)
+        module.eval()
+        file = os.path.join(args.out_dir, f"{name}.onnx")
+        axes = {input_name: {0: "batch"}, **{o: {0: "batch"} for o in output_names}}
+        if name == "ast":
+            axes[input_name][1] = "frames"
+        torch.onnx.export(module, (example,), file, input_names=[input_name], output_names=output_names, dynamic_axes=axes, opset_version=OPSET)
+        entry = {"model": f"{name}.onnx", "weights": path or f"random (seed {args.seed})"}
+        if args.fixtures:
+            with torch.no_grad():
+                outputs = module(example)
+            outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+            entry["inputs"] = {input_name: save_array(args.out_dir, f"{name}.in.{input_name}", example)}
+            entry["outputs"] = {o: save_array(args.out_dir, f"{name}.out.{o}", t) for o, t in zip(output_names, outputs)}
+        manifest[name] = entry
+        print(f"exported {file} ({entry['weights']})")
+    with open(os.path.join(args.out_dir, "paper-encoders.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("parity")
     p.add_argument("out_dir")
     p.add_argument("--seed", type=int, default=0)
+    q = sub.add_parser("paper")
+    q.add_argument("out_dir")
+    q.add_argument("--clip")
+    q.add_argument("--vggish")
+    q.add_argument("--ast")
+    q.add_argument("--small", action="store_true")
+    q.add_argument("--fixtures", action="store_true")
+    q.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if args.command == "parity":
         parity(args.out_dir, args.seed)
+    elif args.command == "paper":
+        export_paper(args)
 
 
 if __name__ == "__main__":

@@ -216,30 +216,36 @@ class QuestionEncoder(nn.Module):
         return x, masked_mean(x, mask[..., None], 1)
 
 
-class PatchTransformer(nn.Module):
-    """Conv patch embedding + a few transformer layers: the tiny stand-in for AST and CLIP's ViT."""
+def conv_block(inputs, outputs, stride):
+    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1), nn.BatchNorm2d(outputs), nn.ReLU())
 
-    def __init__(self, channels, patch, grid, d, layers, heads=4):
+
+class ConvGrid(nn.Module):
+    """Strided convolutions down to a grid of tokens, then one transformer layer across them: the
+    tiny stand-in for AST's and CLIP's ViTs (convolutions learn fast from ~10k examples)."""
+
+    def __init__(self, channels, strides, d, heads=4):
         super().__init__()
-        self.patchify = nn.Conv2d(channels, d, kernel_size=patch, stride=patch)
-        self.position = nn.Parameter(torch.randn(grid[0] * grid[1], d) * 0.02)
+        widths = [channels, 32, 48, 64][: len(strides)] + [d]
+        self.stem = nn.Sequential(*(conv_block(widths[k], widths[k + 1], stride) for k, stride in enumerate(strides)))
         layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers)
+        self.encoder = nn.TransformerEncoder(layer, 1)
         self.norm = nn.LayerNorm(d)
-        self.grid = grid
 
     def forward(self, x):  # (N, C, H, W) → (N, gh, gw, d)
-        tokens = self.patchify(x).flatten(2).transpose(1, 2) + self.position
-        tokens = self.norm(self.encoder(tokens))
-        return tokens.reshape(x.shape[0], self.grid[0], self.grid[1], -1)
+        grid = self.stem(x)
+        n, d, gh, gw = grid.shape
+        tokens = self.norm(self.encoder(grid.flatten(2).transpose(1, 2)))
+        return tokens.reshape(n, gh, gw, d)
 
 
 class TinyAST(nn.Module):
-    """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, F, d), pooled over time."""
+    """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, 8, d), pooled over time."""
 
-    def __init__(self, d=64, frames=100, bins=128, patch=(10, 16), layers=2):
+    def __init__(self, d=64):
         super().__init__()
-        self.body = PatchTransformer(1, patch, (frames // patch[0], bins // patch[1]), d, layers)
+        # time 100 → 50 → 25 → 13 → 7; frequency 128 → 64 → 32 → 16 → 8
+        self.body = ConvGrid(1, [2, 2, 2, 2], d)
 
     def forward(self, fbank):
         return self.body(fbank[:, None]).mean(1)
@@ -260,13 +266,159 @@ class TinyAudioClip(nn.Module):
 
 class TinyFrame(nn.Module):
     """A whole frame (N, 3, 64, 128), not centre-cropped since left and right matter → frame
-    embedding (N, d) and patch tokens (N, 32, d): 4 × 8 patches of 16 × 16 pixels."""
+    embedding (N, d) and patch tokens (N, 32, d) on a 4 × 8 grid (16 × 16 pixels each)."""
 
-    def __init__(self, d=64, size=(64, 128), patch=16, layers=2):
+    def __init__(self, d=64):
         super().__init__()
-        self.body = PatchTransformer(3, patch, (size[0] // patch, size[1] // patch), d, layers)
+        self.body = ConvGrid(3, [2, 2, 2, 2], d)
 
     def forward(self, image):
-        grid = self.body(image)
-        patches = grid.flatten(1, 2)
+        patches = self.body(image).flatten(1, 2)
         return patches.mean(1), patches
+
+
+# ---------------------------------------------------------------------------- paper profile encoders
+# The frozen extractors of the paper, with parameter names laid out as their public checkpoints
+# lay them out, so `load_state_dict` takes those weights unchanged (see export.py).
+
+
+class QuickGELU(nn.Module):
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
+
+class ClipBlock(nn.Module):
+    """OpenAI CLIP's ResidualAttentionBlock (sequence-first)."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(d, heads)
+        self.ln_1, self.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.mlp = nn.Sequential()
+        self.mlp.add_module("c_fc", nn.Linear(d, 4 * d))
+        self.mlp.add_module("gelu", QuickGELU())
+        self.mlp.add_module("c_proj", nn.Linear(4 * d, d))
+
+    def forward(self, x):
+        y = self.ln_1(x)
+        x = x + self.attn(y, y, y, need_weights=False)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class ClipTransformer(nn.Module):
+    def __init__(self, width, layers, heads):
+        super().__init__()
+        self.resblocks = nn.Sequential(*(ClipBlock(width, heads) for _ in range(layers)))
+
+    def forward(self, x):
+        return self.resblocks(x)
+
+
+class ClipVisual(nn.Module):
+    """CLIP's image tower (ViT-L/14 by default): a 224² image → frame embedding (N, output_dim)
+    and patch tokens (N, 256, width), the latter after ln_post as patch-level visual features."""
+
+    def __init__(self, resolution=224, patch=14, width=1024, layers=24, heads=16, output_dim=768):
+        super().__init__()
+        grid = resolution // patch
+        self.conv1 = nn.Conv2d(3, width, patch, patch, bias=False)
+        self.class_embedding = nn.Parameter(torch.randn(width) * width**-0.5)
+        self.positional_embedding = nn.Parameter(torch.randn(grid * grid + 1, width) * width**-0.5)
+        self.ln_pre, self.ln_post = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.transformer = ClipTransformer(width, layers, heads)
+        self.proj = nn.Parameter(torch.randn(width, output_dim) * width**-0.5)
+
+    def forward(self, image):
+        x = self.conv1(image).flatten(2).transpose(1, 2)  # (N, P, width)
+        cls = self.class_embedding.expand(x.shape[0], 1, -1)
+        x = self.ln_pre(torch.cat([cls, x], dim=1) + self.positional_embedding)
+        x = self.transformer(x.transpose(0, 1)).transpose(0, 1)
+        x = self.ln_post(x)
+        return x[:, 0] @ self.proj, x[:, 1:]
+
+
+class VGGish(nn.Module):
+    """VGGish (torchvggish's layout): a 0.96 s example (N, 96, 64) → 128-d embedding (before PCA)."""
+
+    def __init__(self, widths=(64, 128, 256, 512), hidden=4096):
+        super().__init__()
+        layers, channels = [], 1
+        a, b, c, d = widths
+        for width in (a, "M", b, "M", c, c, "M", d, d, "M"):
+            if width == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+                channels = width
+        self.features = nn.Sequential(*layers)
+        self.embeddings = nn.Sequential(
+            nn.Linear(d * 4 * 6, hidden), nn.ReLU(True), nn.Linear(hidden, hidden), nn.ReLU(True), nn.Linear(hidden, 128), nn.ReLU(True)
+        )
+
+    def forward(self, logmel):
+        x = self.features(logmel[:, None])
+        # TensorFlow's flatten order (channels last), as the released weights expect.
+        x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+        return self.embeddings(x)
+
+
+class ASTLayer(nn.Module):
+    """A ViT layer under Hugging Face's ASTModel names (attention.attention.query, …)."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.attention = nn.Module()
+        self.attention.attention = nn.Module()
+        self.attention.attention.query = nn.Linear(d, d)
+        self.attention.attention.key = nn.Linear(d, d)
+        self.attention.attention.value = nn.Linear(d, d)
+        self.attention.output = nn.Module()
+        self.attention.output.dense = nn.Linear(d, d)
+        self.intermediate = nn.Module()
+        self.intermediate.dense = nn.Linear(d, 4 * d)
+        self.output = nn.Module()
+        self.output.dense = nn.Linear(4 * d, d)
+        self.layernorm_before, self.layernorm_after = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
+
+    def forward(self, x):
+        n, length, d = x.shape
+        a = self.attention.attention
+        y = self.layernorm_before(x)
+        split = lambda t: t.view(n, length, self.heads, d // self.heads).transpose(1, 2)
+        q, k, v = split(a.query(y)), split(a.key(y)), split(a.value(y))
+        attended = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d // self.heads), dim=-1) @ v
+        x = x + self.attention.output.dense(attended.transpose(1, 2).reshape(n, length, d))
+        return x + self.output.dense(F.gelu(self.intermediate.dense(self.layernorm_after(x))))
+
+
+class AST(nn.Module):
+    """Audio Spectrogram Transformer (AST base, AudioSet: 16×16 patches, stride 10, 1024 frames):
+    one segment's fbank (N, frames, 128) → frequency tokens (N, 12, d) pooled over time. A 1 s
+    segment (≤ 100 frames) uses the first time positions of the 10 s positional grid."""
+
+    def __init__(self, d=768, layers=12, heads=12, max_frames=1024, bins=128):
+        super().__init__()
+        self.freq_grid, self.time_grid = (bins - 16) // 10 + 1, (max_frames - 16) // 10 + 1
+        self.embeddings = nn.Module()
+        self.embeddings.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.embeddings.distillation_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.embeddings.position_embeddings = nn.Parameter(torch.randn(1, self.freq_grid * self.time_grid + 2, d) * 0.02)
+        self.embeddings.patch_embeddings = nn.Module()
+        self.embeddings.patch_embeddings.projection = nn.Conv2d(1, d, 16, stride=10)
+        self.encoder = nn.Module()
+        self.encoder.layer = nn.ModuleList(ASTLayer(d, heads) for _ in range(layers))
+        self.layernorm = nn.LayerNorm(d, eps=1e-12)
+
+    def forward(self, fbank):
+        e = self.embeddings
+        x = e.patch_embeddings.projection(fbank.transpose(1, 2)[:, None])  # (N, d, freq, time)
+        n, d, freq, time = x.shape
+        grid = e.position_embeddings[:, 2:].view(1, self.freq_grid, self.time_grid, d)[:, :freq, :time]
+        x = x.permute(0, 2, 3, 1) + grid  # (N, freq, time, d)
+        special = torch.cat([e.cls_token + e.position_embeddings[:, :1], e.distillation_token + e.position_embeddings[:, 1:2]], 1)
+        x = torch.cat([special.expand(n, -1, -1), x.reshape(n, freq * time, d)], dim=1)
+        for layer in self.encoder.layer:
+            x = layer(x)
+        x = self.layernorm(x)[:, 2:].view(n, freq, time, d)
+        return x.mean(2)

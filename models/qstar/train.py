@@ -100,17 +100,21 @@ class Probe(nn.Module):
 
 
 def pretrain(name, probe, inputs, targets, train_idx, val_idx, epochs, batch, max_steps):
-    optimiser = torch.optim.AdamW(probe.parameters(), lr=1e-3, weight_decay=0.01)
+    optimiser = torch.optim.AdamW(probe.parameters(), lr=2e-3, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=epochs * ((len(train_idx) + batch - 1) // batch))
+    # Few labels are on in any second: weigh the positives up so the probe does not learn "none".
+    positive_weight = torch.full((targets.shape[1],), 4.0)
     steps = 0
     for epoch in range(epochs):
         probe.train()
         order = train_idx[torch.randperm(len(train_idx))]
         for start in range(0, len(order), batch):
             idx = order[start : start + batch]
-            loss = F.binary_cross_entropy_with_logits(probe(inputs(idx)), targets[idx])
+            loss = F.binary_cross_entropy_with_logits(probe(inputs(idx)), targets[idx], pos_weight=positive_weight)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            schedule.step()
             steps += 1
             if max_steps and steps >= max_steps:
                 break
@@ -118,12 +122,15 @@ def pretrain(name, probe, inputs, targets, train_idx, val_idx, epochs, batch, ma
         with torch.no_grad():
             logits = torch.cat([probe(inputs(val_idx[i : i + 256])) for i in range(0, len(val_idx), 256)])
             truth = targets[val_idx]
-            accuracy = ((logits > 0).float() == truth).float().mean().item()
-            positives = ((logits > 0) & (truth > 0)).sum().item() / max(1, truth.sum().item())
-        log(f"{name} epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, val label accuracy {accuracy:.4f}, recall {positives:.3f}")
+            predicted = logits > 0
+            accuracy = (predicted.float() == truth).float().mean().item()
+            positives = (predicted & (truth > 0)).sum().item()
+            recall = positives / max(1, truth.sum().item())
+            precision = positives / max(1, predicted.sum().item())
+        log(f"{name} epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, val label accuracy {accuracy:.4f}, precision {precision:.3f}, recall {recall:.3f}")
         if max_steps and steps >= max_steps:
             break
-    return {"val_label_accuracy": accuracy, "val_recall": positives}
+    return {"val_label_accuracy": accuracy, "val_precision": precision, "val_recall": recall}
 
 
 def train_encoders(args):

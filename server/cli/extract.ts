@@ -105,7 +105,7 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
 const SPLITS = ['train', 'val', 'test'] as const;
 
 async function extractFeatures(dataset: string, out: string, profile: string): Promise<void> {
-  const manifest = readManifest(profile, { requireVariants: false });
+  const manifest = readManifest(profile);
   const frontendDir = path.join(out, 'frontend');
   const index = JSON.parse(await readFile(path.join(frontendDir, 'videos.json'), 'utf8')) as {
     segments: number;

@@ -28,8 +28,8 @@ export const manifestSchema = z.object({
 });
 export type ModelManifest = z.infer<typeof manifestSchema> & { readonly directory: string };
 
-/** `requireVariants: false` while a profile is being trained (its heads do not exist yet). */
-export function readManifest(directory: string, { requireVariants = true } = {}): ModelManifest {
+/** Reads and checks a manifest and its encoders; a variant's own files are checked when it loads. */
+export function readManifest(directory: string): ModelManifest {
   const manifestPath = path.join(directory, 'manifest.json');
   let json: unknown;
   try {
@@ -48,17 +48,15 @@ export function readManifest(directory: string, { requireVariants = true } = {})
   if (JSON.stringify(manifest.answers) !== JSON.stringify(ANSWERS)) {
     throw new Error(`${manifestPath}: its answers differ from the 42 MUSIC-AVQA answers in order`);
   }
-  const variantFiles = requireVariants
-    ? Object.values(manifest.variants).flatMap((v) => [v.question, v.head])
-    : [];
-  const files = [
-    manifest.encoders.ast,
-    manifest.encoders.audio,
-    manifest.encoders.frame,
-    ...variantFiles,
-  ];
-  const missing = files.filter((name) => !existsSync(path.join(directory, name)));
-  if (missing.length > 0)
-    throw new Error(`${manifestPath} names missing files: ${missing.join(', ')}`);
+  assertFilesExist(
+    directory,
+    [manifest.encoders.ast, manifest.encoders.audio, manifest.encoders.frame],
+    manifestPath,
+  );
   return { ...manifest, directory };
+}
+
+export function assertFilesExist(directory: string, files: readonly string[], owner: string): void {
+  const missing = files.filter((name) => !existsSync(path.join(directory, name)));
+  if (missing.length > 0) throw new Error(`${owner} names missing files: ${missing.join(', ')}`);
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type ort from 'onnxruntime-node';
 import { ANSWERS, MAX_QUESTION_WORDS } from '../../shared/question-space/index.js';
-import type { ModelManifest } from './model-manifest.js';
+import { assertFilesExist, type ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
 
 /** A batch of B windows of T segments (features laid out B × T × …). */

@@ -1,0 +1,134 @@
+/**
+ * The paper profile's encoders (CLIP ViT image tower, VGGish, AST) export through the same code
+ * whether weights are random or come from a checkpoint in the public layouts; here at a small
+ * scale, replayed through onnxruntime-node.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadModel, tensor } from '../server/encoders/onnx-model.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+
+const run = promisify(execFile);
+const python = (args: string[]) =>
+  run('/usr/bin/python3', ['-W', 'ignore', ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+
+interface Entry {
+  model: string;
+  weights: string;
+  inputs: Record<string, { file: string; shape: number[] }>;
+  outputs: Record<string, { file: string; shape: number[] }>;
+}
+
+function floats(dir: string, file: string): Float32Array {
+  const bytes = readFileSync(path.join(dir, file));
+  return new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+}
+
+async function replay(dir: string): Promise<Record<string, Entry>> {
+  const manifest = JSON.parse(
+    readFileSync(path.join(dir, 'paper-encoders.json'), 'utf8'),
+  ) as Record<string, Entry>;
+  for (const [name, entry] of Object.entries(manifest)) {
+    const { session } = await loadModel(path.join(dir, entry.model));
+    const feeds = Object.fromEntries(
+      Object.entries(entry.inputs).map(([input, a]) => [
+        input,
+        tensor(floats(dir, a.file), a.shape),
+      ]),
+    );
+    const results = await session.run(feeds);
+    for (const [output, a] of Object.entries(entry.outputs)) {
+      const want = floats(dir, a.file);
+      const got = results[output]!.data as Float32Array;
+      expect(results[output]!.dims, `${name}.${output}`).toEqual(a.shape);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      expect(worst, `${name}.${output}`).toBeLessThan(1e-4);
+    }
+    await session.release();
+  }
+  return manifest;
+}
+
+// Saves small models' weights as their public checkpoints lay them out (OpenAI CLIP under
+// "visual.", torchvggish plain, HF ASTForAudioClassification under "audio_spectrogram_transformer."
+// with its classifier), for export.py to load back.
+const WRITE_CHECKPOINTS = `
+import sys, torch
+sys.path.insert(0, 'models/qstar')
+from export import paper_encoders
+out = sys.argv[1]
+modules = {name: module for name, module, *_ in paper_encoders(True, seed=123)}
+torch.save({'visual.' + k: v for k, v in modules['clip-visual'].state_dict().items()} | {'transformer.foo': torch.zeros(1)}, out + '/clip.pt')
+torch.save(modules['vggish'].state_dict(), out + '/vggish.pth')
+ast = {'audio_spectrogram_transformer.' + k: v for k, v in modules['ast'].state_dict().items()}
+ast['classifier.dense.weight'] = torch.zeros(527, 32)
+torch.save(ast, out + '/ast.bin')
+`;
+
+describe('paper encoders', () => {
+  it('export with random weights and run in onnxruntime-node like in torch', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
+    await python(['models/qstar/export.py', 'paper', dir, '--small', '--fixtures']);
+    const manifest = await replay(dir);
+    expect(Object.keys(manifest)).toEqual(['clip-visual', 'vggish', 'ast']);
+    expect(manifest['ast']!.outputs['tokens']!.shape).toEqual([2, 12, 32]); // 12 frequency bands
+  }, 120_000);
+
+  it('load checkpoints in the public layouts, and refuse ones that do not fit', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
+    await python(['-c', WRITE_CHECKPOINTS, dir]);
+    const args = [
+      '--clip',
+      `${dir}/clip.pt`,
+      '--vggish',
+      `${dir}/vggish.pth`,
+      '--ast',
+      `${dir}/ast.bin`,
+    ];
+    // Loaded with seed 0 while the checkpoints were made with seed 123: equal outputs mean the
+    // checkpoint weights, not the seeded ones, were exported.
+    const loaded = path.join(dir, 'loaded');
+    const reference = path.join(dir, 'reference');
+    await python(['models/qstar/export.py', 'paper', loaded, '--small', '--fixtures', ...args]);
+    await python([
+      'models/qstar/export.py',
+      'paper',
+      reference,
+      '--small',
+      '--fixtures',
+      '--seed',
+      '123',
+    ]);
+    const manifest = await replay(loaded);
+    expect(manifest['vggish']!.weights).toBe(`${dir}/vggish.pth`);
+    for (const name of ['clip-visual', 'vggish', 'ast']) {
+      for (const [output, a] of Object.entries(manifest[name]!.outputs)) {
+        const fromCheckpoint = floats(loaded, a.file);
+        const fromSeed = floats(reference, a.file);
+        expect(
+          Math.max(...fromCheckpoint.map((v, i) => Math.abs(v - fromSeed[i]!))),
+          `${name}.${output}`,
+        ).toBeLessThan(1e-5);
+      }
+    }
+    await expect(
+      python([
+        'models/qstar/export.py',
+        'paper',
+        path.join(dir, 'bad'),
+        '--small',
+        '--clip',
+        `${dir}/vggish.pth`,
+      ]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining("no weights under 'visual.'"),
+    });
+  }, 180_000);
+});
