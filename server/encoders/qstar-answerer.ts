@@ -52,6 +52,11 @@ export class QStarAnswerer {
       throw new Error(
         `profile ${manifest.profile} has no variant "${variant}" (it has ${Object.keys(manifest.variants).join(', ')})`,
       );
+    assertFilesExist(
+      manifest.directory,
+      [files.question, files.head],
+      `profile ${manifest.profile}, variant ${variant},`,
+    );
     const [question, head] = await Promise.all([
       loadModel(path.join(manifest.directory, files.question), options),
       loadModel(path.join(manifest.directory, files.head), options),
