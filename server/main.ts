@@ -1,27 +1,60 @@
 /**
- * `npm start`: the Tutti monitor. Listens on TUTTI_PORT (default 8080) on TUTTI_HOST
- * (default 127.0.0.1; the dashboard's controls are not meant for an open network).
+ * `npm start`: the Tutti monitor on its embedded default — the shipped demo clip, looping in real
+ * time, answered by the shipped `tiny` profile.
+ *
+ * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
+ * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
+ * and printed when unset), TUTTI_PROFILE (models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s).
  */
-import { createHttpServer } from './hub/http-server.js';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Monitor } from './monitor.js';
+import { mediaFileSource } from './sources/media-file-source.js';
 
-const port = Number(process.env.TUTTI_PORT ?? 8080);
-const host = process.env.TUTTI_HOST ?? '127.0.0.1';
+const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url));
+const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
 
-const server = createHttpServer();
-server.on('error', (error) => {
-  console.error(`tutti: cannot listen on ${host}:${port}: ${error.message}`);
-  process.exit(1);
+const monitor = new Monitor({
+  profile: process.env.TUTTI_PROFILE ?? repo('models/tiny'),
+  host: process.env.TUTTI_HOST ?? '127.0.0.1',
+  port: Number(process.env.TUTTI_PORT ?? 8080),
+  token,
+  windowSeconds: Number(process.env.TUTTI_WINDOW ?? 10),
+  hopSeconds: Number(process.env.TUTTI_HOP ?? 1),
+  streams: [
+    {
+      id: 'demo',
+      source: () =>
+        mediaFileSource(repo('server/sources/demo/demo.mp4'), { realtime: true, loop: true }),
+      questions: [
+        'How many instruments are sounding in the video?',
+        'Is there a flute sound?',
+        'Is the clarinet louder than the piano?',
+        'What is the first instrument that comes in?',
+      ],
+    },
+  ],
 });
-server.listen(port, host, () => {
-  const address = server.address();
-  const where =
-    typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-  console.log(`tutti: listening on http://${where} (question space at /api/question-space)`);
-});
+
+monitor
+  .start()
+  .then(() => {
+    console.log(
+      `tutti: listening on ${monitor.url} (WebSocket at /ws, question space at /api/question-space)`,
+    );
+    if (!process.env.TUTTI_TOKEN) console.log(`tutti: access token for controls: ${token}`);
+  })
+  .catch((error: unknown) => {
+    console.error(`tutti: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.log(`tutti: ${signal}, shutting down`);
-    server.close(() => process.exit(0));
+    monitor.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   });
 }

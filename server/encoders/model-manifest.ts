@@ -21,6 +21,8 @@ export const manifestSchema = z.object({
     std: z.tuple([z.number(), z.number(), z.number()]),
   }),
   encoders: z.object({ ast: file, audio: file, frame: file }),
+  /** Rows × columns of the frame encoder's patch tokens (for drawing spatial attention). */
+  patchGrid: z.tuple([z.number().int().positive(), z.number().int().positive()]),
   /** Question encoder and head per variant; "full" is the one the monitor serves. */
   variants: z.record(z.string(), z.object({ question: file, head: file })),
   vocabulary: z.array(z.string()),

@@ -1,0 +1,110 @@
+/**
+ * A stream's standing questions: added and removed at run time, each parsed against the question
+ * space (a clear error names the nearest templates) and tokenised once.
+ */
+import {
+  ANSWERS,
+  parseQuestion,
+  tokenizeQuestion,
+  typeKey,
+  type ParsedQuestion,
+} from '../../shared/question-space/index.js';
+import type { AnswerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type { Answered } from '../encoders/qstar-answerer.js';
+
+export interface StandingQuestion {
+  readonly id: string;
+  readonly parsed: ParsedQuestion;
+  readonly ids: number[];
+  lastAnswer?: string;
+}
+
+export const MAX_STANDING_QUESTIONS = 32;
+
+export class StandingQuestions {
+  private readonly questions = new Map<string, StandingQuestion>();
+  private counter = 0;
+
+  add(question: string, values: readonly string[] = []): StandingQuestion {
+    if (this.questions.size >= MAX_STANDING_QUESTIONS)
+      throw new Error(`a stream holds at most ${MAX_STANDING_QUESTIONS} standing questions`);
+    const parsed = parseQuestion(question, values);
+    const existing = [...this.questions.values()].find(
+      (q) => q.parsed.sentence === parsed.sentence,
+    );
+    if (existing) return existing;
+    const standing = { id: `q${++this.counter}`, parsed, ids: tokenizeQuestion(parsed.sentence) };
+    this.questions.set(standing.id, standing);
+    return standing;
+  }
+
+  remove(id: string): boolean {
+    return this.questions.delete(id);
+  }
+
+  list(): StandingQuestion[] {
+    return [...this.questions.values()];
+  }
+
+  describe(): StandingQuestionMessage[] {
+    return this.list().map((q) => ({
+      id: q.id,
+      templateId: q.parsed.template.id,
+      sentence: q.parsed.sentence,
+      type: { ...q.parsed.type },
+    }));
+  }
+}
+
+export interface HopContext {
+  readonly stream: string;
+  readonly window: { start: number; end: number };
+  readonly segments: number;
+  readonly patchGrid: [number, number];
+  readonly readyAt: number;
+}
+
+/** Answers of one hop as messages, best answer first with the runners-up and attention maps. */
+export function answerMessages(
+  questions: StandingQuestion[],
+  answered: Answered,
+  hop: HopContext,
+): AnswerMessage[] {
+  const width = ANSWERS.length;
+  const bands = answered.frequency.length / questions.length;
+  const patches = answered.spatial.length / questions.length / hop.segments;
+  return questions.map((question, b) => {
+    const probabilities = [...answered.probabilities.subarray(b * width, (b + 1) * width)];
+    const ranked = probabilities
+      .map((probability, i) => ({ answer: ANSWERS[i]!, probability }))
+      .sort((x, y) => y.probability - x.probability);
+    const best = ranked[0]!;
+    const changed = question.lastAnswer !== undefined && question.lastAnswer !== best.answer;
+    question.lastAnswer = best.answer;
+    const spatial = answered.spatial.subarray(
+      b * hop.segments * patches,
+      (b + 1) * hop.segments * patches,
+    );
+    return {
+      type: 'answer',
+      stream: hop.stream,
+      questionId: question.id,
+      sentence: question.parsed.sentence,
+      questionType: typeKey(question.parsed.type),
+      answer: best.answer,
+      confidence: best.probability,
+      alternatives: ranked.slice(1, 4),
+      window: hop.window,
+      latencyMs: performance.now() - hop.readyAt,
+      changed,
+      attention: {
+        frequency: [...answered.frequency.subarray(b * bands, (b + 1) * bands)],
+        temporal: [...answered.temporal.subarray(b * hop.segments, (b + 1) * hop.segments)],
+        spatial: Array.from({ length: hop.segments }, (_, t) => [
+          ...spatial.subarray(t * patches, (t + 1) * patches),
+        ]),
+        patchGrid: hop.patchGrid,
+      },
+    };
+  });
+}

@@ -1,0 +1,32 @@
+/** Messages between the monitor and its inference worker thread. */
+import type { Answered, WindowBatch } from './qstar-answerer.js';
+import type { SegmentFeatures } from './segment-encoders.js';
+import type { ExecutionProvider } from './onnx-model.js';
+import type { RgbFrame } from '../features/video/rgb-frame.js';
+
+export interface WorkerInit {
+  readonly profile: string;
+  readonly variant: string;
+  readonly threads?: number;
+}
+
+export type WorkerRequest =
+  | {
+      readonly id: number;
+      readonly kind: 'encode';
+      readonly samples: Float32Array;
+      readonly frame: RgbFrame;
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'answer';
+      readonly windows: WindowBatch;
+      readonly questions: number[][];
+    };
+
+export type WorkerReply =
+  | { readonly kind: 'ready'; readonly provider: ExecutionProvider; readonly profile: string }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly id: number; readonly kind: 'encoded'; readonly features: SegmentFeatures }
+  | { readonly id: number; readonly kind: 'answered'; readonly answered: Answered }
+  | { readonly id: number; readonly kind: 'error'; readonly message: string };

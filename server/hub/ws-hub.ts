@@ -1,0 +1,166 @@
+/**
+ * The WebSocket hub (`ws`): dashboards subscribe to streams and manage standing questions. Every
+ * incoming message is validated against shared/protocol; control messages need the access token.
+ * A slow dashboard never holds anyone up: what it cannot take waits in its own bounded queue, the
+ * oldest dropped first and counted, and it is told how many it missed.
+ */
+import type { Server } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { QuestionParseError } from '../../shared/question-space/index.js';
+import {
+  MAX_MESSAGE_BYTES,
+  clientMessageSchema,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../shared/protocol/messages.js';
+
+/** What the hub asks of the monitor when a dashboard adds or removes a question. */
+export interface StreamControl {
+  hasStream(stream: string): boolean;
+  addQuestion(stream: string, question: string, values: readonly string[]): void;
+  removeQuestion(stream: string, questionId: string): boolean;
+  /** Messages a new subscriber gets at once: the stream's questions and status. */
+  snapshot(stream: string): ServerMessage[];
+}
+
+export interface HubOptions {
+  readonly token: string;
+  /** Messages a dashboard may fall behind by before the oldest are dropped. */
+  readonly queueLimit?: number;
+  /** Socket backlog (bytes) above which messages wait in the dashboard's queue. */
+  readonly backlogBytes?: number;
+}
+
+interface Client {
+  readonly socket: WebSocket;
+  readonly streams: Set<string>;
+  readonly queue: string[];
+  dropped: number;
+}
+
+export class WsHub {
+  private readonly server: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  private readonly flusher: NodeJS.Timeout;
+  readonly stats = { sent: 0, dropped: 0, rejected: 0 };
+
+  constructor(
+    http: Server,
+    private readonly control: StreamControl,
+    private readonly options: HubOptions,
+  ) {
+    this.server = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_MESSAGE_BYTES });
+    this.server.on('connection', (socket) => this.accept(socket));
+    this.flusher = setInterval(() => this.clients.forEach((client) => this.flush(client)), 50);
+  }
+
+  private accept(socket: WebSocket): void {
+    const client: Client = { socket, streams: new Set(), queue: [], dropped: 0 };
+    this.clients.add(client);
+    socket.on('message', (data, isBinary) =>
+      this.receive(client, isBinary ? null : data.toString()),
+    );
+    socket.on('close', () => this.clients.delete(client));
+    socket.on('error', () => this.clients.delete(client));
+  }
+
+  private receive(client: Client, text: string | null): void {
+    let message: ClientMessage;
+    try {
+      if (text === null) throw new Error('binary messages are not part of the protocol');
+      const parsed = clientMessageSchema.safeParse(JSON.parse(text));
+      if (!parsed.success)
+        throw new Error(
+          `invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`,
+        );
+      message = parsed.data;
+    } catch (error) {
+      this.stats.rejected += 1;
+      return this.send(client, {
+        type: 'error',
+        message: error instanceof SyntaxError ? 'message is not JSON' : (error as Error).message,
+      });
+    }
+    if (!this.control.hasStream(message.stream))
+      return this.send(client, { type: 'error', message: `no stream "${message.stream}"` });
+    switch (message.type) {
+      case 'subscribe':
+        client.streams.add(message.stream);
+        return this.control.snapshot(message.stream).forEach((m) => this.send(client, m));
+      case 'unsubscribe':
+        client.streams.delete(message.stream);
+        return;
+      case 'add-question':
+      case 'remove-question':
+        if (message.token !== this.options.token)
+          return this.send(client, {
+            type: 'error',
+            message: 'control messages need the access token',
+          });
+        try {
+          if (message.type === 'add-question')
+            this.control.addQuestion(message.stream, message.question, message.values ?? []);
+          else if (!this.control.removeQuestion(message.stream, message.questionId)) {
+            return this.send(client, {
+              type: 'error',
+              message: `no question "${message.questionId}" on stream "${message.stream}"`,
+            });
+          }
+        } catch (error) {
+          const nearest =
+            error instanceof QuestionParseError
+              ? error.nearest.map((t) => ({ templateId: t.id, template: t.text }))
+              : undefined;
+          return this.send(client, {
+            type: 'error',
+            message: (error as Error).message,
+            ...(nearest ? { nearest } : {}),
+          });
+        }
+    }
+  }
+
+  /** Sends to every dashboard subscribed to the message's stream (or to all, for stream-less ones). */
+  publish(message: ServerMessage): void {
+    const stream = 'stream' in message ? message.stream : undefined;
+    const text = JSON.stringify(message);
+    for (const client of this.clients)
+      if (!stream || client.streams.has(stream)) this.enqueue(client, text);
+  }
+
+  private send(client: Client, message: ServerMessage): void {
+    this.enqueue(client, JSON.stringify(message));
+  }
+
+  private enqueue(client: Client, text: string): void {
+    client.queue.push(text);
+    const limit = this.options.queueLimit ?? 256;
+    while (client.queue.length > limit) {
+      client.queue.shift();
+      client.dropped += 1;
+      this.stats.dropped += 1;
+    }
+    this.flush(client);
+  }
+
+  private flush(client: Client): void {
+    const backlog = this.options.backlogBytes ?? 1 << 20;
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    if (client.dropped > 0 && client.socket.bufferedAmount < backlog) {
+      client.socket.send(
+        JSON.stringify({ type: 'dropped', count: client.dropped } satisfies ServerMessage),
+      );
+      client.dropped = 0;
+    }
+    while (client.queue.length > 0 && client.socket.bufferedAmount < backlog) {
+      client.socket.send(client.queue.shift()!);
+      this.stats.sent += 1;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.flusher);
+    for (const client of this.clients) client.socket.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

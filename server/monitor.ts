@@ -1,0 +1,160 @@
+/**
+ * The monitor: HTTP and WebSocket on one port, one inference worker, and per stream its standing
+ * questions and pipeline. A source that fails is reported and restarted with exponential backoff.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Observable, Subscription, defer, retry, tap, timer } from 'rxjs';
+import type { ServerMessage } from '../shared/protocol/messages.js';
+import { StandingQuestions } from './answers/standing-questions.js';
+import { InferenceClient } from './encoders/inference-client.js';
+import { readManifest } from './encoders/model-manifest.js';
+import { createHttpServer } from './hub/http-server.js';
+import { WsHub } from './hub/ws-hub.js';
+import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
+import type { SourceEvent } from './sources/media-file-source.js';
+
+export interface StreamConfig {
+  readonly id: string;
+  readonly source: () => Observable<SourceEvent>;
+  readonly questions?: readonly string[];
+}
+
+export interface MonitorConfig {
+  readonly profile: string;
+  readonly variant?: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  readonly windowSeconds: number;
+  readonly hopSeconds: number;
+  readonly streams: readonly StreamConfig[];
+  readonly log?: (line: string) => void;
+}
+
+interface LiveStream {
+  readonly config: StreamConfig;
+  readonly questions: StandingQuestions;
+  readonly counters: StreamCounters;
+  state: 'starting' | 'live' | 'retrying' | 'stopped';
+  detail?: string;
+  subscription?: Subscription;
+}
+
+export class Monitor {
+  private readonly streams = new Map<string, LiveStream>();
+  private hub?: WsHub;
+  private inference?: InferenceClient;
+  private readonly http = createHttpServer();
+  url = '';
+
+  constructor(private readonly config: MonitorConfig) {}
+
+  private log(line: string): void {
+    (this.config.log ?? console.log)(`tutti: ${line}`);
+  }
+
+  async start(): Promise<void> {
+    const manifest = readManifest(this.config.profile);
+    this.inference = await InferenceClient.start({
+      profile: this.config.profile,
+      variant: this.config.variant ?? 'full',
+    });
+    this.log(
+      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${this.inference.provider}`,
+    );
+    this.hub = new WsHub(this.http, this.controls(), { token: this.config.token });
+    this.http.listen(this.config.port, this.config.host);
+    await once(this.http, 'listening');
+    const address = this.http.address() as AddressInfo;
+    this.url = `http://${address.address}:${address.port}`;
+    for (const stream of this.config.streams) this.startStream(stream, manifest.patchGrid);
+  }
+
+  private controls() {
+    return {
+      hasStream: (stream: string) => this.streams.has(stream),
+      addQuestion: (stream: string, question: string, values: readonly string[]) => {
+        const live = this.streams.get(stream)!;
+        live.questions.add(question, values);
+        this.hub!.publish({ type: 'questions', stream, questions: live.questions.describe() });
+      },
+      removeQuestion: (stream: string, id: string) => {
+        const live = this.streams.get(stream)!;
+        const removed = live.questions.remove(id);
+        if (removed)
+          this.hub!.publish({ type: 'questions', stream, questions: live.questions.describe() });
+        return removed;
+      },
+      snapshot: (stream: string): ServerMessage[] => {
+        const live = this.streams.get(stream)!;
+        return [
+          { type: 'questions', stream, questions: live.questions.describe() },
+          this.status(live),
+        ];
+      },
+    };
+  }
+
+  private status(live: LiveStream): ServerMessage {
+    return {
+      type: 'stream-status',
+      stream: live.config.id,
+      state: live.state,
+      ...(live.detail ? { detail: live.detail } : {}),
+      segments: live.counters.segments,
+      skippedHops: live.counters.skippedHops + live.counters.skippedSegments,
+    };
+  }
+
+  private setState(live: LiveStream, state: LiveStream['state'], detail?: string): void {
+    live.state = state;
+    live.detail = detail;
+    this.log(`stream ${live.config.id}: ${state}${detail ? ` (${detail})` : ''}`);
+    this.hub?.publish(this.status(live));
+  }
+
+  private startStream(config: StreamConfig, patchGrid: [number, number]): void {
+    const live: LiveStream = {
+      config,
+      questions: new StandingQuestions(),
+      counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
+      state: 'starting',
+    };
+    for (const question of config.questions ?? []) live.questions.add(question);
+    this.streams.set(config.id, live);
+    const source = defer(() => config.source()).pipe(
+      tap({ next: () => live.state !== 'live' && this.setState(live, 'live') }),
+      retry({
+        delay: (error: Error, attempt) => {
+          const wait = Math.min(30, 2 ** (attempt - 1));
+          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`);
+          return timer(wait * 1000);
+        },
+      }),
+    );
+    live.subscription = runStream(
+      config.id,
+      source,
+      this.inference!,
+      live.questions,
+      {
+        windowSeconds: this.config.windowSeconds,
+        hopSeconds: this.config.hopSeconds,
+        patchGrid,
+      },
+      live.counters,
+    ).subscribe({
+      next: (message) => this.hub!.publish(message),
+      error: (error: Error) => this.setState(live, 'stopped', error.message),
+      complete: () => this.setState(live, 'stopped', 'source ended'),
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const live of this.streams.values()) live.subscription?.unsubscribe();
+    await this.hub?.close();
+    await this.inference?.close();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}

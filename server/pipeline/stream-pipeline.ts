@@ -1,0 +1,103 @@
+/**
+ * One live stream, source to answers: source events → one-second segments → front-end and
+ * encoders (once per segment, in the inference worker) → window of the last W segments → every
+ * standing question answered in one batch per hop. Inference never queues without bound: a
+ * segment that finds the encoder `maxPendingSegments` behind, or a hop that finds the head still
+ * busy, is skipped and counted.
+ */
+import { Observable, concatMap, exhaustMap, filter, from, map, mergeMap } from 'rxjs';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
+import type { InferenceClient } from '../encoders/inference-client.js';
+import { toSegments, type Segment } from '../segments/to-segments.js';
+import type { SourceEvent } from '../sources/media-file-source.js';
+import { FeatureWindow } from '../windows/feature-window.js';
+
+export interface StreamOptions {
+  readonly windowSeconds: number;
+  /** Answer every `hopSeconds` segments. */
+  readonly hopSeconds: number;
+  readonly patchGrid: [number, number];
+  readonly maxPendingSegments?: number;
+}
+
+export interface StreamCounters {
+  segments: number;
+  skippedSegments: number;
+  skippedHops: number;
+}
+
+export function runStream(
+  stream: string,
+  source: Observable<SourceEvent>,
+  inference: InferenceClient,
+  questions: StandingQuestions,
+  options: StreamOptions,
+  counters: StreamCounters = { segments: 0, skippedSegments: 0, skippedHops: 0 },
+): Observable<ServerMessage> {
+  const window = new FeatureWindow(options.windowSeconds);
+  const maxPending = options.maxPendingSegments ?? 3;
+  let pending = 0;
+
+  const encoded = source.pipe(
+    toSegments(),
+    map((segment) => ({ segment, readyAt: performance.now() })),
+    filter(() => {
+      if (pending >= maxPending) {
+        counters.skippedSegments += 1;
+        return false;
+      }
+      pending += 1;
+      return true;
+    }),
+    concatMap(async ({ segment, readyAt }: { segment: Segment; readyAt: number }) => {
+      try {
+        window.push(
+          segment.index,
+          segment.start,
+          await inference.encode(segment.samples, segment.frame),
+        );
+        counters.segments += 1;
+        return { segment, readyAt };
+      } finally {
+        pending -= 1;
+      }
+    }),
+  );
+
+  return encoded.pipe(
+    filter(({ segment }) => (segment.index + 1) % options.hopSeconds === 0),
+    filter(() => questions.list().length > 0),
+    exhaustMapCounting(counters, async ({ readyAt }) => {
+      const asked = questions.list();
+      const answered = await inference.answer(
+        window.batch(asked.length),
+        asked.map((q) => q.ids),
+      );
+      return answerMessages(asked, answered, {
+        stream,
+        window: window.span(),
+        segments: window.size,
+        patchGrid: options.patchGrid,
+        readyAt,
+      });
+    }),
+    mergeMap((messages) => from(messages)),
+  );
+}
+
+/** exhaustMap that counts the hops it drops while the previous one is still being answered. */
+function exhaustMapCounting<T, R>(counters: StreamCounters, project: (value: T) => Promise<R>) {
+  let busy = false;
+  return (source: Observable<T>) =>
+    source.pipe(
+      filter(() => {
+        if (busy) counters.skippedHops += 1;
+        return true;
+      }),
+      exhaustMap((value) => {
+        busy = true;
+        return from(project(value).finally(() => (busy = false)));
+      }),
+    );
+}

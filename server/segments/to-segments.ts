@@ -1,0 +1,73 @@
+/**
+ * RxJS operator: timestamped audio chunks and frames → one-second segments, each with its 16 000
+ * samples and the frame nearest its middle. Audio and video are matched by timestamp, whichever
+ * arrives first; a segment waits for its frame at most `maxFrameLagSeconds` of audio, then takes
+ * the latest frame there is (a stalled camera must not stall the answers).
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { RgbFrame } from '../features/video/rgb-frame.js';
+import { SOURCE_SAMPLE_RATE, type SourceEvent } from '../sources/media-file-source.js';
+
+export interface Segment {
+  readonly index: number;
+  /** Stream time of its first sample, seconds. */
+  readonly start: number;
+  readonly samples: Float32Array;
+  readonly frame: RgbFrame;
+}
+
+const BLACK_FRAME: RgbFrame = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
+
+export function toSegments(maxFrameLagSeconds = 2): OperatorFunction<SourceEvent, Segment> {
+  return (source) =>
+    new Observable<Segment>((subscriber) => {
+      const perSegment = SOURCE_SAMPLE_RATE;
+      let audio = new Float32Array(perSegment * 4);
+      let audioLength = 0; // samples buffered, starting at segment `next`
+      let next = 0;
+      const frames: Array<{ time: number; frame: RgbFrame }> = [];
+
+      const frameFor = (middle: number, force: boolean): RgbFrame | undefined => {
+        const after = frames.findIndex((f) => f.time >= middle - 0.25);
+        if (after >= 0) return frames[after]!.frame;
+        // No picture at all (a microphone alone): a black one, so sound is still answered.
+        return force ? (frames.at(-1)?.frame ?? BLACK_FRAME) : undefined;
+      };
+
+      const emitReady = () => {
+        while (audioLength >= perSegment) {
+          const middle = next + 0.5;
+          const lagging = audioLength >= perSegment * (1 + maxFrameLagSeconds);
+          const frame = frameFor(middle, lagging);
+          if (!frame) return;
+          subscriber.next({ index: next, start: next, samples: audio.slice(0, perSegment), frame });
+          audio.copyWithin(0, perSegment, audioLength);
+          audioLength -= perSegment;
+          next += 1;
+          while (frames.length > 1 && frames[1]!.time <= next + 0.25) frames.shift();
+        }
+      };
+
+      return source.subscribe({
+        next(event) {
+          if (event.kind === 'frame') {
+            frames.push({ time: event.time, frame: event.frame });
+            if (frames.length > 60) frames.shift();
+          } else {
+            if (audioLength + event.samples.length > audio.length) {
+              const grown = new Float32Array(
+                Math.max(audio.length * 2, audioLength + event.samples.length),
+              );
+              grown.set(audio.subarray(0, audioLength));
+              audio = grown;
+            }
+            audio.set(event.samples, audioLength);
+            audioLength += event.samples.length;
+          }
+          emitReady();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

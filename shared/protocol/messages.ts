@@ -1,0 +1,91 @@
+/**
+ * The WebSocket protocol between the monitor and its dashboards, once, for both sides: zod
+ * schemas validated at the boundary, TypeScript types inferred from them.
+ */
+import { z } from 'zod';
+
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+const streamId = z.string().regex(/^[\w.-]{1,64}$/, 'stream ids are 1–64 letters, digits, _ . -');
+
+/** Dashboard → monitor. Control messages (adding or removing questions) carry the access token. */
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('subscribe'), stream: streamId }),
+  z.object({ type: z.literal('unsubscribe'), stream: streamId }),
+  z.object({
+    type: z.literal('add-question'),
+    stream: streamId,
+    question: z.string().min(1).max(500),
+    values: z.array(z.string().max(64)).max(8).default([]),
+    token: z.string().max(256),
+  }),
+  z.object({
+    type: z.literal('remove-question'),
+    stream: streamId,
+    questionId: z.string().max(64),
+    token: z.string().max(256),
+  }),
+]);
+export type ClientMessage = z.input<typeof clientMessageSchema>;
+
+export const standingQuestionSchema = z.object({
+  id: z.string(),
+  templateId: z.string(),
+  sentence: z.string(),
+  type: z.object({ modality: z.string(), kind: z.string() }),
+});
+export type StandingQuestionMessage = z.infer<typeof standingQuestionSchema>;
+
+export const answerMessageSchema = z.object({
+  type: z.literal('answer'),
+  stream: streamId,
+  questionId: z.string(),
+  sentence: z.string(),
+  /** "Modality/Kind", e.g. "Audio-Visual/Temporal". */
+  questionType: z.string(),
+  answer: z.string(),
+  confidence: z.number(),
+  alternatives: z.array(z.object({ answer: z.string(), probability: z.number() })),
+  /** Stream time (s) the window covers. */
+  window: z.object({ start: z.number(), end: z.number() }),
+  /** From the end of the hop's audio to the answer leaving the monitor, ms. */
+  latencyMs: z.number(),
+  /** True when the answer differs from this question's previous one. */
+  changed: z.boolean(),
+  attention: z.object({
+    frequency: z.array(z.number()),
+    temporal: z.array(z.number()),
+    /** Per segment of the window, per patch. */
+    spatial: z.array(z.array(z.number())),
+    patchGrid: z.tuple([z.number(), z.number()]),
+  }),
+});
+export type AnswerMessage = z.infer<typeof answerMessageSchema>;
+
+export const streamStatusSchema = z.object({
+  type: z.literal('stream-status'),
+  stream: streamId,
+  state: z.enum(['starting', 'live', 'retrying', 'stopped']),
+  detail: z.string().optional(),
+  segments: z.number(),
+  skippedHops: z.number(),
+});
+export type StreamStatusMessage = z.infer<typeof streamStatusSchema>;
+
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  answerMessageSchema,
+  streamStatusSchema,
+  z.object({
+    type: z.literal('questions'),
+    stream: streamId,
+    questions: z.array(standingQuestionSchema),
+  }),
+  z.object({
+    type: z.literal('error'),
+    message: z.string(),
+    nearest: z.array(z.object({ templateId: z.string(), template: z.string() })).optional(),
+  }),
+  /** Messages this client missed because it read too slowly. */
+  z.object({ type: z.literal('dropped'), count: z.number() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -1,0 +1,186 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { WsHub, type StreamControl } from '../server/hub/ws-hub.js';
+import { serverMessageSchema, type ServerMessage } from '../shared/protocol/messages.js';
+import { parseQuestion } from '../shared/question-space/index.js';
+
+function control(): StreamControl & { added: string[] } {
+  const added: string[] = [];
+  return {
+    added,
+    hasStream: (stream) => stream === 'stage',
+    addQuestion: (_stream, question, values) =>
+      void added.push(parseQuestion(question, values).sentence),
+    removeQuestion: () => false,
+    snapshot: (stream) => [{ type: 'questions', stream, questions: [] }],
+  };
+}
+
+async function hubWith(options: { queueLimit?: number; backlogBytes?: number } = {}) {
+  const http = createServer();
+  const ctl = control();
+  const hub = new WsHub(http, ctl, { token: 'secret', ...options });
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`;
+  const close = async () => {
+    await hub.close();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
+  return { hub, ctl, url, close };
+}
+
+/** A client that records every message, validated against the protocol. */
+async function client(url: string) {
+  const socket = new WebSocket(url);
+  const messages: ServerMessage[] = [];
+  socket.on('message', (data) =>
+    messages.push(serverMessageSchema.parse(JSON.parse(data.toString()))),
+  );
+  await once(socket, 'open');
+  const next = async (predicate: (m: ServerMessage) => boolean, timeout = 3000) => {
+    const started = Date.now();
+    for (;;) {
+      const found = messages.find(predicate);
+      if (found) return found;
+      if (Date.now() - started > timeout)
+        throw new Error(`no such message; got ${JSON.stringify(messages.slice(-3))}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return {
+    socket,
+    messages,
+    next,
+    send: (m: unknown) => socket.send(typeof m === 'string' ? m : JSON.stringify(m)),
+  };
+}
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanup.map((close) => close()));
+  cleanup = [];
+});
+
+describe('WebSocket hub', () => {
+  it('refuses malformed, unknown and unauthorised messages with a reason', async () => {
+    const { url, ctl, close } = await hubWith();
+    cleanup.push(close);
+    const c = await client(url);
+    c.send('{not json');
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'message is not JSON',
+    });
+    c.messages.length = 0;
+    c.send({ type: 'subscribe', stream: 'bad stream id!' });
+    expect(((await c.next((m) => m.type === 'error')) as { message: string }).message).toMatch(
+      /invalid message: stream: stream ids are/,
+    );
+    c.messages.length = 0;
+    c.send({ type: 'subscribe', stream: 'elsewhere' });
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'no stream "elsewhere"',
+    });
+    c.messages.length = 0;
+    c.send({
+      type: 'add-question',
+      stream: 'stage',
+      question: 'Is there a flute sound?',
+      token: 'guess',
+    });
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'control messages need the access token',
+    });
+    c.messages.length = 0;
+    c.send({
+      type: 'add-question',
+      stream: 'stage',
+      question: 'Is the flute quieter than the cello?',
+      token: 'secret',
+    });
+    const unknown = (await c.next((m) => m.type === 'error')) as {
+      nearest?: Array<{ templateId: string }>;
+    };
+    expect(unknown.nearest?.[0]?.templateId).toBe('audio-louder');
+    c.send({
+      type: 'add-question',
+      stream: 'stage',
+      question: 'Is there a flute sound?',
+      token: 'secret',
+    });
+    await expect.poll(() => ctl.added).toEqual(['Is there a flute sound?']);
+    // Oversized messages close the connection (ws enforces maxPayload).
+    c.send(JSON.stringify({ type: 'subscribe', stream: 'stage', pad: 'x'.repeat(70_000) }));
+    await once(c.socket, 'close');
+  });
+
+  it('sends each stream only to its subscribers', async () => {
+    const { url, hub, close } = await hubWith();
+    cleanup.push(close);
+    const [a, b] = await Promise.all([client(url), client(url)]);
+    a.send({ type: 'subscribe', stream: 'stage' });
+    await a.next((m) => m.type === 'questions');
+    hub.publish({
+      type: 'stream-status',
+      stream: 'stage',
+      state: 'live',
+      segments: 1,
+      skippedHops: 0,
+    });
+    await a.next((m) => m.type === 'stream-status');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(b.messages).toEqual([]);
+  });
+
+  it('keeps a slow dashboard from holding up a fast one: bounded queue, oldest dropped, counted', async () => {
+    const { url, hub, close } = await hubWith({ queueLimit: 20, backlogBytes: 64 * 1024 });
+    cleanup.push(close);
+    const [fast, slow] = await Promise.all([client(url), client(url)]);
+    for (const c of [fast, slow]) {
+      c.send({ type: 'subscribe', stream: 'stage' });
+      await c.next((m) => m.type === 'questions');
+    }
+    // The slow dashboard stops reading from its socket.
+    (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const detail = 'x'.repeat(20_000);
+    const total = 1500;
+    for (let i = 0; i < total; i++) {
+      hub.publish({
+        type: 'stream-status',
+        stream: 'stage',
+        state: 'live',
+        detail,
+        segments: i,
+        skippedHops: 0,
+      });
+      // A live pace (answers come every hop), not one synchronous burst.
+      if (i % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await expect
+      .poll(() => fast.messages.filter((m) => m.type === 'stream-status').length, {
+        timeout: 10_000,
+      })
+      .toBe(total);
+    expect(hub.stats.dropped).toBeGreaterThan(0);
+    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    const dropped = (await slow.next((m) => m.type === 'dropped', 10_000)) as { count: number };
+    expect(dropped.count).toBeGreaterThan(0);
+    // What it did get ends with the newest message: the oldest were the ones dropped.
+    await expect
+      .poll(
+        () =>
+          (
+            slow.messages.filter((m) => m.type === 'stream-status').at(-1) as
+              { segments: number } | undefined
+          )?.segments,
+        { timeout: 10_000 },
+      )
+      .toBe(total - 1);
+  });
+});
