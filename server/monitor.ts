@@ -4,7 +4,8 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Observable, Subscription, defer, retry, tap, timer } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
+import { defer, retry, tap, timer } from 'rxjs';
 import type { ServerMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';

@@ -5,7 +5,8 @@
  * segment that finds the encoder `maxPendingSegments` behind, or a hop that finds the head still
  * busy, is skipped and counted.
  */
-import { Observable, concatMap, exhaustMap, filter, from, map, mergeMap } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { concatMap, exhaustMap, filter, from, map, mergeMap } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
 import type { InferenceClient } from '../encoders/inference-client.js';
