@@ -11,6 +11,7 @@ import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { readManifest } from './encoders/model-manifest.js';
 import { createHttpServer } from './hub/http-server.js';
+import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
 import type { SourceEvent } from './sources/media-file-source.js';
@@ -46,10 +47,14 @@ export class Monitor {
   private readonly streams = new Map<string, LiveStream>();
   private hub?: WsHub;
   private inference?: InferenceClient;
-  private readonly http = createHttpServer();
+  private readonly control: StreamControl;
+  private readonly http;
   url = '';
 
-  constructor(private readonly config: MonitorConfig) {}
+  constructor(private readonly config: MonitorConfig) {
+    this.control = this.controls();
+    this.http = createHttpServer({ control: this.control, token: config.token });
+  }
 
   private log(line: string): void {
     (this.config.log ?? console.log)(`tutti: ${line}`);
@@ -64,7 +69,7 @@ export class Monitor {
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${this.inference.provider}`,
     );
-    this.hub = new WsHub(this.http, this.controls(), { token: this.config.token });
+    this.hub = new WsHub(this.http, this.control, { token: this.config.token });
     this.http.listen(this.config.port, this.config.host);
     await once(this.http, 'listening');
     const address = this.http.address() as AddressInfo;
@@ -72,19 +77,23 @@ export class Monitor {
     for (const stream of this.config.streams) this.startStream(stream, manifest.patchGrid);
   }
 
-  private controls() {
+  private controls(): StreamControl {
+    const questionsOf = (stream: string) => this.streams.get(stream)!.questions;
+    const announce = (stream: string) =>
+      this.hub?.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
       hasStream: (stream: string) => this.streams.has(stream),
+      listQuestions: (stream: string) => questionsOf(stream).describe(),
       addQuestion: (stream: string, question: string, values: readonly string[]) => {
-        const live = this.streams.get(stream)!;
-        live.questions.add(question, values);
-        this.hub!.publish({ type: 'questions', stream, questions: live.questions.describe() });
+        const added = questionsOf(stream).add(question, values);
+        announce(stream);
+        return questionsOf(stream)
+          .describe()
+          .find((q) => q.id === added.id)!;
       },
       removeQuestion: (stream: string, id: string) => {
-        const live = this.streams.get(stream)!;
-        const removed = live.questions.remove(id);
-        if (removed)
-          this.hub!.publish({ type: 'questions', stream, questions: live.questions.describe() });
+        const removed = questionsOf(stream).remove(id);
+        if (removed) announce(stream);
         return removed;
       },
       snapshot: (stream: string): ServerMessage[] => {

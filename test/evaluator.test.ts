@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
   decodeAnnotations,
@@ -12,15 +10,10 @@ import {
 import { formatAccuracyReport, percent, scoreAccuracy } from '../server/evaluation/accuracy.js';
 import { parsePredictions } from '../server/evaluation/predictions.js';
 import { ANSWERS, QUESTION_TYPES } from '../shared/question-space/index.js';
-import { HAS_MUSICAVQA, REPO_ROOT, musicavqaFile } from './support/musicavqa.js';
+import { HAS_MUSICAVQA, musicavqaFile } from './support/musicavqa.js';
+import { runCli } from './support/run-cli.js';
 
-const run = promisify(execFile);
-
-function runEval(args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'server/cli/eval.ts', ...args], {
-    cwd: REPO_ROOT,
-  });
-}
+const runEval = (args: string[]) => runCli('eval', args);
 
 /** "Audio Count Acc: 84.07 %" → {"Audio Count Acc": "84.07"}. */
 function accuracyLines(text: string): Record<string, string> {

@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installedProviders, loadModel, tensor } from '../server/encoders/onnx-model.js';
-import { REPO_ROOT } from './support/musicavqa.js';
-
-const run = promisify(execFile);
+import { runPython } from './support/run-cli.js';
 
 interface ArrayEntry {
   file: string;
@@ -31,9 +27,7 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'tutti-parity-'));
-    await run('/usr/bin/python3', ['-W', 'ignore', 'models/qstar/export.py', 'parity', dir], {
-      cwd: REPO_ROOT,
-    });
+    await runPython(['models/qstar/export.py', 'parity', dir]);
     manifest = JSON.parse(readFileSync(path.join(dir, 'parity.json'), 'utf8')) as typeof manifest;
   }, 120_000);
 

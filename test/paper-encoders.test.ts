@@ -3,18 +3,12 @@
  * whether weights are random or come from a checkpoint in the public layouts; here at a small
  * scale, replayed through onnxruntime-node.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadModel, tensor } from '../server/encoders/onnx-model.js';
-import { REPO_ROOT } from './support/musicavqa.js';
-
-const run = promisify(execFile);
-const python = (args: string[]) =>
-  run('/usr/bin/python3', ['-W', 'ignore', ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+import { runPython } from './support/run-cli.js';
 
 interface Entry {
   model: string;
@@ -75,7 +69,7 @@ torch.save(ast, out + '/ast.bin')
 describe('paper encoders', () => {
   it('export with random weights and run in onnxruntime-node like in torch', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
-    await python(['models/qstar/export.py', 'paper', dir, '--small', '--fixtures']);
+    await runPython(['models/qstar/export.py', 'paper', dir, '--small', '--fixtures']);
     const manifest = await replay(dir);
     expect(Object.keys(manifest)).toEqual(['clip-visual', 'vggish', 'ast']);
     expect(manifest['ast']!.outputs['tokens']!.shape).toEqual([2, 12, 32]); // 12 frequency bands
@@ -83,7 +77,7 @@ describe('paper encoders', () => {
 
   it('load checkpoints in the public layouts, and refuse ones that do not fit', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
-    await python(['-c', WRITE_CHECKPOINTS, dir]);
+    await runPython(['-c', WRITE_CHECKPOINTS, dir]);
     const args = [
       '--clip',
       `${dir}/clip.pt`,
@@ -96,8 +90,8 @@ describe('paper encoders', () => {
     // checkpoint weights, not the seeded ones, were exported.
     const loaded = path.join(dir, 'loaded');
     const reference = path.join(dir, 'reference');
-    await python(['models/qstar/export.py', 'paper', loaded, '--small', '--fixtures', ...args]);
-    await python([
+    await runPython(['models/qstar/export.py', 'paper', loaded, '--small', '--fixtures', ...args]);
+    await runPython([
       'models/qstar/export.py',
       'paper',
       reference,
@@ -119,7 +113,7 @@ describe('paper encoders', () => {
       }
     }
     await expect(
-      python([
+      runPython([
         'models/qstar/export.py',
         'paper',
         path.join(dir, 'bad'),

@@ -18,17 +18,12 @@ import {
   typeKey,
 } from '../shared/question-space/index.js';
 import { Undetermined, oracleAnswer } from './support/answer-oracle.js';
-import { REPO_ROOT } from './support/musicavqa.js';
+import { runCli } from './support/run-cli.js';
 
 const run = promisify(execFile);
 const SECONDS = 6;
 
-function synth(args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'server/cli/synth.ts', ...args], {
-    cwd: REPO_ROOT,
-    maxBuffer: 1 << 24,
-  });
-}
+const synth = (args: string[]) => runCli('synth', args);
 
 async function decodeAudio(file: string): Promise<{ left: Float32Array; right: Float32Array }> {
   const { stdout } = await run(

@@ -3,23 +3,15 @@
  * scenes it never saw (a seed the training set did not use) it answers well above the answer
  * prior.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../server/encoders/model-manifest.js';
 import { QStarAnswerer } from '../server/encoders/qstar-answerer.js';
-import { REPO_ROOT } from './support/musicavqa.js';
+import { extract, repoPath, runCli } from './support/run-cli.js';
 
-const run = promisify(execFile);
-const tsx = (script: string, args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: REPO_ROOT,
-    maxBuffer: 1 << 24,
-  });
-const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
+const PROFILE = repoPath('models', 'tiny');
 
 describe('shipped tiny profile', () => {
   it('loads with every variant the manifest names', async () => {
@@ -37,7 +29,8 @@ describe('shipped tiny profile', () => {
     let work = '';
     beforeAll(async () => {
       work = mkdtempSync(path.join(tmpdir(), 'tutti-heldout-'));
-      await tsx('server/cli/synth.ts', [
+      const synth = path.join(work, 'synth');
+      await runCli('synth', [
         '--scenes',
         '30',
         '--seconds',
@@ -47,28 +40,13 @@ describe('shipped tiny profile', () => {
         '--questions-per-scene',
         '20',
         '--out',
-        path.join(work, 'synth'),
+        synth,
       ]);
-      await tsx('server/cli/extract.ts', [
-        '--dataset',
-        path.join(work, 'synth'),
-        '--out',
-        path.join(work, 'out'),
-      ]);
-      await tsx('server/cli/extract.ts', [
-        '--dataset',
-        path.join(work, 'synth'),
-        '--out',
-        path.join(work, 'out'),
-        '--stage',
-        'features',
-        '--profile',
-        PROFILE,
-      ]);
+      await extract(synth, path.join(work, 'out'), PROFILE);
     }, 300_000);
 
     it('answers far better than always giving each type its most common answer', async () => {
-      const { stdout } = await tsx('server/cli/eval.ts', [
+      const { stdout } = await runCli('eval', [
         '--annotations',
         path.join(work, 'synth', 'avqa-train.json'),
         '--features',

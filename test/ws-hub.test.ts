@@ -12,8 +12,17 @@ function control(): StreamControl & { added: string[] } {
   return {
     added,
     hasStream: (stream) => stream === 'stage',
-    addQuestion: (_stream, question, values) =>
-      void added.push(parseQuestion(question, values).sentence),
+    listQuestions: () => [],
+    addQuestion: (_stream, question, values) => {
+      const parsed = parseQuestion(question, values);
+      added.push(parsed.sentence);
+      return {
+        id: 'q1',
+        templateId: parsed.template.id,
+        sentence: parsed.sentence,
+        type: parsed.type,
+      };
+    },
     removeQuestion: () => false,
     snapshot: (stream) => [{ type: 'questions', stream, questions: [] }],
   };

@@ -302,7 +302,7 @@ def main():
     h.add_argument("--step-epochs", type=int, default=10)
     h.add_argument("--batch", type=int, default=64)
     h.add_argument("--lr", type=float, default=1e-4)
-    h.add_argument("--d-model", type=int, default=128)
+    h.add_argument("--d-model", type=int, default=64)
     for p in (e, h):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)

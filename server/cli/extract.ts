@@ -124,7 +124,7 @@ async function extractFeatures(dataset: string, out: string, profile: string): P
   };
   const dir = path.join(out, 'features');
   await mkdir(dir, { recursive: true });
-  let writers: Record<'frames' | 'patches' | 'audio' | 'ast', NpyWriter> | undefined;
+  let writers: Record<string, NpyWriter> | undefined;
   const started = performance.now();
   const BATCH = 250;
   for (let from = 0; from < total; from += BATCH) {
@@ -138,39 +138,34 @@ async function extractFeatures(dataset: string, out: string, profile: string): P
       ),
       pixels: (pixels!.data as Uint8Array).subarray(from * per.pixels, (from + count) * per.pixels),
     });
+    const outputs = {
+      frames: features.frame,
+      patches: features.patches,
+      audio: features.audio,
+      ast: features.ast,
+    };
     if (!writers) {
       const shape = (dims: readonly number[]) => [
         index.videos.length,
         index.segments,
         ...dims.slice(1),
       ];
-      writers = {
-        frames: await NpyWriter.create(
-          path.join(dir, 'frames.npy'),
-          'Float32Array',
-          shape(features.frame.dims),
-        ),
-        patches: await NpyWriter.create(
-          path.join(dir, 'patches.npy'),
-          'Float32Array',
-          shape(features.patches.dims),
-        ),
-        audio: await NpyWriter.create(
-          path.join(dir, 'audio.npy'),
-          'Float32Array',
-          shape(features.audio.dims),
-        ),
-        ast: await NpyWriter.create(
-          path.join(dir, 'ast.npy'),
-          'Float32Array',
-          shape(features.ast.dims),
-        ),
-      };
+      const entries = Object.entries(outputs).map(
+        async ([name, output]) =>
+          [
+            name,
+            await NpyWriter.create(
+              path.join(dir, `${name}.npy`),
+              'Float32Array',
+              shape(output.dims),
+            ),
+          ] as const,
+      );
+      writers = Object.fromEntries(await Promise.all(entries));
     }
-    await writers.frames.append(features.frame.data);
-    await writers.patches.append(features.patches.data);
-    await writers.audio.append(features.audio.data);
-    await writers.ast.append(features.ast.data);
+    for (const [name, output] of Object.entries(outputs)) {
+      await writers[name]!.append(output.data);
+    }
   }
   await Promise.all(Object.values(writers!).map((writer) => writer.close()));
   await encoders.release();

@@ -1,5 +1,6 @@
 /**
- * The HTTP face of the monitor: health and the question space. Request bodies are validated
+ * The HTTP face of the monitor: health, the question space and each stream's standing questions.
+ * Request bodies are validated
  * with the schemas in shared/protocol; every error is a JSON body that says what was wrong.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ import {
   type ErrorResponse,
   type ParsedQuestionMessage,
 } from '../../shared/protocol/questions.js';
+import type { StreamControl } from './stream-control.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -83,10 +85,58 @@ const QUESTION_SPACE = {
   templates: TEMPLATES,
 };
 
-export function createHttpServer(): Server {
+const QUESTIONS_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/questions(?:\/([\w-]{1,64}))?$/;
+
+/** Standing questions over HTTP: list; add and remove with `Authorization: Bearer <token>`. */
+async function handleQuestions(
+  request: IncomingMessage,
+  streams: StreamControl,
+  token: string,
+  [stream, questionId]: [string, string | undefined],
+): Promise<[number, unknown]> {
+  if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
+  if (request.method === 'GET' && !questionId)
+    return [200, { questions: streams.listQuestions(stream) }];
+  if (request.headers.authorization !== `Bearer ${token}`) {
+    throw new HttpError(401, {
+      error: 'adding and removing questions needs the access token (Authorization: Bearer …)',
+    });
+  }
+  if (request.method === 'POST' && !questionId) {
+    const body = parseQuestionRequestSchema.safeParse(await readJsonBody(request));
+    if (!body.success) throw new HttpError(400, { error: z.prettifyError(body.error) });
+    try {
+      return [201, streams.addQuestion(stream, body.data.question, body.data.values)];
+    } catch (error) {
+      if (!(error instanceof QuestionParseError))
+        throw new HttpError(422, { error: (error as Error).message });
+      throw new HttpError(422, {
+        error: error.message,
+        nearest: error.nearest.map((t) => ({ templateId: t.id, template: t.text })),
+      });
+    }
+  }
+  if (request.method === 'DELETE' && questionId) {
+    if (!streams.removeQuestion(stream, questionId))
+      throw new HttpError(404, { error: `no question "${questionId}" on stream "${stream}"` });
+    return [200, { removed: questionId }];
+  }
+  throw new HttpError(405, { error: `${request.method} is not allowed here` });
+}
+
+export function createHttpServer(streams?: { control: StreamControl; token: string }): Server {
   return createServer((request, response) => {
-    const route = `${request.method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`;
+    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const route = `${request.method} ${pathname}`;
     const respond = async (): Promise<void> => {
+      const questions = QUESTIONS_ROUTE.exec(pathname);
+      if (questions && streams) {
+        const [status, body] = await handleQuestions(request, streams.control, streams.token, [
+          questions[1]!,
+          questions[2],
+        ]);
+        return sendJson(response, status, body);
+      }
       switch (route) {
         case 'GET /api/health':
           return sendJson(response, 200, { status: 'ok', uptimeSeconds: process.uptime() });

@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { QuestionParseError } from '../../shared/question-space/index.js';
+import type { StreamControl } from './stream-control.js';
 import {
   MAX_MESSAGE_BYTES,
   clientMessageSchema,
@@ -14,14 +15,7 @@ import {
   type ServerMessage,
 } from '../../shared/protocol/messages.js';
 
-/** What the hub asks of the monitor when a dashboard adds or removes a question. */
-export interface StreamControl {
-  hasStream(stream: string): boolean;
-  addQuestion(stream: string, question: string, values: readonly string[]): void;
-  removeQuestion(stream: string, questionId: string): boolean;
-  /** Messages a new subscriber gets at once: the stream's questions and status. */
-  snapshot(stream: string): ServerMessage[];
-}
+export type { StreamControl } from './stream-control.js';
 
 export interface HubOptions {
   readonly token: string;

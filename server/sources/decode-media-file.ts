@@ -7,36 +7,28 @@ import { promisify } from 'node:util';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 
 const run = promisify(execFile);
-const MAX_BYTES = 1 << 30;
+
+/** ffmpeg's stdout for `args`, or an error that says what could not be decoded and why. */
+async function ffmpegOutput(args: string[], what: string): Promise<Buffer> {
+  try {
+    const { stdout } = await run('ffmpeg', ['-v', 'error', ...args, 'pipe:1'], {
+      encoding: 'buffer',
+      maxBuffer: 1 << 30,
+    });
+    return stdout;
+  } catch (error) {
+    const { stderr, message } = error as Error & { stderr?: Buffer };
+    throw new Error(`ffmpeg cannot decode ${what}: ${stderr?.toString().trim() || message}`);
+  }
+}
 
 export async function decodeAudio(file: string, sampleRate = 16_000): Promise<Float32Array> {
-  const { stdout } = await run(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-i',
-      file,
-      '-vn',
-      '-f',
-      'f32le',
-      '-ac',
-      '1',
-      '-ar',
-      String(sampleRate),
-      'pipe:1',
-    ],
-    {
-      encoding: 'buffer',
-      maxBuffer: MAX_BYTES,
-    },
-  ).catch((error: Error & { stderr?: Buffer }) => {
-    throw new Error(
-      `ffmpeg cannot decode the audio of ${file}: ${error.stderr?.toString().trim() || error.message}`,
-    );
-  });
+  const bytes = await ffmpegOutput(
+    ['-i', file, '-vn', '-f', 'f32le', '-ac', '1', '-ar', String(sampleRate)],
+    `the audio of ${file}`,
+  );
   return new Float32Array(
-    stdout.buffer.slice(stdout.byteOffset, stdout.byteOffset + stdout.byteLength),
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
 }
 
@@ -62,32 +54,15 @@ export async function probeVideoSize(file: string): Promise<{ width: number; hei
 /** One frame per second, taken at s + 0.5 s. */
 export async function decodeSegmentFrames(file: string): Promise<RgbFrame[]> {
   const { width, height } = await probeVideoSize(file);
-  const { stdout } = await run(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-i',
-      file,
-      '-an',
-      '-vf',
-      'fps=2',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      'pipe:1',
-    ],
-    {
-      encoding: 'buffer',
-      maxBuffer: MAX_BYTES,
-    },
+  const bytes = await ffmpegOutput(
+    ['-i', file, '-an', '-vf', 'fps=2', '-f', 'rawvideo', '-pix_fmt', 'rgb24'],
+    `the video of ${file}`,
   );
   const size = width * height * 3;
   const frames: RgbFrame[] = [];
   // fps=2 gives frames at 0, 0.5, 1, 1.5 … s: the odd ones are the segments' middles.
-  for (let offset = size; offset + size <= stdout.length; offset += 2 * size) {
-    frames.push({ width, height, data: new Uint8Array(stdout.subarray(offset, offset + size)) });
+  for (let offset = size; offset + size <= bytes.length; offset += 2 * size) {
+    frames.push({ width, height, data: new Uint8Array(bytes.subarray(offset, offset + size)) });
   }
   return frames;
 }

@@ -1,0 +1,12 @@
+/** What the HTTP API and the WebSocket hub ask of the monitor about its streams. */
+import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+
+export interface StreamControl {
+  hasStream(stream: string): boolean;
+  listQuestions(stream: string): StandingQuestionMessage[];
+  /** Throws QuestionParseError for a question outside the question space. */
+  addQuestion(stream: string, question: string, values: readonly string[]): StandingQuestionMessage;
+  removeQuestion(stream: string, questionId: string): boolean;
+  /** Messages a new subscriber gets at once: the stream's questions and status. */
+  snapshot(stream: string): ServerMessage[];
+}

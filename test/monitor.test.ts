@@ -1,0 +1,187 @@
+/**
+ * The monitor end to end: real media through ffmpeg, the TypeScript front-end, the shipped tiny
+ * profile in its worker thread, standing questions over HTTP and WebSocket, answers pushed to a
+ * real WebSocket client and validated against the shared protocol.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Monitor } from '../server/monitor.js';
+import { mediaFileSource } from '../server/sources/media-file-source.js';
+import { ANSWER_KINDS, parseQuestion } from '../shared/question-space/index.js';
+import {
+  serverMessageSchema,
+  type AnswerMessage,
+  type ServerMessage,
+} from '../shared/protocol/messages.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+import { runCli } from './support/run-cli.js';
+
+const TOKEN = 'test-token';
+
+describe('monitor', () => {
+  let monitor: Monitor;
+  const messages: ServerMessage[] = [];
+  let socket: WebSocket;
+  const logs: string[] = [];
+
+  const waitFor = async <T extends ServerMessage>(
+    predicate: (m: ServerMessage) => boolean,
+    timeout = 20_000,
+  ): Promise<T> => {
+    const started = Date.now();
+    for (;;) {
+      const found = messages.find(predicate);
+      if (found) return found as T;
+      if (Date.now() - started > timeout)
+        throw new Error(
+          `timed out; last: ${JSON.stringify(messages.slice(-2)).slice(0, 500)}; logs: ${logs.join(' | ')}`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    const synth = mkdtempSync(path.join(tmpdir(), 'tutti-monitor-'));
+    await runCli('synth', ['--scenes', '1', '--seconds', '8', '--seed', '21', '--out', synth]);
+    monitor = new Monitor({
+      profile: path.join(REPO_ROOT, 'models', 'tiny'),
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      windowSeconds: 10,
+      hopSeconds: 1,
+      log: (line) => logs.push(line),
+      streams: [
+        {
+          id: 'demo',
+          source: () =>
+            mediaFileSource(path.join(REPO_ROOT, 'server/sources/demo/demo.mp4'), {
+              realtime: true,
+              loop: true,
+            }),
+          questions: ['How many instruments are sounding in the video?'],
+        },
+        // A FluidSynth-rendered scene, played once.
+        {
+          id: 'scene',
+          source: () =>
+            mediaFileSource(path.join(synth, 'videos', '00000001.mp4'), { realtime: true }),
+          questions: ['Is there a flute sound?'],
+        },
+        { id: 'broken', source: () => mediaFileSource('/nonexistent/camera.mp4') },
+      ],
+    });
+    await monitor.start();
+    socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+    socket.on('message', (data) =>
+      messages.push(serverMessageSchema.parse(JSON.parse(data.toString()))),
+    );
+    await new Promise((resolve) => socket.once('open', resolve));
+    for (const stream of ['demo', 'scene', 'broken'])
+      socket.send(JSON.stringify({ type: 'subscribe', stream }));
+  }, 60_000);
+
+  afterAll(async () => {
+    socket?.close();
+    await monitor?.stop();
+  });
+
+  it('pushes answers with their evidence for the demo stream', async () => {
+    const answer = await waitFor<AnswerMessage>((m) => m.type === 'answer' && m.stream === 'demo');
+    expect(ANSWER_KINDS.count).toContain(answer.answer);
+    expect(answer.confidence).toBeGreaterThan(0);
+    expect(answer.confidence).toBeLessThanOrEqual(1);
+    expect(answer.alternatives).toHaveLength(3);
+    const segments = answer.window.end - answer.window.start;
+    expect(segments).toBeGreaterThanOrEqual(1);
+    expect(answer.attention.temporal).toHaveLength(segments);
+    expect(answer.attention.spatial).toHaveLength(segments);
+    expect(answer.attention.spatial[0]).toHaveLength(32);
+    expect(answer.attention.patchGrid).toEqual([4, 8]);
+    expect(answer.attention.frequency).toHaveLength(8);
+    expect(answer.attention.temporal.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    expect(answer.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(answer.latencyMs).toBeLessThan(5000);
+  }, 30_000);
+
+  it('answers a FluidSynth scene read through ffmpeg', async () => {
+    const answer = await waitFor<AnswerMessage>((m) => m.type === 'answer' && m.stream === 'scene');
+    expect(answer.sentence).toBe('Is there a flute sound?');
+    expect(['yes', 'no']).toContain(answer.answer);
+  }, 30_000);
+
+  it('adds standing questions over HTTP and WebSocket, with the token, and answers them', async () => {
+    const url = `${monitor.url}/api/streams/demo/questions`;
+    const denied = await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ question: 'Is there a piano sound?' }),
+    });
+    expect(denied.status).toBe(401);
+    const unknown = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ question: 'Is the piano quieter than the flute?' }),
+    });
+    expect(unknown.status).toBe(422);
+    expect(
+      ((await unknown.json()) as { nearest: Array<{ templateId: string }> }).nearest[0]!.templateId,
+    ).toBe('audio-louder');
+    const added = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({
+        question: 'Is the clarinet on the right louder than the flute on the left?',
+      }),
+    });
+    expect(added.status).toBe(201);
+    const { id } = (await added.json()) as { id: string };
+    const answer = await waitFor<AnswerMessage>((m) => m.type === 'answer' && m.questionId === id);
+    expect(['yes', 'no']).toContain(answer.answer);
+    expect(answer.questionType).toBe('Audio-Visual/Comparative');
+
+    socket.send(
+      JSON.stringify({
+        type: 'add-question',
+        stream: 'demo',
+        question: 'What is the first instrument that comes in?',
+        token: TOKEN,
+      }),
+    );
+    const sentence = parseQuestion('What is the first instrument that comes in?').sentence;
+    const viaSocket = await waitFor<AnswerMessage>(
+      (m) => m.type === 'answer' && m.sentence === sentence,
+    );
+    expect(ANSWER_KINDS.instrument).toContain(viaSocket.answer);
+
+    const listed = (await (await fetch(url)).json()) as { questions: Array<{ id: string }> };
+    expect(listed.questions).toHaveLength(3);
+    expect(
+      (
+        await fetch(`${url}/${id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(`${url}/${id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).status,
+    ).toBe(404);
+  }, 40_000);
+
+  it('reports a source that cannot be opened, and keeps retrying it', async () => {
+    const status = await waitFor(
+      (m) => m.type === 'stream-status' && m.stream === 'broken' && m.state === 'retrying',
+    );
+    expect((status as { detail?: string }).detail).toMatch(
+      /\/nonexistent\/camera\.mp4.*retrying in \d+ s/,
+    );
+  }, 30_000);
+});

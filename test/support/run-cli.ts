@@ -1,0 +1,38 @@
+/** Runs the project's own command-line programs as a user would, from the repository root. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './musicavqa.js';
+
+const run = promisify(execFile);
+
+/** A TypeScript CLI under server/cli (e.g. 'synth'), through tsx like `npm run`. */
+export function runCli(name: string, args: string[]) {
+  return run(process.execPath, ['--import', 'tsx', `server/cli/${name}.ts`, ...args], {
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 26,
+  });
+}
+
+/** A Python program with Debian's interpreter (the one that has torch). */
+export function runPython(args: string[]) {
+  return run('/usr/bin/python3', ['-W', 'ignore', ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+}
+
+/** Front-end and, given a profile, encoder features of a synthetic data set. */
+export async function extract(dataset: string, out: string, profile?: string): Promise<void> {
+  await runCli('extract', ['--dataset', dataset, '--out', out]);
+  if (profile)
+    await runCli('extract', [
+      '--dataset',
+      dataset,
+      '--out',
+      out,
+      '--stage',
+      'features',
+      '--profile',
+      profile,
+    ]);
+}
+
+export const repoPath = (...parts: string[]) => path.join(REPO_ROOT, ...parts);
