@@ -13,8 +13,16 @@ import { runPython } from './support/run-cli.js';
 interface Entry {
   model: string;
   weights: string;
-  inputs: Record<string, { file: string; shape: number[] }>;
+  inputs: Record<string, { file: string; shape: number[]; dtype: 'float32' | 'int64' | 'bool' }>;
   outputs: Record<string, { file: string; shape: number[] }>;
+}
+
+function input(dir: string, a: Entry['inputs'][string]) {
+  const bytes = readFileSync(path.join(dir, a.file));
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  if (a.dtype === 'int64') return tensor(new BigInt64Array(buffer), a.shape);
+  if (a.dtype === 'bool') return tensor(new Uint8Array(buffer), a.shape, 'bool');
+  return tensor(new Float32Array(buffer), a.shape);
 }
 
 function floats(dir: string, file: string): Float32Array {
@@ -31,10 +39,7 @@ async function replay(dir: string): Promise<Record<string, Entry>> {
   for (const [name, entry] of Object.entries(manifest)) {
     const { session } = await loadModel(path.join(dir, entry.model));
     const feeds = Object.fromEntries(
-      Object.entries(entry.inputs).map(([input, a]) => [
-        input,
-        tensor(floats(dir, a.file), a.shape),
-      ]),
+      Object.entries(entry.inputs).map(([name, a]) => [name, input(dir, a)]),
     );
     const results = await session.run(feeds);
     for (const [output, a] of Object.entries(entry.outputs)) {
@@ -50,8 +55,8 @@ async function replay(dir: string): Promise<Record<string, Entry>> {
   return manifest;
 }
 
-// Saves small models' weights as their public checkpoints lay them out (OpenAI CLIP under
-// "visual.", torchvggish plain, HF ASTForAudioClassification under "audio_spectrogram_transformer."
+// Saves small models' weights as their public checkpoints lay them out (OpenAI CLIP: text tower
+// at the top level, image tower under "visual.", logit_scale beside them; torchvggish plain; HF ASTForAudioClassification under "audio_spectrogram_transformer."
 // with its classifier), for export.py to load back.
 const WRITE_CHECKPOINTS = `
 import sys, torch
@@ -59,7 +64,10 @@ sys.path.insert(0, 'models/qstar')
 from export import paper_encoders
 out = sys.argv[1]
 modules = {name: module for name, module, *_ in paper_encoders(True, seed=123)}
-torch.save({'visual.' + k: v for k, v in modules['clip-visual'].state_dict().items()} | {'transformer.foo': torch.zeros(1)}, out + '/clip.pt')
+clip = {'visual.' + k: v for k, v in modules['clip-visual'].state_dict().items()}
+clip.update(modules['clip-text'].state_dict())
+clip['logit_scale'] = torch.zeros(())
+torch.save(clip, out + '/clip.pt')
 torch.save(modules['vggish'].state_dict(), out + '/vggish.pth')
 ast = {'audio_spectrogram_transformer.' + k: v for k, v in modules['ast'].state_dict().items()}
 ast['classifier.dense.weight'] = torch.zeros(527, 32)
@@ -71,7 +79,7 @@ describe('paper encoders', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
     await runPython(['models/qstar/export.py', 'paper', dir, '--small', '--fixtures']);
     const manifest = await replay(dir);
-    expect(Object.keys(manifest)).toEqual(['clip-visual', 'vggish', 'ast']);
+    expect(Object.keys(manifest)).toEqual(['clip-text', 'clip-visual', 'vggish', 'ast']);
     expect(manifest['ast']!.outputs['tokens']!.shape).toEqual([2, 12, 32]); // 12 frequency bands
   }, 120_000);
 
@@ -102,7 +110,7 @@ describe('paper encoders', () => {
     ]);
     const manifest = await replay(loaded);
     expect(manifest['vggish']!.weights).toBe(`${dir}/vggish.pth`);
-    for (const name of ['clip-visual', 'vggish', 'ast']) {
+    for (const name of ['clip-text', 'clip-visual', 'vggish', 'ast']) {
       for (const [output, a] of Object.entries(manifest[name]!.outputs)) {
         const fromCheckpoint = floats(loaded, a.file);
         const fromSeed = floats(reference, a.file);
@@ -122,7 +130,9 @@ describe('paper encoders', () => {
         `${dir}/vggish.pth`,
       ]),
     ).rejects.toMatchObject({
-      stderr: expect.stringContaining("no weights under 'visual.'"),
+      stderr: expect.stringMatching(
+        /vggish\.pth: weights do not fit: missing \['positional_embedding'/,
+      ),
     });
   }, 180_000);
 });

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AST, VGGish, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -144,8 +144,12 @@ def read_state_dict(path):
 
 
 def load_weights(module, path, prefix):
-    """Loads `path` into `module`, keeping keys under `prefix` (stripped); every key must match."""
+    """Loads `path` into `module`, keeping keys under `prefix` (stripped); every key must match.
+    With no prefix, keys that are no part of the module (CLIP's visual.*, logit_scale) are left."""
     state = {k[len(prefix) :]: v for k, v in read_state_dict(path).items() if k.startswith(prefix)}
+    if not prefix:
+        wanted = set(module.state_dict())
+        state = {k: v for k, v in state.items() if k in wanted or not k.startswith(("visual.", "logit_scale", "input_resolution", "context_length", "vocab_size"))}
     if not state:
         raise SystemExit(f"{path}: no weights under '{prefix}' (is it the right checkpoint?)")
     missing, unexpected = module.load_state_dict(state, strict=False)
@@ -163,21 +167,28 @@ def paper_encoders(small, seed=0):
     if small:
         clip = ClipVisual(resolution=56, patch=14, width=32, layers=2, heads=4, output_dim=24)
         ast, vggish = AST(d=32, layers=2, heads=4), VGGish(widths=(4, 8, 8, 8), hidden=32)
-        resolution = 56
+        text, resolution = ClipText(vocab=1024, context=32, width=32, layers=2, heads=4, output_dim=24), 56
     else:
-        clip, ast, vggish, resolution = ClipVisual(), AST(), VGGish(), 224
+        clip, ast, vggish, text, resolution = ClipVisual(), AST(), VGGish(), ClipText(), 224
+    ids = torch.randint(0, text.token_embedding.num_embeddings, (2, 9), generator=g)
     return [
-        ("clip-visual", clip, torch.randn(2, 3, resolution, resolution, generator=g), "image", ["embedding", "patches"]),
-        ("vggish", vggish, torch.randn(2, 96, 64, generator=g), "logmel", ["embedding"]),
-        ("ast", ast, torch.randn(2, 100, 128, generator=g), "fbank", ["tokens"]),
+        ("clip-text", text, (ids, torch.ones(2, 9, dtype=torch.bool)), ["ids", "mask"], ["words", "sentence"]),
+        ("clip-visual", clip, (torch.randn(2, 3, resolution, resolution, generator=g),), ["image"], ["embedding", "patches"]),
+        ("vggish", vggish, (torch.randn(2, 96, 64, generator=g),), ["logmel"], ["embedding"]),
+        ("ast", ast, (torch.randn(2, 100, 128, generator=g),), ["fbank"], ["tokens"]),
     ]
 
 
 def export_paper(args):
     os.makedirs(args.out_dir, exist_ok=True)
-    checkpoints = {"clip-visual": (args.clip, "visual."), "vggish": (args.vggish, ""), "ast": (args.ast, "audio_spectrogram_transformer.")}
+    checkpoints = {
+        "clip-text": (args.clip, ""),  # CLIP's text tower sits at the top level of its checkpoint
+        "clip-visual": (args.clip, "visual."),
+        "vggish": (args.vggish, ""),
+        "ast": (args.ast, "audio_spectrogram_transformer."),
+    }
     manifest = {}
-    for name, module, example, input_name, output_names in paper_encoders(args.small, args.seed):
+    for name, module, example, input_names, output_names in paper_encoders(args.small, args.seed):
         path, prefix = checkpoints[name]
         if name == "ast" and path:
             # Both ASTModel (no prefix) and ASTForAudioClassification layouts are accepted.
@@ -187,16 +198,18 @@ def export_paper(args):
             load_weights(module, path, prefix)
         module.eval()
         file = os.path.join(args.out_dir, f"{name}.onnx")
-        axes = {input_name: {0: "batch"}, **{o: {0: "batch"} for o in output_names}}
+        axes = {**{i: {0: "batch"} for i in input_names}, **{o: {0: "batch"} for o in output_names}}
         if name == "ast":
-            axes[input_name][1] = "frames"
-        torch.onnx.export(module, (example,), file, input_names=[input_name], output_names=output_names, dynamic_axes=axes, opset_version=OPSET)
+            axes["fbank"][1] = "frames"
+        if name == "clip-text":
+            axes["ids"][1] = axes["mask"][1] = axes["words"][1] = "words"
+        torch.onnx.export(module, example, file, input_names=input_names, output_names=output_names, dynamic_axes=axes, opset_version=OPSET)
         entry = {"model": f"{name}.onnx", "weights": path or f"random (seed {args.seed})"}
         if args.fixtures:
             with torch.no_grad():
-                outputs = module(example)
+                outputs = module(*example)
             outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-            entry["inputs"] = {input_name: save_array(args.out_dir, f"{name}.in.{input_name}", example)}
+            entry["inputs"] = {i: save_array(args.out_dir, f"{name}.in.{i}", x) for i, x in zip(input_names, example)}
             entry["outputs"] = {o: save_array(args.out_dir, f"{name}.out.{o}", t) for o, t in zip(output_names, outputs)}
         manifest[name] = entry
         print(f"exported {file} ({entry['weights']})")

@@ -422,3 +422,29 @@ class AST(nn.Module):
             x = layer(x)
         x = self.layernorm(x)[:, 2:].view(n, freq, time, d)
         return x.mean(2)
+
+
+class ClipText(nn.Module):
+    """CLIP's text tower (ViT-L/14's by default) under OpenAI's names: BPE ids (N, L) with
+    <|startoftext|> … <|endoftext|> → word tokens (N, L, output_dim) and the sentence embedding
+    (N, output_dim), taken at the end-of-text token as CLIP does."""
+
+    def __init__(self, vocab=49408, context=77, width=768, layers=12, heads=12, output_dim=768):
+        super().__init__()
+        self.token_embedding = nn.Embedding(vocab, width)
+        self.positional_embedding = nn.Parameter(torch.randn(context, width) * 0.01)
+        self.transformer = ClipTransformer(width, layers, heads)
+        self.ln_final = nn.LayerNorm(width)
+        self.text_projection = nn.Parameter(torch.randn(width, output_dim) * width**-0.5)
+
+    def forward(self, ids, mask):
+        length = ids.shape[1]
+        causal = torch.full((length, length), float("-inf")).triu(1)
+        x = self.token_embedding(ids) + self.positional_embedding[:length]
+        for block in self.transformer.resblocks:
+            y = block.ln_1(x).transpose(0, 1)
+            x = x + block.attn(y, y, y, attn_mask=causal, need_weights=False)[0].transpose(0, 1)
+            x = x + block.mlp(block.ln_2(x))
+        words = self.ln_final(x) @ self.text_projection
+        end = (mask.long().sum(1) - 1).clamp(min=0)  # the end-of-text token closes each question
+        return words, words[torch.arange(ids.shape[0]), end]
