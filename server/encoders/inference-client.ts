@@ -29,10 +29,9 @@ export class InferenceClient {
   }
 
   static start(init: WorkerInit): Promise<InferenceClient> {
-    // The worker is TypeScript: it runs under tsx, as the monitor does.
-    const worker = new Worker(new URL('./inference-worker.ts', import.meta.url), {
+    // The worker is TypeScript: its .mjs entry registers tsx in the worker thread first.
+    const worker = new Worker(new URL('./inference-worker.mjs', import.meta.url), {
       workerData: init,
-      execArgv: ['--import', 'tsx'],
     });
     return new Promise((resolve, reject) => {
       worker.once('message', (reply: WorkerReply) => {
