@@ -9,7 +9,7 @@ import { defer, retry, tap, timer } from 'rxjs';
 import type { ServerMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
-import { readManifest } from './encoders/model-manifest.js';
+import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
 import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
@@ -74,7 +74,9 @@ export class Monitor {
     await once(this.http, 'listening');
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
-    for (const stream of this.config.streams) this.startStream(stream, manifest.patchGrid);
+    const tokenize = questionTokenizer(manifest);
+    for (const stream of this.config.streams)
+      this.startStream(stream, manifest.patchGrid, tokenize);
   }
 
   private controls(): StreamControl {
@@ -124,10 +126,14 @@ export class Monitor {
     this.hub?.publish(this.status(live));
   }
 
-  private startStream(config: StreamConfig, patchGrid: [number, number]): void {
+  private startStream(
+    config: StreamConfig,
+    patchGrid: [number, number],
+    tokenize: (sentence: string) => number[],
+  ): void {
     const live: LiveStream = {
       config,
-      questions: new StandingQuestions(),
+      questions: new StandingQuestions(tokenize),
       counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
       state: 'starting',
     };

@@ -3,12 +3,18 @@
  * whether weights are random or come from a checkpoint in the public layouts; here at a small
  * scale, replayed through onnxruntime-node.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, tensor } from '../server/encoders/onnx-model.js';
-import { runPython } from './support/run-cli.js';
+import WebSocket from 'ws';
+import { readManifest } from '../server/encoders/model-manifest.js';
+import { Monitor } from '../server/monitor.js';
+import { mediaFileSource } from '../server/sources/media-file-source.js';
+import { serverMessageSchema, type AnswerMessage } from '../shared/protocol/messages.js';
+import { PLACEHOLDER_VALUES, TEMPLATES, fillTemplate } from '../shared/question-space/index.js';
+import { repoPath, runPython } from './support/run-cli.js';
 
 interface Entry {
   model: string;
@@ -135,4 +141,73 @@ describe('paper encoders', () => {
       ),
     });
   }, 180_000);
+
+  it('make a profile the monitor serves: CLIP-cropped frames, BPE questions, answers with evidence', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
+    const corpus = path.join(dir, 'corpus.txt');
+    writeFileSync(
+      corpus,
+      TEMPLATES.map((t) =>
+        fillTemplate(
+          t,
+          t.placeholders.map((p) => PLACEHOLDER_VALUES[p][0]!),
+        ),
+      ).join('\n'),
+    );
+    await runPython([
+      'models/reference/clip_tokenizer.py',
+      'learn',
+      corpus,
+      path.join(dir, 'merges.txt'),
+      '--merges',
+      '200',
+    ]);
+    const profile = path.join(dir, 'profile');
+    await runPython([
+      'models/qstar/export.py',
+      'paper',
+      profile,
+      '--small',
+      '--profile',
+      '--merges',
+      path.join(dir, 'merges.txt'),
+    ]);
+    expect(readManifest(profile).frontend.frameResize).toBe('centre-crop');
+
+    const monitor = new Monitor({
+      profile,
+      host: '127.0.0.1',
+      port: 0,
+      token: 't',
+      windowSeconds: 4,
+      hopSeconds: 1,
+      log: () => undefined,
+      streams: [
+        {
+          id: 'demo',
+          source: () =>
+            mediaFileSource(repoPath('server/sources/demo/demo.mp4'), { realtime: true }),
+          questions: ['Is the clarinet on the right louder than the flute on the left?'],
+        },
+      ],
+    });
+    await monitor.start();
+    try {
+      const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+      const answer = await new Promise<AnswerMessage>((resolve) => {
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', stream: 'demo' })));
+        socket.on('message', (data) => {
+          const message = serverMessageSchema.parse(JSON.parse(data.toString()));
+          if (message.type === 'answer') resolve(message);
+        });
+      });
+      socket.close();
+      expect(answer.attention.patchGrid).toEqual([4, 4]);
+      expect(answer.attention.spatial[0]).toHaveLength(16);
+      expect(answer.attention.frequency).toHaveLength(12); // AST's 12 frequency patches
+      expect(answer.alternatives).toHaveLength(3);
+    } finally {
+      await monitor.stop();
+    }
+  }, 60_000);
 });

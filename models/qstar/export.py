@@ -16,7 +16,9 @@ and words (L), plus parity fixtures for the TypeScript runtime.
                    ASTForAudioClassification: "audio_spectrogram_transformer." is stripped).
         Without one, the same architecture gets seeded random weights, so the runtime and
         benchmarks run here (ViT-L/14 alone is ~1.2 GB as ONNX). --small shrinks every
-        architecture (tests); --fixtures writes inputs and torch's outputs beside each model.
+        architecture (tests); --fixtures writes inputs and torch's outputs beside each model;
+        --profile --merges FILE [--head CKPT] also writes a QSTar head and the manifest.json that
+        makes OUT_DIR a profile the monitor serves (TUTTI_PROFILE=OUT_DIR npm start).
 """
 
 import argparse
@@ -215,6 +217,53 @@ def export_paper(args):
         print(f"exported {file} ({entry['weights']})")
     with open(os.path.join(args.out_dir, "paper-encoders.json"), "w") as f:
         json.dump(manifest, f, indent=1)
+    if args.profile:
+        write_paper_profile(args)
+
+
+CLIP_MEAN, CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+ANSWER_ORDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tiny", "manifest.json")
+
+
+def write_paper_profile(args):
+    """A runnable `paper` profile: the encoders above, CLIP's merges, a QSTar head (random weights
+    unless --head names a trained checkpoint from train.py) and the manifest the monitor reads."""
+    if not args.merges:
+        raise SystemExit("--profile needs --merges (CLIP's bpe_simple_vocab_16e6.txt[.gz])")
+    modules = {name: module for name, module, *_ in paper_encoders(args.small, args.seed)}
+    clip, text, ast = modules["clip-visual"], modules["clip-text"], modules["ast"]
+    config = QStarConfig(
+        d_model=32 if args.small else 512, heads=4 if args.small else 8,
+        frame_dim=clip.proj.shape[1], patch_dim=clip.conv1.out_channels, audio_dim=128,
+        ast_dim=ast.layernorm.normalized_shape[0], word_dim=text.text_projection.shape[1],
+    )  # fmt: skip
+    torch.manual_seed(args.seed)
+    head = QStar(config)
+    if args.head:
+        head.load_state_dict(torch.load(args.head, map_location="cpu")["state"])
+    export_head(head, os.path.join(args.out_dir, "qstar-paper.onnx"))
+    merges = "clip-merges" + (".txt.gz" if args.merges.endswith(".gz") else ".txt")
+    with open(args.merges, "rb") as source, open(os.path.join(args.out_dir, merges), "wb") as target:
+        target.write(source.read())
+    with open(ANSWER_ORDER) as f:
+        answers = json.load(f)["answers"]
+    grid = clip.positional_embedding.shape[0] - 1
+    side = int(round(grid**0.5))
+    resolution = side * clip.conv1.kernel_size[0]
+    profile = {
+        "profile": "paper",
+        "description": "CLIP ViT-L/14 frames and patches, VGGish, AST base, CLIP text; QSTar head (d = 512)."
+        + (" Small random-weight stand-in." if args.small else ""),
+        "frontend": {"astFrames": 100, "frameWidth": resolution, "frameHeight": resolution, "mean": CLIP_MEAN, "std": CLIP_STD, "frameResize": "centre-crop"},
+        "encoders": {"ast": "ast.onnx", "audio": "vggish.onnx", "frame": "clip-visual.onnx"},
+        "patchGrid": [side, side],
+        "variants": {"full": {"question": "clip-text.onnx", "head": "qstar-paper.onnx"}},
+        "clipMerges": merges,
+        "answers": answers,
+    }
+    with open(os.path.join(args.out_dir, "manifest.json"), "w") as f:
+        json.dump(profile, f, indent=1)
+    print(f"wrote the paper profile's manifest in {args.out_dir}")
 
 
 def main():
@@ -230,6 +279,9 @@ def main():
     q.add_argument("--ast")
     q.add_argument("--small", action="store_true")
     q.add_argument("--fixtures", action="store_true")
+    q.add_argument("--profile", action="store_true", help="also write a QSTar head and the profile's manifest.json")
+    q.add_argument("--merges", help="CLIP's bpe_simple_vocab_16e6.txt(.gz), copied into the profile")
+    q.add_argument("--head", help="a trained head checkpoint (train.py's .pt) for the profile")
     q.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))

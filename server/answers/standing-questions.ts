@@ -25,6 +25,9 @@ export class StandingQuestions {
   private readonly questions = new Map<string, StandingQuestion>();
   private counter = 0;
 
+  /** `tokenize`: the model profile's (see questionTokenizer in encoders/model-manifest.ts). */
+  constructor(private readonly tokenize: (sentence: string) => number[] = tokenizeQuestion) {}
+
   add(question: string, values: readonly string[] = []): StandingQuestion {
     if (this.questions.size >= MAX_STANDING_QUESTIONS)
       throw new Error(`a stream holds at most ${MAX_STANDING_QUESTIONS} standing questions`);
@@ -33,7 +36,7 @@ export class StandingQuestions {
       (q) => q.parsed.sentence === parsed.sentence,
     );
     if (existing) return existing;
-    const standing = { id: `q${++this.counter}`, parsed, ids: tokenizeQuestion(parsed.sentence) };
+    const standing = { id: `q${++this.counter}`, parsed, ids: this.tokenize(parsed.sentence) };
     this.questions.set(standing.id, standing);
     return standing;
   }

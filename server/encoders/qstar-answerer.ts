@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type ort from 'onnxruntime-node';
-import { ANSWERS, MAX_QUESTION_WORDS } from '../../shared/question-space/index.js';
+import { ANSWERS } from '../../shared/question-space/index.js';
 import { assertFilesExist, type ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
 
@@ -70,8 +70,6 @@ export class QStarAnswerer {
     if (questions.length !== batch)
       throw new Error(`${questions.length} questions for ${batch} windows`);
     const words = Math.max(1, ...questions.map((q) => q.length));
-    if (words > MAX_QUESTION_WORDS)
-      throw new Error(`a question of ${words} words is longer than ${MAX_QUESTION_WORDS}`);
     const ids = new BigInt64Array(batch * words);
     const wordMask = new Uint8Array(batch * words);
     questions.forEach((q, b) =>

@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ANSWERS, parseQuestion, tokenizeQuestion } from '../../shared/question-space/index.js';
+import { ANSWERS, parseQuestion } from '../../shared/question-space/index.js';
 import type { Annotation } from '../datasets/musicavqa-annotations.js';
 import { readNpy, type NpyArray } from '../datasets/npy-reader.js';
-import { readManifest } from '../encoders/model-manifest.js';
+import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
 import { QStarAnswerer } from '../encoders/qstar-answerer.js';
 
 const BATCH = 64;
@@ -38,6 +38,7 @@ export async function predictWithModel(
   )) as [NpyArray, NpyArray, NpyArray, NpyArray];
   const videoIndex = new Map(info.videos.map((id, i) => [id, i]));
   const answerer = await QStarAnswerer.load(manifest, variant);
+  const tokenize = questionTokenizer(manifest);
   const predictions = new Map<number, string>();
   const segments = info.segments;
   const dims = {
@@ -70,7 +71,7 @@ export async function predictWithModel(
           segmentMask: new Uint8Array(chunk.length * segments).fill(1),
           dims,
         },
-        chunk.map((a) => tokenizeQuestion(parseQuestion(a.question, a.templateValues).sentence)),
+        chunk.map((a) => tokenize(parseQuestion(a.question, a.templateValues).sentence)),
       );
       chunk.forEach((a, b) => {
         const row = probabilities.subarray(b * ANSWERS.length, (b + 1) * ANSWERS.length);

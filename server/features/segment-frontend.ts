@@ -7,6 +7,7 @@ import { astInput } from './audio/ast-input.js';
 import { AudioInputError } from './audio/audio-input-error.js';
 import { kaldiFbank } from './audio/kaldi-fbank.js';
 import { VGGISH, vggishExamples, vggishLogMel } from './audio/vggish-log-mel.js';
+import { clipPixels } from './video/clip-preprocess.js';
 import { pilBicubicResizeWindow } from './video/pil-bicubic.js';
 import { assertRgbFrame, type RgbFrame } from './video/rgb-frame.js';
 
@@ -18,6 +19,8 @@ export interface FrontendSpec {
   /** Frame size the frame encoder takes (the whole frame is resized, not cropped). */
   readonly frameWidth: number;
   readonly frameHeight: number;
+  /** `centre-crop` (CLIP's recipe) needs a square frame size. */
+  readonly frameResize?: 'squash' | 'centre-crop';
 }
 
 export interface SegmentFrontend {
@@ -44,14 +47,17 @@ export function segmentFrontend(
     0,
     VGGISH.exampleFrames * VGGISH.melBins,
   );
-  const pixels = pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
-    outWidth: spec.frameWidth,
-    outHeight: spec.frameHeight,
-    left: 0,
-    top: 0,
-    width: spec.frameWidth,
-    height: spec.frameHeight,
-  });
+  const pixels =
+    spec.frameResize === 'centre-crop'
+      ? clipPixels(frame, spec.frameWidth)
+      : pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
+          outWidth: spec.frameWidth,
+          outHeight: spec.frameHeight,
+          left: 0,
+          top: 0,
+          width: spec.frameWidth,
+          height: spec.frameHeight,
+        });
   return {
     fbank: astInput(kaldiFbank(samples), spec.astFrames),
     logMel: Float32Array.from(logMel),

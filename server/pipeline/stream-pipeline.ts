@@ -69,19 +69,29 @@ export function runStream(
   return encoded.pipe(
     filter(({ segment }) => (segment.index + 1) % options.hopSeconds === 0),
     filter(() => questions.list().length > 0),
-    exhaustMapCounting(counters, async ({ readyAt }) => {
+    exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
       const asked = questions.list();
-      const answered = await inference.answer(
-        window.batch(asked.length),
-        asked.map((q) => q.ids),
-      );
-      return answerMessages(asked, answered, {
-        stream,
-        window: window.span(),
-        segments: window.size,
-        patchGrid: options.patchGrid,
-        readyAt,
-      });
+      try {
+        const answered = await inference.answer(
+          window.batch(asked.length),
+          asked.map((q) => q.ids),
+        );
+        return answerMessages(asked, answered, {
+          stream,
+          window: window.span(),
+          segments: window.size,
+          patchGrid: options.patchGrid,
+          readyAt,
+        });
+      } catch (error) {
+        // One failed hop is reported; the stream goes on with the next.
+        return [
+          {
+            type: 'error',
+            message: `stream ${stream}: answering failed: ${(error as Error).message}`,
+          },
+        ];
+      }
     }),
     mergeMap((messages) => from(messages)),
   );
