@@ -4,7 +4,8 @@
  *
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
- * and printed when unset), TUTTI_PROFILE (models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s).
+ * and printed when unset), TUTTI_PROFILE (models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
+ * TUTTI_DB (data/tutti.sqlite: every answer and stream event).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const monitor = new Monitor({
   token,
   windowSeconds: Number(process.env.TUTTI_WINDOW ?? 10),
   hopSeconds: Number(process.env.TUTTI_HOP ?? 1),
+  database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
   streams: [
     {
       id: 'demo',

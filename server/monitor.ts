@@ -13,6 +13,7 @@ import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
 import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
+import { EventLog } from './storage/event-log.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
 import type { SourceEvent } from './sources/media-file-source.js';
 
@@ -31,6 +32,8 @@ export interface MonitorConfig {
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly streams: readonly StreamConfig[];
+  /** SQLite file logging every answer and stream event (':memory:' keeps none across restarts). */
+  readonly database: string;
   readonly log?: (line: string) => void;
 }
 
@@ -48,10 +51,12 @@ export class Monitor {
   private hub?: WsHub;
   private inference?: InferenceClient;
   private readonly control: StreamControl;
+  private readonly events: EventLog;
   private readonly http;
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
+    this.events = new EventLog(config.database);
     this.control = this.controls();
     this.http = createHttpServer({ control: this.control, token: config.token });
   }
@@ -82,7 +87,7 @@ export class Monitor {
   private controls(): StreamControl {
     const questionsOf = (stream: string) => this.streams.get(stream)!.questions;
     const announce = (stream: string) =>
-      this.hub?.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
+      this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
       hasStream: (stream: string) => this.streams.has(stream),
       listQuestions: (stream: string) => questionsOf(stream).describe(),
@@ -98,6 +103,7 @@ export class Monitor {
         if (removed) announce(stream);
         return removed;
       },
+      history: (query) => this.events.history(query),
       snapshot: (stream: string): ServerMessage[] => {
         const live = this.streams.get(stream)!;
         return [
@@ -106,6 +112,12 @@ export class Monitor {
         ];
       },
     };
+  }
+
+  /** To the dashboards, and into the event log. */
+  private publish(message: ServerMessage): void {
+    this.events.record(message);
+    this.hub?.publish(message);
   }
 
   private status(live: LiveStream): ServerMessage {
@@ -123,7 +135,7 @@ export class Monitor {
     live.state = state;
     live.detail = detail;
     this.log(`stream ${live.config.id}: ${state}${detail ? ` (${detail})` : ''}`);
-    this.hub?.publish(this.status(live));
+    this.publish(this.status(live));
   }
 
   private startStream(
@@ -161,7 +173,7 @@ export class Monitor {
       },
       live.counters,
     ).subscribe({
-      next: (message) => this.hub!.publish(message),
+      next: (message) => this.publish(message),
       error: (error: Error) => this.setState(live, 'stopped', error.message),
       complete: () => this.setState(live, 'stopped', 'source ended'),
     });
@@ -172,5 +184,6 @@ export class Monitor {
     await this.hub?.close();
     await this.inference?.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.events.close();
   }
 }

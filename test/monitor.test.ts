@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Monitor } from '../server/monitor.js';
+import { EventLog } from '../server/storage/event-log.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { ANSWER_KINDS, parseQuestion } from '../shared/question-space/index.js';
 import {
@@ -23,6 +24,7 @@ const TOKEN = 'test-token';
 
 describe('monitor', () => {
   let monitor: Monitor;
+  let database = '';
   const messages: ServerMessage[] = [];
   let socket: WebSocket;
   const logs: string[] = [];
@@ -45,6 +47,7 @@ describe('monitor', () => {
 
   beforeAll(async () => {
     const synth = mkdtempSync(path.join(tmpdir(), 'tutti-monitor-'));
+    database = path.join(synth, 'events.sqlite');
     await runCli('synth', ['--scenes', '1', '--seconds', '8', '--seed', '21', '--out', synth]);
     monitor = new Monitor({
       profile: path.join(REPO_ROOT, 'models', 'tiny'),
@@ -53,6 +56,7 @@ describe('monitor', () => {
       token: TOKEN,
       windowSeconds: 10,
       hopSeconds: 1,
+      database: path.join(synth, 'events.sqlite'),
       log: (line) => logs.push(line),
       streams: [
         {
@@ -183,5 +187,32 @@ describe('monitor', () => {
     expect((status as { detail?: string }).detail).toMatch(
       /\/nonexistent\/camera\.mp4.*retrying in \d+ s/,
     );
+  }, 30_000);
+
+  it('logs every answer and stream event to SQLite, queryable by stream and time, kept after a restart', async () => {
+    await waitFor((m) => m.type === 'answer' && m.stream === 'demo');
+    const since = Date.now() - 60_000;
+    const response = await fetch(
+      `${monitor.url}/api/streams/demo/history?type=answer&from=${since}&limit=5`,
+    );
+    const { events } = (await response.json()) as {
+      events: Array<{ stream: string; at: number; message: AnswerMessage }>;
+    };
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThanOrEqual(5);
+    for (const event of events) {
+      expect(event.stream).toBe('demo');
+      expect(event.at).toBeGreaterThanOrEqual(since);
+      expect(serverMessageSchema.parse(event.message).type).toBe('answer');
+    }
+    expect((await fetch(`${monitor.url}/api/streams/demo/history?limit=zero`)).status).toBe(400);
+    expect((await fetch(`${monitor.url}/api/streams/nowhere/history`)).status).toBe(404);
+    // Another process opening the same file sees what was logged.
+    const reopened = new EventLog(database);
+    const kept = reopened.history({ stream: 'broken', type: 'stream-status' });
+    reopened.close();
+    expect(
+      kept.some((e) => e.message.type === 'stream-status' && e.message.state === 'retrying'),
+    ).toBe(true);
   }, 30_000);
 });

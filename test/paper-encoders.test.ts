@@ -181,6 +181,7 @@ describe('paper encoders', () => {
       token: 't',
       windowSeconds: 4,
       hopSeconds: 1,
+      database: ':memory:',
       log: () => undefined,
       streams: [
         {

@@ -65,7 +65,9 @@ describe('shipped tiny profile', () => {
       const accuracy = report.overall.correct / report.overall.total;
       expect(report.overall.total).toBeGreaterThan(200);
       // Measured when shipped: 0.495 against a prior of 0.315.
-      expect(accuracy, `held-out accuracy ${accuracy}, majority prior ${prior}`).toBeGreaterThan(prior + 0.1);
+      expect(accuracy, `held-out accuracy ${accuracy}, majority prior ${prior}`).toBeGreaterThan(
+        prior + 0.1,
+      );
     }, 120_000);
   });
 });

@@ -13,6 +13,7 @@ function control(): StreamControl & { added: string[] } {
     added,
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
+    history: () => [],
     addQuestion: (_stream, question, values) => {
       const parsed = parseQuestion(question, values);
       added.push(parsed.sentence);

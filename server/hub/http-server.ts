@@ -86,6 +86,14 @@ const QUESTION_SPACE = {
 };
 
 const QUESTIONS_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/questions(?:\/([\w-]{1,64}))?$/;
+const HISTORY_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/history$/;
+
+const historyQuerySchema = z.object({
+  from: z.coerce.number().optional(),
+  to: z.coerce.number().optional(),
+  type: z.enum(['answer', 'stream-status', 'questions']).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
 
 /** Standing questions over HTTP: list; add and remove with `Authorization: Bearer <token>`. */
 async function handleQuestions(
@@ -126,9 +134,20 @@ async function handleQuestions(
 
 export function createHttpServer(streams?: { control: StreamControl; token: string }): Server {
   return createServer((request, response) => {
-    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const pathname = url.pathname;
     const route = `${request.method} ${pathname}`;
     const respond = async (): Promise<void> => {
+      const history = HISTORY_ROUTE.exec(pathname);
+      if (history && streams && request.method === 'GET') {
+        if (!streams.control.hasStream(history[1]!))
+          throw new HttpError(404, { error: `no stream "${history[1]}"` });
+        const query = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+        if (!query.success) throw new HttpError(400, { error: z.prettifyError(query.error) });
+        return sendJson(response, 200, {
+          events: streams.control.history({ stream: history[1]!, ...query.data }),
+        });
+      }
       const questions = QUESTIONS_ROUTE.exec(pathname);
       if (questions && streams) {
         const [status, body] = await handleQuestions(request, streams.control, streams.token, [

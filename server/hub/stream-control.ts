@@ -1,5 +1,6 @@
 /** What the HTTP API and the WebSocket hub ask of the monitor about its streams. */
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type { HistoryQuery, LoggedEvent } from '../storage/event-log.js';
 
 export interface StreamControl {
   hasStream(stream: string): boolean;
@@ -9,4 +10,6 @@ export interface StreamControl {
   removeQuestion(stream: string, questionId: string): boolean;
   /** Messages a new subscriber gets at once: the stream's questions and status. */
   snapshot(stream: string): ServerMessage[];
+  /** What the stream said in a time range, from the event log. */
+  history(query: HistoryQuery): LoggedEvent[];
 }

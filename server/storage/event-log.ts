@@ -1,0 +1,83 @@
+/**
+ * Every answer and stream event, in a SQLite database file (better-sqlite3), queryable by stream
+ * and time range: what the monitor said survives its restarts.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+
+export interface LoggedEvent {
+  readonly stream: string;
+  /** Wall-clock time it was logged, ms since the epoch. */
+  readonly at: number;
+  readonly message: ServerMessage;
+}
+
+export interface HistoryQuery {
+  readonly stream: string;
+  readonly from?: number;
+  readonly to?: number;
+  readonly type?: ServerMessage['type'];
+  readonly limit?: number;
+}
+
+export class EventLog {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY,
+        stream TEXT NOT NULL,
+        at REAL NOT NULL,
+        type TEXT NOT NULL,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_by_stream_time ON events (stream, at);
+    `);
+    this.insert = this.db.prepare(
+      'INSERT INTO events (stream, at, type, message) VALUES (?, ?, ?, ?)',
+    );
+  }
+
+  /** Logs a stream's message; messages without a stream are not stream history. */
+  record(message: ServerMessage, at = Date.now()): void {
+    if (!('stream' in message)) return;
+    this.insert.run(message.stream, at, message.type, JSON.stringify(message));
+  }
+
+  history(query: HistoryQuery): LoggedEvent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT stream, at, message FROM events
+         WHERE stream = ? AND at >= ? AND at <= ? AND (? IS NULL OR type = ?)
+         ORDER BY at, id LIMIT ?`,
+      )
+      .all(
+        query.stream,
+        query.from ?? 0,
+        query.to ?? Number.MAX_SAFE_INTEGER,
+        query.type ?? null,
+        query.type ?? null,
+        Math.min(query.limit ?? 1000, 10_000),
+      ) as Array<{
+      stream: string;
+      at: number;
+      message: string;
+    }>;
+    return rows.map((row) => ({
+      stream: row.stream,
+      at: row.at,
+      message: JSON.parse(row.message) as ServerMessage,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
