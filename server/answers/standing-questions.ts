@@ -99,6 +99,7 @@ export function answerMessages(
       alternatives: ranked.slice(1, 4),
       window: hop.window,
       latencyMs: performance.now() - hop.readyAt,
+      audioEndedAt: performance.timeOrigin + hop.readyAt,
       changed,
       attention: {
         frequency: [...answered.frequency.subarray(b * bands, (b + 1) * bands)],

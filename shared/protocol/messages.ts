@@ -50,6 +50,9 @@ export const answerMessageSchema = z.object({
   window: z.object({ start: z.number(), end: z.number() }),
   /** From the end of the hop's audio to the answer leaving the monitor, ms. */
   latencyMs: z.number(),
+  /** Wall-clock time (ms since the epoch) the hop's last audio arrived: a client's own latency
+   * is its receive time minus this. */
+  audioEndedAt: z.number(),
   /** True when the answer differs from this question's previous one. */
   changed: z.boolean(),
   attention: z.object({
