@@ -5,12 +5,15 @@
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
  * and printed when unset), TUTTI_PROFILE (models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
- * TUTTI_DB (data/tutti.sqlite: every answer and stream event).
+ * TUTTI_DB (data/tutti.sqlite: every answer and stream event). Extra streams: TUTTI_INPUT (a file
+ * or RTSP/HTTP URL that ffmpeg opens; stream "input") and TUTTI_MIC (a PortAudio input device id,
+ * or "default"; stream "microphone").
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Monitor } from './monitor.js';
 import { mediaFileSource } from './sources/media-file-source.js';
+import { microphoneSource } from './sources/microphone-source.js';
 
 const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url));
 const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
@@ -24,6 +27,28 @@ const monitor = new Monitor({
   hopSeconds: Number(process.env.TUTTI_HOP ?? 1),
   database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
   streams: [
+    ...(process.env.TUTTI_INPUT
+      ? [
+          {
+            id: 'input',
+            source: () =>
+              mediaFileSource(process.env.TUTTI_INPUT!, {
+                realtime: !/^\w+:\/\//.test(process.env.TUTTI_INPUT!),
+              }),
+          },
+        ]
+      : []),
+    ...(process.env.TUTTI_MIC
+      ? [
+          {
+            id: 'microphone',
+            source: () =>
+              microphoneSource({
+                deviceId: process.env.TUTTI_MIC === 'default' ? -1 : Number(process.env.TUTTI_MIC),
+              }),
+          },
+        ]
+      : []),
     {
       id: 'demo',
       source: () =>

@@ -1,0 +1,63 @@
+/**
+ * A microphone (any PortAudio input: ALSA, PulseAudio, JACK) through naudiodon, as an Observable
+ * of 20 ms chunks of 16 kHz mono float32, timestamped by sample count. A microphone has no
+ * picture: a black frame every half second keeps the segments' clock (the visual answers then
+ * say what a dark stage shows).
+ */
+import type { AudioInput } from 'naudiodon';
+import { Observable } from 'rxjs';
+import { SOURCE_FRAME_RATE, SOURCE_SAMPLE_RATE, type SourceEvent } from './media-file-source.js';
+
+export interface MicrophoneOptions {
+  /** PortAudio device id; -1 (default) is the system's default input. */
+  readonly deviceId?: number;
+}
+
+const CHUNK_FRAMES = SOURCE_SAMPLE_RATE / 50;
+const BLACK = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
+
+export function microphoneSource(options: MicrophoneOptions = {}): Observable<SourceEvent> {
+  return new Observable<SourceEvent>((subscriber) => {
+    let input: AudioInput | undefined;
+    let closed = false;
+    import('naudiodon')
+      .then((portAudio) => {
+        if (closed) return;
+        const microphone = new portAudio.AudioIO({
+          inOptions: {
+            channelCount: 1,
+            sampleFormat: portAudio.SampleFormatFloat32,
+            sampleRate: SOURCE_SAMPLE_RATE,
+            deviceId: options.deviceId ?? -1,
+            closeOnError: false,
+            framesPerBuffer: CHUNK_FRAMES,
+            highwaterMark: CHUNK_FRAMES * 4,
+          },
+        });
+        input = microphone;
+        let samples = 0;
+        let frames = 0;
+        microphone.on('data', (chunk: Buffer) => {
+          const audio = new Float32Array(
+            chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength),
+          );
+          subscriber.next({ kind: 'audio', time: samples / SOURCE_SAMPLE_RATE, samples: audio });
+          samples += audio.length;
+          for (; frames / SOURCE_FRAME_RATE <= samples / SOURCE_SAMPLE_RATE; frames++) {
+            subscriber.next({ kind: 'frame', time: frames / SOURCE_FRAME_RATE, frame: BLACK });
+          }
+        });
+        microphone.on('error', (error: Error) =>
+          subscriber.error(new Error(`microphone failed: ${error.message}`)),
+        );
+        microphone.start();
+      })
+      .catch((error: Error) =>
+        subscriber.error(new Error(`cannot open the microphone: ${error.message}`)),
+      );
+    return () => {
+      closed = true;
+      input?.quit();
+    };
+  });
+}
