@@ -62,7 +62,10 @@ describe('microphone source (naudiodon through PulseAudio)', () => {
     audio.forEach((chunk, i) => expect(chunk.time).toBeCloseTo((i * 320) / 16_000, 6));
     let energy = 0;
     let count = 0;
-    for (const chunk of audio) for (const v of chunk.samples) ((energy += v * v), (count += 1));
+    for (const chunk of audio) {
+      for (const v of chunk.samples) energy += v * v;
+      count += chunk.samples.length;
+    }
     expect(Math.sqrt(energy / count)).toBeGreaterThan(0.005);
     expect(events.some((e) => e.kind === 'frame')).toBe(true);
 
