@@ -52,6 +52,7 @@ export class Monitor {
   private inference?: InferenceClient;
   private readonly control: StreamControl;
   private readonly events: EventLog;
+  private heartbeat?: NodeJS.Timeout;
   private readonly http;
   url = '';
 
@@ -180,6 +181,7 @@ export class Monitor {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.heartbeat);
     for (const live of this.streams.values()) live.subscription?.unsubscribe();
     await this.hub?.close();
     await this.inference?.close();
