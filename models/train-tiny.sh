@@ -17,6 +17,6 @@ npm run extract -- --dataset "$work/synth" --out "$work/out" --stage features --
 for variant in full no_tfi no_sti no_qgmc no_qcr no_all late_fusion; do
   /usr/bin/python3 -W ignore models/qstar/train.py head --features "$work/out/features" --out models/tiny \
     --variant "$variant" --epochs "$epochs" --step-epochs "$step" --checkpoints "$work"
-  npm run eval -- --annotations "$work/synth/avqa-test.json" --features "$work/out/features" --model models/tiny \
+  npm run --silent eval -- --annotations "$work/synth/avqa-test.json" --features "$work/out/features" --model models/tiny \
     --variant "$variant" --name "tiny $variant" --json > "models/tiny/test-accuracy-$variant.json"
 done
