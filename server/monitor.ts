@@ -90,6 +90,7 @@ export class Monitor {
     const announce = (stream: string) =>
       this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
+      listStreams: () => [...this.streams.keys()],
       hasStream: (stream: string) => this.streams.has(stream),
       listQuestions: (stream: string) => questionsOf(stream).describe(),
       addQuestion: (stream: string, question: string, values: readonly string[]) => {

@@ -11,6 +11,7 @@ function control(): StreamControl & { added: string[] } {
   const added: string[] = [];
   return {
     added,
+    listStreams: () => ['stage'],
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
     history: () => [],

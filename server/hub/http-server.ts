@@ -3,7 +3,10 @@
  * Request bodies are validated
  * with the schemas in shared/protocol; every error is a JSON body that says what was wrong.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   ANSWERS,
@@ -132,6 +135,44 @@ async function handleQuestions(
   throw new HttpError(405, { error: `${request.method} is not allowed here` });
 }
 
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+/** The built dashboard (client/dist), if it has been built; unknown paths get index.html. */
+async function serveDashboard(
+  pathname: string,
+  response: ServerResponse,
+  root: string,
+): Promise<boolean> {
+  const file = path.resolve(
+    root,
+    `.${decodeURIComponent(pathname === '/' ? '/index.html' : pathname)}`,
+  );
+  if (!file.startsWith(root + path.sep)) return false;
+  for (const candidate of [file, path.join(root, 'index.html')]) {
+    try {
+      const body = await readFile(candidate);
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(candidate)] ?? 'application/octet-stream',
+      });
+      response.end(body);
+      return true;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return false;
+}
+
+const DASHBOARD = fileURLToPath(new URL('../../client/dist', import.meta.url));
+
 export function createHttpServer(streams?: { control: StreamControl; token: string }): Server {
   return createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -156,6 +197,14 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
         ]);
         return sendJson(response, status, body);
       }
+      if (route === 'GET /api/streams' && streams)
+        return sendJson(response, 200, { streams: streams.control.listStreams() });
+      if (
+        request.method === 'GET' &&
+        !pathname.startsWith('/api/') &&
+        (await serveDashboard(pathname, response, DASHBOARD))
+      )
+        return;
       switch (route) {
         case 'GET /api/health':
           return sendJson(response, 200, { status: 'ok', uptimeSeconds: process.uptime() });

@@ -3,6 +3,7 @@ import type { ServerMessage, StandingQuestionMessage } from '../../shared/protoc
 import type { HistoryQuery, LoggedEvent } from '../storage/event-log.js';
 
 export interface StreamControl {
+  listStreams(): string[];
   hasStream(stream: string): boolean;
   listQuestions(stream: string): StandingQuestionMessage[];
   /** Throws QuestionParseError for a question outside the question space. */

@@ -36,3 +36,8 @@ export async function extract(dataset: string, out: string, profile?: string): P
 }
 
 export const repoPath = (...parts: string[]) => path.join(REPO_ROOT, ...parts);
+
+/** npm itself (e.g. `npm run build`), from the repository root. */
+export function runNpm(args: string[]) {
+  return run('npm', args, { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+}

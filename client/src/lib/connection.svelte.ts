@@ -1,0 +1,96 @@
+/**
+ * The dashboard's WebSocket to the monitor: every message validated with the shared protocol,
+ * state kept in Svelte runes, and a reconnect (with backoff) whenever the monitor goes away.
+ */
+import { SvelteSet } from 'svelte/reactivity';
+import {
+  serverMessageSchema,
+  type AnswerMessage,
+  type ClientMessage,
+  type StandingQuestionMessage,
+  type StreamStatusMessage,
+} from '../../../shared/protocol/messages';
+
+export interface StreamView {
+  status?: StreamStatusMessage;
+  questions: StandingQuestionMessage[];
+  answers: Record<string, AnswerMessage>;
+  /** Per question, recent answers for its timeline (newest last). */
+  timeline: Record<string, Array<{ end: number; answer: string; confidence: number }>>;
+}
+
+const TIMELINE_LENGTH = 60;
+
+export class Connection {
+  connected = $state(false);
+  error = $state('');
+  streams = $state<Record<string, StreamView>>({});
+  private socket?: WebSocket;
+  private retry = 0;
+  private readonly subscriptions = new SvelteSet<string>();
+
+  constructor(private readonly url: string) {
+    this.open();
+  }
+
+  private open(): void {
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.connected = true;
+      this.retry = 0;
+      for (const stream of this.subscriptions) this.send({ type: 'subscribe', stream });
+    };
+    socket.onclose = () => {
+      this.connected = false;
+      // Reconnects by itself: 0.5 s, doubling to 8 s.
+      setTimeout(() => this.open(), Math.min(8000, 500 * 2 ** this.retry++));
+    };
+    socket.onmessage = (event) => this.receive(String(event.data));
+  }
+
+  private view(stream: string): StreamView {
+    return (this.streams[stream] ??= { questions: [], answers: {}, timeline: {} });
+  }
+
+  private receive(text: string): void {
+    const parsed = serverMessageSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) return;
+    const message = parsed.data;
+    switch (message.type) {
+      case 'answer': {
+        const view = this.view(message.stream);
+        view.answers[message.questionId] = message;
+        const line = (view.timeline[message.questionId] ??= []);
+        line.push({
+          end: message.window.end,
+          answer: message.answer,
+          confidence: message.confidence,
+        });
+        if (line.length > TIMELINE_LENGTH) line.shift();
+        break;
+      }
+      case 'questions':
+        this.view(message.stream).questions = message.questions;
+        break;
+      case 'stream-status':
+        this.view(message.stream).status = message;
+        break;
+      case 'error':
+        this.error = message.message;
+        break;
+      case 'dropped':
+        break;
+    }
+  }
+
+  send(message: ClientMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  subscribe(stream: string): void {
+    this.subscriptions.add(stream);
+    this.view(stream);
+    this.send({ type: 'subscribe', stream });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium driven by playwright-core) against the real
+ * monitor: live answers appear for the demo stream, a question typed into the page becomes a
+ * standing question with its own answers, and a screenshot is kept as a test artefact.
+ */
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Monitor } from '../server/monitor.js';
+import { mediaFileSource } from '../server/sources/media-file-source.js';
+import { repoPath, runNpm } from './support/run-cli.js';
+
+const TOKEN = 'dashboard-token';
+
+describe('dashboard in Chromium', () => {
+  let monitor: Monitor;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
+    monitor = new Monitor({
+      profile: repoPath('models', 'tiny'),
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      windowSeconds: 10,
+      hopSeconds: 1,
+      database: path.join(mkdtempSync(path.join(tmpdir(), 'tutti-dashboard-')), 'events.sqlite'),
+      log: () => undefined,
+      streams: [
+        {
+          id: 'demo',
+          source: () =>
+            mediaFileSource(repoPath('server/sources/demo/demo.mp4'), {
+              realtime: true,
+              loop: true,
+            }),
+          questions: ['How many instruments are sounding in the video?'],
+        },
+      ],
+    });
+    await monitor.start();
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await monitor?.stop();
+  });
+
+  it('shows live answers with their evidence, and takes a new standing question', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${monitor.url}/?token=${TOKEN}`);
+    const first = page.getByRole('article', {
+      name: 'How many instruments are sounding in the video?',
+    });
+    await expect
+      .poll(async () => first.getByTestId('answer').textContent(), { timeout: 20_000 })
+      .toMatch(/(zero|one|two|three|four|five)\s+\d+ %/);
+
+    await page.getByLabel('Ask a standing question').fill('Is the clarinet louder than the piano?');
+    await page.keyboard.press('Enter');
+    const added = page.getByRole('article', { name: 'Is the clarinet louder than the piano?' });
+    await expect
+      .poll(async () => added.getByTestId('answer').textContent(), { timeout: 20_000 })
+      .toMatch(/(yes|no)\s+\d+ %/);
+
+    await page
+      .getByLabel('Ask a standing question')
+      .fill('Is the clarinet quieter than the piano?');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(async () => page.getByRole('alert').textContent(), { timeout: 10_000 })
+      .toMatch(/unknown question.*nearest templates/s);
+
+    mkdirSync(repoPath('test-results'), { recursive: true });
+    await page.screenshot({ path: repoPath('test-results', 'dashboard.png'), fullPage: true });
+  }, 60_000);
+});
