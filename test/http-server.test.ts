@@ -58,7 +58,11 @@ describe('HTTP API', () => {
     const tooLarge = await post(JSON.stringify({ question: 'x'.repeat(20_000) }));
     expect(tooLarge.status).toBe(413);
 
-    expect((await fetch(`${base}/nowhere`)).status).toBe(404);
+    expect((await fetch(`${base}/api/nowhere`)).status).toBe(404);
+    // A path that climbs out of the dashboard's folder never reaches the file system.
+    const escape = await fetch(`${base}/..%2F..%2F..%2F..%2Fetc%2Fpasswd`);
+    expect(escape.status).toBe(404);
+    expect(await escape.text()).not.toContain('root:');
   });
 });
 
