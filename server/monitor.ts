@@ -14,6 +14,8 @@ import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
+import { segmentSummary } from './answers/segment-summary.js';
+import type { RgbFrame } from './features/video/rgb-frame.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
 import type { SourceEvent } from './sources/media-file-source.js';
 
@@ -42,6 +44,7 @@ interface LiveStream {
   readonly questions: StandingQuestions;
   readonly counters: StreamCounters;
   state: 'starting' | 'live' | 'retrying' | 'stopped';
+  frame?: RgbFrame;
   detail?: string;
   subscription?: Subscription;
 }
@@ -91,6 +94,7 @@ export class Monitor {
       this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
       listStreams: () => [...this.streams.keys()],
+      latestFrame: (stream: string) => this.streams.get(stream)?.frame,
       hasStream: (stream: string) => this.streams.has(stream),
       listQuestions: (stream: string) => questionsOf(stream).describe(),
       addQuestion: (stream: string, question: string, values: readonly string[]) => {
@@ -172,6 +176,10 @@ export class Monitor {
         windowSeconds: this.config.windowSeconds,
         hopSeconds: this.config.hopSeconds,
         patchGrid,
+        onSegment: (segment) => {
+          live.frame = segment.frame;
+          this.publish(segmentSummary(config.id, segment));
+        },
       },
       live.counters,
     ).subscribe({

@@ -70,6 +70,19 @@ describe('dashboard in Chromium', () => {
       .poll(async () => first.getByTestId('answer').textContent(), { timeout: 20_000 })
       .toMatch(/(zero|one|two|three|four|five)\s+\d+ %/);
 
+    // The live picture (with the answer's spatial attention over it) and the spectrogram.
+    const picture = page.getByAltText('Live picture of stream demo');
+    await expect
+      .poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth), {
+        timeout: 10_000,
+      })
+      .toBe(640);
+    await expect
+      .poll(async () => page.getByText(/^last \d+ s · level -?\d+ dBFS$/).count(), {
+        timeout: 10_000,
+      })
+      .toBe(1);
+
     await page.getByLabel('Ask a standing question').fill('Is the clarinet louder than the piano?');
     await page.keyboard.press('Enter');
     const added = page.getByRole('article', { name: 'Is the clarinet louder than the piano?' });

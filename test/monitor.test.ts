@@ -111,6 +111,17 @@ describe('monitor', () => {
     expect(answer.latencyMs).toBeLessThan(5000);
   }, 30_000);
 
+  it('shows what it sees and hears: the latest frame as JPEG, each segment as a spectrogram', async () => {
+    const segment = await waitFor((m) => m.type === 'segment' && m.stream === 'demo');
+    expect(segment.type === 'segment' && segment.spectrogram[0]).toHaveLength(64);
+    const frame = await fetch(`${monitor.url}/api/streams/demo/frame.jpg`);
+    expect(frame.status).toBe(200);
+    expect(frame.headers.get('content-type')).toBe('image/jpeg');
+    const bytes = new Uint8Array(await frame.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]); // JPEG start-of-image
+    expect((await fetch(`${monitor.url}/api/streams/nowhere/frame.jpg`)).status).toBe(404);
+  }, 30_000);
+
   it('answers a FluidSynth scene read through ffmpeg', async () => {
     const answer = await waitFor<AnswerMessage>((m) => m.type === 'answer' && m.stream === 'scene');
     expect(answer.sentence).toBe('Is there a flute sound?');

@@ -12,6 +12,7 @@ function control(): StreamControl & { added: string[] } {
   return {
     added,
     listStreams: () => ['stage'],
+    latestFrame: () => undefined,
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
     history: () => [],

@@ -22,6 +22,7 @@ import {
   type ErrorResponse,
   type ParsedQuestionMessage,
 } from '../../shared/protocol/questions.js';
+import { frameToJpeg } from './frame-jpeg.js';
 import type { StreamControl } from './stream-control.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -90,6 +91,7 @@ const QUESTION_SPACE = {
 
 const QUESTIONS_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/questions(?:\/([\w-]{1,64}))?$/;
 const HISTORY_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/history$/;
+const FRAME_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/frame\.jpg$/;
 
 const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
@@ -179,6 +181,16 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
     const pathname = url.pathname;
     const route = `${request.method} ${pathname}`;
     const respond = async (): Promise<void> => {
+      const frameRoute = FRAME_ROUTE.exec(pathname);
+      if (frameRoute && streams && request.method === 'GET') {
+        const frame = streams.control.hasStream(frameRoute[1]!)
+          ? streams.control.latestFrame(frameRoute[1]!)
+          : undefined;
+        if (!frame)
+          throw new HttpError(404, { error: `no picture from stream "${frameRoute[1]}" yet` });
+        response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' });
+        return void response.end(await frameToJpeg(frame));
+      }
       const history = HISTORY_ROUTE.exec(pathname);
       if (history && streams && request.method === 'GET') {
         if (!streams.control.hasStream(history[1]!))

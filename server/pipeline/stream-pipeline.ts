@@ -20,6 +20,8 @@ export interface StreamOptions {
   readonly hopSeconds: number;
   readonly patchGrid: [number, number];
   readonly maxPendingSegments?: number;
+  /** Sees every segment as it is cut (the monitor keeps its frame and draws its spectrogram). */
+  readonly onSegment?: (segment: Segment) => void;
 }
 
 export interface StreamCounters {
@@ -42,7 +44,10 @@ export function runStream(
 
   const encoded = source.pipe(
     toSegments(),
-    map((segment) => ({ segment, readyAt: performance.now() })),
+    map((segment) => {
+      options.onSegment?.(segment);
+      return { segment, readyAt: performance.now() };
+    }),
     filter(() => {
       if (pending >= maxPending) {
         counters.skippedSegments += 1;

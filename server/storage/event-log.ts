@@ -45,9 +45,12 @@ export class EventLog {
     );
   }
 
-  /** Logs a stream's message; messages without a stream are not stream history. */
+  /**
+   * Logs a stream's message. Not logged: messages without a stream, and segment spectrograms
+   * (what was heard is the media's, not the monitor's, to keep).
+   */
   record(message: ServerMessage, at = Date.now()): void {
-    if (!('stream' in message)) return;
+    if (!('stream' in message) || message.type === 'segment') return;
     this.insert.run(message.stream, at, message.type, JSON.stringify(message));
   }
 

@@ -75,8 +75,23 @@ export const streamStatusSchema = z.object({
 });
 export type StreamStatusMessage = z.infer<typeof streamStatusSchema>;
 
+/** What a stream sounded like in one segment, for the dashboard's scrolling spectrogram. */
+export const segmentMessageSchema = z.object({
+  type: z.literal('segment'),
+  stream: streamId,
+  index: z.number(),
+  /** Stream time of its start, s. */
+  start: z.number(),
+  /** RMS level, dBFS. */
+  levelDb: z.number(),
+  /** Log-mel frames (VGGish's 64 bands, 125–7500 Hz), frames × bands, lowest band first. */
+  spectrogram: z.array(z.array(z.number())),
+});
+export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   answerMessageSchema,
+  segmentMessageSchema,
   streamStatusSchema,
   z.object({
     type: z.literal('questions'),

@@ -7,6 +7,7 @@ import {
   serverMessageSchema,
   type AnswerMessage,
   type ClientMessage,
+  type SegmentMessage,
   type StandingQuestionMessage,
   type StreamStatusMessage,
 } from '../../../shared/protocol/messages';
@@ -17,7 +18,11 @@ export interface StreamView {
   answers: Record<string, AnswerMessage>;
   /** Per question, recent answers for its timeline (newest last). */
   timeline: Record<string, Array<{ end: number; answer: string; confidence: number }>>;
+  /** The last segments heard, oldest first (the scrolling spectrogram). */
+  segments: SegmentMessage[];
 }
+
+const SEGMENTS_KEPT = 20;
 
 const TIMELINE_LENGTH = 60;
 
@@ -50,7 +55,7 @@ export class Connection {
   }
 
   private view(stream: string): StreamView {
-    return (this.streams[stream] ??= { questions: [], answers: {}, timeline: {} });
+    return (this.streams[stream] ??= { questions: [], answers: {}, timeline: {}, segments: [] });
   }
 
   private receive(text: string): void {
@@ -61,13 +66,13 @@ export class Connection {
       case 'answer': {
         const view = this.view(message.stream);
         view.answers[message.questionId] = message;
-        const line = (view.timeline[message.questionId] ??= []);
-        line.push({
-          end: message.window.end,
-          answer: message.answer,
-          confidence: message.confidence,
-        });
-        if (line.length > TIMELINE_LENGTH) line.shift();
+        this.addToTimeline(view, message);
+        break;
+      }
+      case 'segment': {
+        const segments = this.view(message.stream).segments;
+        segments.push(message);
+        if (segments.length > SEGMENTS_KEPT) segments.shift();
         break;
       }
       case 'questions':
@@ -81,6 +86,28 @@ export class Connection {
         break;
       case 'dropped':
         break;
+    }
+  }
+
+  private addToTimeline(view: StreamView, message: AnswerMessage): void {
+    const line = (view.timeline[message.questionId] ??= []);
+    if (line.some((point) => point.end === message.window.end)) return;
+    line.push({ end: message.window.end, answer: message.answer, confidence: message.confidence });
+    line.sort((a, b) => a.end - b.end);
+    if (line.length > TIMELINE_LENGTH) line.shift();
+  }
+
+  /** Fills the timelines with what the monitor logged in the last minutes (its SQLite log). */
+  async loadHistory(stream: string, minutes = 5): Promise<void> {
+    const response = await fetch(
+      `/api/streams/${stream}/history?type=answer&from=${Date.now() - minutes * 60_000}&limit=2000`,
+    );
+    if (!response.ok) return;
+    const { events } = (await response.json()) as { events: Array<{ message: unknown }> };
+    const view = this.view(stream);
+    for (const event of events) {
+      const parsed = serverMessageSchema.safeParse(event.message);
+      if (parsed.success && parsed.data.type === 'answer') this.addToTimeline(view, parsed.data);
     }
   }
 
