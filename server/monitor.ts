@@ -17,12 +17,15 @@ import { EventLog } from './storage/event-log.js';
 import { segmentSummary } from './answers/segment-summary.js';
 import type { RgbFrame } from './features/video/rgb-frame.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
-import type { SourceEvent } from './sources/media-file-source.js';
+import { pipedMediaSource, type SourceEvent } from './sources/media-file-source.js';
+import { PassThrough } from 'node:stream';
 
 export interface StreamConfig {
   readonly id: string;
   readonly source: () => Observable<SourceEvent>;
   readonly questions?: readonly string[];
+  /** Restart the source when it fails (not for one-shot sources such as a browser capture). */
+  readonly retry?: boolean;
 }
 
 export interface MonitorConfig {
@@ -56,6 +59,8 @@ export class Monitor {
   private readonly control: StreamControl;
   private readonly events: EventLog;
   private heartbeat?: NodeJS.Timeout;
+  private patchGrid?: [number, number];
+  private tokenize?: (sentence: string) => number[];
   private readonly http;
   url = '';
 
@@ -84,8 +89,15 @@ export class Monitor {
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
     const tokenize = questionTokenizer(manifest);
+    this.patchGrid = manifest.patchGrid;
+    this.tokenize = tokenize;
     for (const stream of this.config.streams)
       this.startStream(stream, manifest.patchGrid, tokenize);
+    // Health every few seconds: segments done and hops skipped, as they change.
+    this.heartbeat = setInterval(
+      () => this.streams.forEach((live) => this.publish(this.status(live))),
+      5000,
+    );
   }
 
   private controls(): StreamControl {
@@ -94,6 +106,16 @@ export class Monitor {
       this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
       listStreams: () => [...this.streams.keys()],
+      startCapture: (stream: string) => {
+        if (this.streams.has(stream)) throw new Error(`stream "${stream}" exists already`);
+        const bytes = new PassThrough();
+        this.startStream(
+          { id: stream, source: () => pipedMediaSource(`capture ${stream}`, bytes), retry: false },
+          this.patchGrid!,
+          this.tokenize!,
+        );
+        return bytes;
+      },
       latestFrame: (stream: string) => this.streams.get(stream)?.frame,
       hasStream: (stream: string) => this.streams.has(stream),
       listQuestions: (stream: string) => questionsOf(stream).describe(),
@@ -160,6 +182,7 @@ export class Monitor {
     const source = defer(() => config.source()).pipe(
       tap({ next: () => live.state !== 'live' && this.setState(live, 'live') }),
       retry({
+        count: config.retry === false ? 0 : Infinity,
         delay: (error: Error, attempt) => {
           const wait = Math.min(30, 2 ** (attempt - 1));
           this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`);

@@ -3,6 +3,7 @@
  * monitor: live answers appear for the demo stream, a question typed into the page becomes a
  * standing question with its own answers, and a screenshot is kept as a test artefact.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Monitor } from '../server/monitor.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { repoPath, runNpm } from './support/run-cli.js';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 const TOKEN = 'dashboard-token';
 
@@ -101,4 +105,93 @@ describe('dashboard in Chromium', () => {
     mkdirSync(repoPath('test-results'), { recursive: true });
     await page.screenshot({ path: repoPath('test-results', 'dashboard.png'), fullPage: true });
   }, 60_000);
+
+  it("streams the browser's camera and microphone (Chromium's fake devices) and answers it", async () => {
+    // The fake camera and microphone play 8 s of the demo: a y4m picture and a wav sound.
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-capture-'));
+    const demo = repoPath('server/sources/demo/demo.mp4');
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-ss',
+      '14',
+      '-t',
+      '8',
+      '-i',
+      demo,
+      '-vf',
+      'scale=320:180,fps=10',
+      '-pix_fmt',
+      'yuv420p',
+      path.join(dir, 'camera.y4m'),
+    ]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-ss',
+      '14',
+      '-t',
+      '8',
+      '-i',
+      demo,
+      '-ac',
+      '1',
+      '-ar',
+      '44100',
+      path.join(dir, 'microphone.wav'),
+    ]);
+    const capturing = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        `--use-file-for-fake-video-capture=${path.join(dir, 'camera.y4m')}`,
+        `--use-file-for-fake-audio-capture=${path.join(dir, 'microphone.wav')}`,
+      ],
+    });
+    try {
+      const page = await capturing.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${monitor.url}/?token=${TOKEN}`);
+      await page.getByRole('button', { name: 'Use my camera and microphone' }).click();
+      await expect
+        .poll(
+          async () => (await page.locator('select').first().inputValue()).startsWith('browser-'),
+          { timeout: 10_000 },
+        )
+        .toBe(true);
+      await page
+        .getByLabel('Ask a standing question')
+        .fill('How many instruments are sounding in the video?');
+      await page.keyboard.press('Enter');
+      const card = page.getByRole('article', {
+        name: 'How many instruments are sounding in the video?',
+      });
+      await expect
+        .poll(async () => card.getByTestId('answer').textContent(), { timeout: 30_000 })
+        .toMatch(/(zero|one|two|three|four|five)\s+\d+ %/);
+      // The captured sound reached the monitor: its spectrogram shows a level above silence.
+      const level = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
+      expect(Number(/level (-?\d+)/.exec(level ?? '')?.[1])).toBeGreaterThan(-60);
+      await page.screenshot({
+        path: repoPath('test-results', 'dashboard-capture.png'),
+        fullPage: true,
+      });
+    } catch (error) {
+      await capturing
+        .contexts()[0]
+        ?.pages()[0]
+        ?.screenshot({
+          path: repoPath('test-results', 'dashboard-capture-failed.png'),
+          fullPage: true,
+        });
+      throw error;
+    } finally {
+      await capturing.close();
+    }
+  }, 90_000);
 });

@@ -13,6 +13,9 @@ function control(): StreamControl & { added: string[] } {
     added,
     listStreams: () => ['stage'],
     latestFrame: () => undefined,
+    startCapture: () => {
+      throw new Error('no captures here');
+    },
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
     history: () => [],
@@ -127,6 +130,24 @@ describe('WebSocket hub', () => {
       token: 'secret',
     });
     await expect.poll(() => ctl.added).toEqual(['Is there a flute sound?']);
+    c.messages.length = 0;
+    c.socket.send(Buffer.from([1, 2, 3]));
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'binary messages are media for a capture: send capture-start first',
+    });
+    c.messages.length = 0;
+    c.send({ type: 'capture-start', stream: 'camera', token: 'guess' });
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'control messages need the access token',
+    });
+    c.messages.length = 0;
+    c.send({ type: 'capture-start', stream: 'camera', token: 'secret' });
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'no captures here',
+    });
     // Oversized messages close the connection (ws enforces maxPayload).
     c.send(JSON.stringify({ type: 'subscribe', stream: 'stage', pad: 'x'.repeat(70_000) }));
     await once(c.socket, 'close');

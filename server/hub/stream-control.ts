@@ -1,5 +1,6 @@
 /** What the HTTP API and the WebSocket hub ask of the monitor about its streams. */
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type { Writable } from 'node:stream';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { HistoryQuery, LoggedEvent } from '../storage/event-log.js';
 
@@ -12,6 +13,8 @@ export interface StreamControl {
   removeQuestion(stream: string, questionId: string): boolean;
   /** Messages a new subscriber gets at once: the stream's questions and status. */
   snapshot(stream: string): ServerMessage[];
+  /** A new stream fed by the returned byte sink (a browser's capture); throws if the id is taken. */
+  startCapture(stream: string): Writable;
   /** The frame of the stream's latest segment, if any yet. */
   latestFrame(stream: string): RgbFrame | undefined;
   /** What the stream said in a time range, from the event log. */

@@ -5,10 +5,12 @@
  * oldest dropped first and counted, and it is told how many it missed.
  */
 import type { Server } from 'node:http';
+import type { Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { QuestionParseError } from '../../shared/question-space/index.js';
 import type { StreamControl } from './stream-control.js';
 import {
+  MAX_MEDIA_CHUNK_BYTES,
   MAX_MESSAGE_BYTES,
   clientMessageSchema,
   type ClientMessage,
@@ -30,6 +32,8 @@ interface Client {
   readonly streams: Set<string>;
   readonly queue: string[];
   dropped: number;
+  /** Where this connection's binary messages go once it started a capture. */
+  capture?: Writable;
 }
 
 export class WsHub {
@@ -43,7 +47,11 @@ export class WsHub {
     private readonly control: StreamControl,
     private readonly options: HubOptions,
   ) {
-    this.server = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_MESSAGE_BYTES });
+    this.server = new WebSocketServer({
+      server: http,
+      path: '/ws',
+      maxPayload: MAX_MEDIA_CHUNK_BYTES,
+    });
     this.server.on('connection', (socket) => this.accept(socket));
     this.flusher = setInterval(() => this.clients.forEach((client) => this.flush(client)), 50);
   }
@@ -51,17 +59,33 @@ export class WsHub {
   private accept(socket: WebSocket): void {
     const client: Client = { socket, streams: new Set(), queue: [], dropped: 0 };
     this.clients.add(client);
-    socket.on('message', (data, isBinary) =>
-      this.receive(client, isBinary ? null : data.toString()),
-    );
-    socket.on('close', () => this.clients.delete(client));
-    socket.on('error', () => this.clients.delete(client));
+    socket.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) return this.receiveMedia(client, data);
+      if (data.length > MAX_MESSAGE_BYTES) return socket.close(1009, 'message too large');
+      this.receive(client, data.toString());
+    });
+    const gone = () => {
+      this.clients.delete(client);
+      client.capture?.end();
+    };
+    socket.on('close', gone);
+    socket.on('error', gone);
   }
 
-  private receive(client: Client, text: string | null): void {
+  private receiveMedia(client: Client, data: Buffer): void {
+    if (!client.capture) {
+      this.stats.rejected += 1;
+      return this.send(client, {
+        type: 'error',
+        message: 'binary messages are media for a capture: send capture-start first',
+      });
+    }
+    client.capture.write(data);
+  }
+
+  private receive(client: Client, text: string): void {
     let message: ClientMessage;
     try {
-      if (text === null) throw new Error('binary messages are not part of the protocol');
       const parsed = clientMessageSchema.safeParse(JSON.parse(text));
       if (!parsed.success)
         throw new Error(
@@ -75,6 +99,8 @@ export class WsHub {
         message: error instanceof SyntaxError ? 'message is not JSON' : (error as Error).message,
       });
     }
+    if (message.type === 'capture-start')
+      return this.startCapture(client, message.stream, message.token);
     if (!this.control.hasStream(message.stream))
       return this.send(client, { type: 'error', message: `no stream "${message.stream}"` });
     switch (message.type) {
@@ -111,6 +137,23 @@ export class WsHub {
             ...(nearest ? { nearest } : {}),
           });
         }
+    }
+  }
+
+  private startCapture(client: Client, stream: string, token: string): void {
+    if (token !== this.options.token)
+      return this.send(client, {
+        type: 'error',
+        message: 'control messages need the access token',
+      });
+    if (client.capture)
+      return this.send(client, { type: 'error', message: 'this connection is already capturing' });
+    try {
+      client.capture = this.control.startCapture(stream);
+      client.streams.add(stream);
+      this.control.snapshot(stream).forEach((m) => this.send(client, m));
+    } catch (error) {
+      this.send(client, { type: 'error', message: (error as Error).message });
     }
   }
 

@@ -1,13 +1,13 @@
 /**
- * A media file (or anything ffmpeg opens: a URL, an RTSP stream) as an Observable of timestamped
- * audio chunks (16 kHz mono float32) and video frames (RGB24, 2 per second). One ffmpeg process
- * writes both, audio to stdout and video to a third pipe, so both share one clock: timestamps come
- * from sample and frame counts, not from arrival order. `realtime` paces reading at the file's
- * own speed (ffmpeg -re); `loop` repeats it forever with timestamps running on.
+ * Media through native ffmpeg as an Observable of timestamped audio chunks (16 kHz mono float32,
+ * 20 ms each) and video frames (RGB24, 2 per second): a file or URL ffmpeg opens
+ * (`mediaFileSource`), or a byte stream piped into it (`pipedMediaSource`, e.g. the browser's
+ * MediaRecorder chunks). One ffmpeg process writes both, audio to stdout and video to a third
+ * pipe, so both share one clock: timestamps come from sample and frame counts, not arrival order.
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import { probeVideoSize } from './decode-media-file.js';
 
@@ -16,10 +16,16 @@ export const SOURCE_FRAME_RATE = 2;
 
 export type SourceEvent =
   | { readonly kind: 'audio'; readonly time: number; readonly samples: Float32Array }
-  | { readonly kind: 'frame'; readonly time: number; readonly frame: RgbFrame };
+  | {
+      readonly kind: 'frame';
+      readonly time: number;
+      readonly frame: RgbFrame;
+    };
 
 export interface MediaFileSourceOptions {
+  /** Read at the media's own pace (ffmpeg -re), as a live source would deliver it. */
   readonly realtime?: boolean;
+  /** Start again at the end, forever, with timestamps running on. */
   readonly loop?: boolean;
 }
 
@@ -35,87 +41,134 @@ function records(stream: Readable, size: number, onRecord: (record: Buffer) => v
   });
 }
 
+interface FfmpegInput {
+  /** What the errors call it. */
+  readonly name: string;
+  /** ffmpeg's input arguments, `-i` included. */
+  readonly args: string[];
+  readonly width: number;
+  readonly height: number;
+  /** Extra video filters after fps (e.g. scaling to width × height). */
+  readonly scale?: string;
+  /** Piped to ffmpeg's stdin. */
+  readonly stdin?: Readable;
+}
+
+function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): () => void {
+  const { width, height } = input;
+  const ffmpeg = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      ...(input.stdin ? [] : ['-nostdin']),
+      ...input.args,
+      '-map',
+      '0:a:0',
+      '-f',
+      'f32le',
+      '-ac',
+      '1',
+      '-ar',
+      String(SOURCE_SAMPLE_RATE),
+      'pipe:1',
+      '-map',
+      '0:v:0',
+      '-vf',
+      `fps=${SOURCE_FRAME_RATE}${input.scale ? `,${input.scale}` : ''}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:3',
+    ],
+    { stdio: [input.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'] },
+  );
+  let closed = false;
+  let stderr = '';
+  let samples = 0;
+  let frames = 0;
+  if (input.stdin) {
+    ffmpeg.stdin!.on('error', () => undefined); // a dying ffmpeg says why on stderr
+    input.stdin.pipe(ffmpeg.stdin!);
+  }
+  records(ffmpeg.stdout!, (SOURCE_SAMPLE_RATE / 50) * 4, (record) => {
+    const chunk = new Float32Array(
+      record.buffer.slice(record.byteOffset, record.byteOffset + record.byteLength),
+    );
+    subscriber.next({ kind: 'audio', time: samples / SOURCE_SAMPLE_RATE, samples: chunk });
+    samples += chunk.length;
+  });
+  records(ffmpeg.stdio[3] as Readable, width * height * 3, (record) => {
+    subscriber.next({
+      kind: 'frame',
+      time: frames / SOURCE_FRAME_RATE,
+      frame: { width, height, data: new Uint8Array(record) },
+    });
+    frames += 1;
+  });
+  ffmpeg.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  ffmpeg.on('error', (error) =>
+    subscriber.error(new Error(`cannot start ffmpeg for ${input.name}: ${error.message}`)),
+  );
+  ffmpeg.on('close', (code, signal) => {
+    if (closed) return;
+    if (code === 0) subscriber.complete();
+    else
+      subscriber.error(
+        new Error(`ffmpeg stopped reading ${input.name} (${code ?? signal}): ${stderr.trim()}`),
+      );
+  });
+  return () => {
+    closed = true;
+    ffmpeg.kill('SIGKILL');
+  };
+}
+
 export function mediaFileSource(
   input: string,
   options: MediaFileSourceOptions = {},
 ): Observable<SourceEvent> {
   return new Observable<SourceEvent>((subscriber) => {
-    let ffmpeg: ReturnType<typeof spawn> | undefined;
+    let stop: (() => void) | undefined;
     let closed = false;
     probeVideoSize(input)
       .then(({ width, height }) => {
         if (closed) return;
-        ffmpeg = spawn(
-          'ffmpeg',
-          [
-            '-hide_banner',
-            '-loglevel',
-            'error',
-            '-nostdin',
-            ...(options.realtime ? ['-re'] : []),
-            ...(options.loop ? ['-stream_loop', '-1'] : []),
-            '-i',
-            input,
-            '-map',
-            '0:a:0',
-            '-f',
-            'f32le',
-            '-ac',
-            '1',
-            '-ar',
-            String(SOURCE_SAMPLE_RATE),
-            'pipe:1',
-            '-map',
-            '0:v:0',
-            '-vf',
-            `fps=${SOURCE_FRAME_RATE}`,
-            '-f',
-            'rawvideo',
-            '-pix_fmt',
-            'rgb24',
-            'pipe:3',
-          ],
-          { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
-        );
-        let stderr = '';
-        let samples = 0;
-        let frames = 0;
-        // 20 ms audio chunks, as a live microphone would deliver them.
-        records(ffmpeg.stdout!, (SOURCE_SAMPLE_RATE / 50) * 4, (record) => {
-          const chunk = new Float32Array(
-            record.buffer.slice(record.byteOffset, record.byteOffset + record.byteLength),
-          );
-          subscriber.next({ kind: 'audio', time: samples / SOURCE_SAMPLE_RATE, samples: chunk });
-          samples += chunk.length;
-        });
-        records(ffmpeg.stdio[3] as Readable, width * height * 3, (record) => {
-          subscriber.next({
-            kind: 'frame',
-            time: frames / SOURCE_FRAME_RATE,
-            frame: { width, height, data: new Uint8Array(record) },
-          });
-          frames += 1;
-        });
-        ffmpeg.stderr!.on(
-          'data',
-          (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)),
-        );
-        ffmpeg.on('error', (error) =>
-          subscriber.error(new Error(`cannot start ffmpeg for ${input}: ${error.message}`)),
-        );
-        ffmpeg.on('close', (code, signal) => {
-          if (closed) return;
-          if (code === 0) subscriber.complete();
-          else
-            subscriber.error(
-              new Error(`ffmpeg stopped reading ${input} (${code ?? signal}): ${stderr.trim()}`),
-            );
-        });
+        const args = [
+          ...(options.realtime ? ['-re'] : []),
+          ...(options.loop ? ['-stream_loop', '-1'] : []),
+          '-i',
+          input,
+        ];
+        stop = ffmpegEvents({ name: input, args, width, height }, subscriber);
       })
       .catch((error: unknown) => subscriber.error(error));
     return () => {
       closed = true;
-      ffmpeg?.kill('SIGKILL');
+      stop?.();
     };
   });
+}
+
+/** Frames of a piped stream are letterboxed to this size (its own size is unknown up front). */
+export const PIPED_FRAME = { width: 640, height: 360 } as const;
+
+/** A live byte stream (a container ffmpeg can read progressively: WebM, Matroska, MPEG-TS). */
+export function pipedMediaSource(name: string, bytes: Readable): Observable<SourceEvent> {
+  const { width, height } = PIPED_FRAME;
+  return new Observable<SourceEvent>((subscriber) =>
+    ffmpegEvents(
+      {
+        name,
+        args: ['-fflags', 'nobuffer', '-i', 'pipe:0'],
+        width,
+        height,
+        scale: `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+        stdin: bytes,
+      },
+      subscriber,
+    ),
+  );
 }

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Binary messages carry captured media (MediaRecorder chunks); they may be larger. */
+export const MAX_MEDIA_CHUNK_BYTES = 1024 * 1024;
 
 const streamId = z.string().regex(/^[\w.-]{1,64}$/, 'stream ids are 1–64 letters, digits, _ . -');
 
@@ -25,6 +27,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     questionId: z.string().max(64),
     token: z.string().max(256),
   }),
+  /** Starts a new stream fed by this connection's binary messages (WebM from MediaRecorder). */
+  z.object({ type: z.literal('capture-start'), stream: streamId, token: z.string().max(256) }),
 ]);
 export type ClientMessage = z.input<typeof clientMessageSchema>;
 

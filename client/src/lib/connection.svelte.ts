@@ -115,6 +115,26 @@ export class Connection {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
+  /**
+   * Streams the browser's camera and microphone to the monitor as a new stream: WebM chunks from
+   * MediaRecorder every 250 ms, sent as binary messages after `capture-start`.
+   */
+  startCapture(stream: string, token: string, media: MediaStream): MediaRecorder {
+    this.subscriptions.add(stream);
+    this.view(stream);
+    this.send({ type: 'capture-start', stream, token });
+    const recorder = new MediaRecorder(media, {
+      mimeType: 'video/webm;codecs=vp8,opus',
+      videoBitsPerSecond: 800_000,
+    });
+    recorder.ondataavailable = async (event) => {
+      if (event.data.size > 0 && this.socket?.readyState === WebSocket.OPEN)
+        this.socket.send(await event.data.arrayBuffer());
+    };
+    recorder.start(250);
+    return recorder;
+  }
+
   subscribe(stream: string): void {
     this.subscriptions.add(stream);
     this.view(stream);
