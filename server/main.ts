@@ -4,12 +4,13 @@
  *
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
- * and printed when unset), TUTTI_PROFILE (models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
+ * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
  * TUTTI_DB (data/tutti.sqlite: every answer and stream event). Extra streams: TUTTI_INPUT (a file
  * or RTSP/HTTP URL that ffmpeg opens; stream "input") and TUTTI_MIC (a PortAudio input device id,
  * or "default"; stream "microphone").
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Monitor } from './monitor.js';
 import { mediaFileSource } from './sources/media-file-source.js';
@@ -19,7 +20,10 @@ const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, impor
 const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
 
 const monitor = new Monitor({
-  profile: process.env.TUTTI_PROFILE ?? repo('models/tiny'),
+  // The paper profile once its files have been exported into models/paper, else the shipped tiny.
+  profile:
+    process.env.TUTTI_PROFILE ??
+    (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny')),
   host: process.env.TUTTI_HOST ?? '127.0.0.1',
   port: Number(process.env.TUTTI_PORT ?? 8080),
   token,

@@ -199,6 +199,11 @@ export class Monitor {
         windowSeconds: this.config.windowSeconds,
         hopSeconds: this.config.hopSeconds,
         patchGrid,
+        onRejected: (segment, reason) =>
+          this.publish({
+            type: 'error',
+            message: `stream ${config.id}: segment ${segment.index} rejected: ${reason}`,
+          }),
         onSegment: (segment) => {
           live.frame = segment.frame;
           this.publish(segmentSummary(config.id, segment));

@@ -22,6 +22,8 @@ export interface StreamOptions {
   readonly maxPendingSegments?: number;
   /** Sees every segment as it is cut (the monitor keeps its frame and draws its spectrogram). */
   readonly onSegment?: (segment: Segment) => void;
+  /** A segment the front-end or encoders refused (NaN samples, a malformed frame…): skipped. */
+  readonly onRejected?: (segment: Segment, reason: string) => void;
 }
 
 export interface StreamCounters {
@@ -65,10 +67,16 @@ export function runStream(
         );
         counters.segments += 1;
         return { segment, readyAt };
+      } catch (error) {
+        // A bad segment is refused with its reason; the stream goes on with the next.
+        counters.skippedSegments += 1;
+        options.onRejected?.(segment, (error as Error).message);
+        return undefined;
       } finally {
         pending -= 1;
       }
     }),
+    filter((encoded): encoded is { segment: Segment; readyAt: number } => encoded !== undefined),
   );
 
   return encoded.pipe(

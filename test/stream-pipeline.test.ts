@@ -1,0 +1,69 @@
+/**
+ * The pipeline on a made-up source: a bad chunk (a NaN sample) costs its segment, with a reason,
+ * and the stream goes on answering.
+ */
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StandingQuestions } from '../server/answers/standing-questions.js';
+import { InferenceClient } from '../server/encoders/inference-client.js';
+import { runStream } from '../server/pipeline/stream-pipeline.js';
+import type { SourceEvent } from '../server/sources/media-file-source.js';
+import type { AnswerMessage } from '../shared/protocol/messages.js';
+import { repoPath } from './support/run-cli.js';
+
+function source(seconds: number, badSecond: number): SourceEvent[] {
+  const events: SourceEvent[] = [];
+  const frame = { width: 64, height: 36, data: new Uint8Array(64 * 36 * 3).fill(120) };
+  for (let chunk = 0; chunk < seconds * 50; chunk++) {
+    const samples = Float32Array.from(
+      { length: 320 },
+      (_, i) => 0.1 * Math.sin((chunk * 320 + i) / 5),
+    );
+    if (Math.floor(chunk / 50) === badSecond && chunk % 50 === 10) samples[7] = Number.NaN;
+    if (chunk % 25 === 0) events.push({ kind: 'frame', time: chunk / 50, frame });
+    events.push({ kind: 'audio', time: chunk / 50, samples });
+  }
+  return events;
+}
+
+describe('stream pipeline', () => {
+  let inference: InferenceClient;
+  beforeAll(async () => {
+    inference = await InferenceClient.start({
+      profile: repoPath('models', 'tiny'),
+      variant: 'full',
+    });
+  }, 30_000);
+  afterAll(() => inference.close());
+
+  it('refuses a segment with a bad sample, says why, and answers the rest', async () => {
+    const questions = new StandingQuestions();
+    questions.add('Is there a flute sound?');
+    const rejected: string[] = [];
+    const counters = { segments: 0, skippedSegments: 0, skippedHops: 0 };
+    const messages = await lastValueFrom(
+      runStream(
+        'made-up',
+        from(source(5, 2)),
+        inference,
+        questions,
+        {
+          windowSeconds: 10,
+          hopSeconds: 1,
+          patchGrid: [4, 8],
+          maxPendingSegments: 10,
+          onRejected: (segment, reason) => rejected.push(`${segment.index}: ${reason}`),
+        },
+        counters,
+      ).pipe(toArray()),
+    );
+    expect(rejected).toEqual([expect.stringMatching(/^2: audio chunk: sample \d+ is NaN/)]);
+    expect(counters).toMatchObject({ segments: 4, skippedSegments: 1 });
+    const answers = messages.filter((m): m is AnswerMessage => m.type === 'answer');
+    // The source bursts (no real-time pacing), so hops that find the head busy are skipped and
+    // counted; the last hop, after the bad segment, is answered over segments 0, 1, 3, 4.
+    expect(answers.length + counters.skippedHops).toBe(4);
+    expect(answers.at(-1)?.window).toEqual({ start: 0, end: 5 });
+    expect(answers.at(-1)?.attention.temporal).toHaveLength(4);
+  }, 30_000);
+});
