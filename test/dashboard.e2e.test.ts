@@ -18,6 +18,22 @@ const run = promisify(execFile);
 
 const TOKEN = 'dashboard-token';
 
+/** Debian's Chromium, headless, kept off the (closed) network. */
+function launchChromium(extra: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      ...extra,
+    ],
+  });
+}
+
 describe('dashboard in Chromium', () => {
   let monitor: Monitor;
   let browser: Browser;
@@ -46,17 +62,7 @@ describe('dashboard in Chromium', () => {
       ],
     });
     await monitor.start();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -140,20 +146,12 @@ describe('dashboard in Chromium', () => {
       '44100',
       path.join(dir, 'microphone.wav'),
     ]);
-    const capturing = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-video-capture=${path.join(dir, 'camera.y4m')}`,
-        `--use-file-for-fake-audio-capture=${path.join(dir, 'microphone.wav')}`,
-      ],
-    });
+    const capturing = await launchChromium([
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${path.join(dir, 'camera.y4m')}`,
+      `--use-file-for-fake-audio-capture=${path.join(dir, 'microphone.wav')}`,
+    ]);
     try {
       const page = await capturing.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(`${monitor.url}/?token=${TOKEN}`);
