@@ -110,6 +110,18 @@ function line(
   ctx.stroke();
 }
 
+/** A bow `half` units either side of centre, slid sideways by `sway` (units of `u`). */
+function bow(
+  ctx: SKRSContext2D,
+  u: number,
+  half: number,
+  [y0, y1]: [number, number],
+  sway: number,
+  width: number,
+): void {
+  line(ctx, (-half + sway) * u, y0 * u, (half + sway) * u, y1 * u, '#ddd', width * u);
+}
+
 /** The instrument, centred at (0, 0), `u` pixels per unit; `motion` in −1…1 while playing. */
 function drawGlyph(
   ctx: SKRSContext2D,
@@ -125,29 +137,13 @@ function drawGlyph(
       ellipse(ctx, 0, 0.25 * u * tall, 0.32 * u, 0.22 * u * tall, color);
       ellipse(ctx, 0, -0.1 * u * tall, 0.24 * u, 0.18 * u * tall, color);
       rect(ctx, -0.04 * u, -0.75 * u * tall, 0.08 * u, 0.6 * u * tall, '#2b1a0e');
-      line(
-        ctx,
-        -0.6 * u + motion * 0.25 * u,
-        0.05 * u,
-        0.6 * u + motion * 0.25 * u,
-        0.15 * u,
-        '#ddd',
-        0.04 * u,
-      );
+      bow(ctx, u, 0.6, [0.05, 0.15], motion * 0.25, 0.04);
       break;
     }
     case 'erhu':
       rect(ctx, -0.03 * u, -0.9 * u, 0.06 * u, 1.0 * u, '#3b2410');
       ellipse(ctx, 0, 0.15 * u, 0.14 * u, 0.1 * u, color);
-      line(
-        ctx,
-        -0.5 * u + motion * 0.2 * u,
-        0.05 * u,
-        0.5 * u + motion * 0.2 * u,
-        0.05 * u,
-        '#ddd',
-        0.03 * u,
-      );
+      bow(ctx, u, 0.5, [0.05, 0.05], motion * 0.2, 0.03);
       break;
     case 'guitar':
     case 'banjo':
