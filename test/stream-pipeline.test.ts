@@ -61,9 +61,14 @@ describe('stream pipeline', () => {
     expect(counters).toMatchObject({ segments: 4, skippedSegments: 1 });
     const answers = messages.filter((m): m is AnswerMessage => m.type === 'answer');
     // The source bursts (no real-time pacing), so hops that find the head busy are skipped and
-    // counted; the last hop, after the bad segment, is answered over segments 0, 1, 3, 4.
+    // counted. Each answer covers the window as it was when its hop began.
     expect(answers.length + counters.skippedHops).toBe(4);
-    expect(answers.at(-1)?.window).toEqual({ start: 0, end: 5 });
-    expect(answers.at(-1)?.attention.temporal).toHaveLength(4);
+    expect(answers.length).toBeGreaterThan(0);
+    for (const answer of answers) {
+      expect(answer.window.start).toBe(0);
+      // Segment 2 was refused: windows ending after it hold one segment fewer than they span.
+      const segments = answer.window.end > 2 ? answer.window.end - 1 : answer.window.end;
+      expect(answer.attention.temporal).toHaveLength(segments);
+    }
   }, 30_000);
 });

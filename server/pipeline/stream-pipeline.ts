@@ -84,15 +84,18 @@ export function runStream(
     filter(() => questions.list().length > 0),
     exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
       const asked = questions.list();
+      // The window as it is now: segments keep arriving while the head works.
+      const batch = window.batch(asked.length);
+      const span = window.span();
       try {
         const answered = await inference.answer(
-          window.batch(asked.length),
+          batch,
           asked.map((q) => q.ids),
         );
         return answerMessages(asked, answered, {
           stream,
-          window: window.span(),
-          segments: window.size,
+          window: span,
+          segments: batch.segments,
           patchGrid: options.patchGrid,
           readyAt,
         });
