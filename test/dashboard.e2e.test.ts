@@ -80,6 +80,12 @@ describe('dashboard in Chromium', () => {
       .poll(async () => first.getByTestId('answer').textContent(), { timeout: 20_000 })
       .toMatch(/(zero|one|two|three|four|five)\s+\d+ %/);
 
+    // Health: the level heard, the rate segments come at, the latest answer's latency.
+    await expect
+      .poll(async () => (await page.locator('.health').textContent())?.replace(/\s+/g, ' '), {
+        timeout: 10_000,
+      })
+      .toMatch(/level -?\d+ dBFS · [\d.]+ segments\/s · latency \d+ ms/);
     // The live picture (with the answer's spatial attention over it) and the spectrogram.
     const picture = page.getByAltText('Live picture of stream demo');
     await expect
