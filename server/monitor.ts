@@ -59,8 +59,8 @@ export class Monitor {
   private readonly control: StreamControl;
   private readonly events: EventLog;
   private heartbeat?: NodeJS.Timeout;
-  private patchGrid?: [number, number];
-  private tokenize?: (sentence: string) => number[];
+  /** What every stream needs of the loaded profile, set once it is loaded. */
+  private profile?: { patchGrid: [number, number]; tokenize: (sentence: string) => number[] };
   private readonly http;
   url = '';
 
@@ -88,11 +88,8 @@ export class Monitor {
     await once(this.http, 'listening');
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
-    const tokenize = questionTokenizer(manifest);
-    this.patchGrid = manifest.patchGrid;
-    this.tokenize = tokenize;
-    for (const stream of this.config.streams)
-      this.startStream(stream, manifest.patchGrid, tokenize);
+    this.profile = { patchGrid: manifest.patchGrid, tokenize: questionTokenizer(manifest) };
+    for (const stream of this.config.streams) this.startStream(stream);
     // Health every few seconds: segments done and hops skipped, as they change.
     this.heartbeat = setInterval(
       () => this.streams.forEach((live) => this.publish(this.status(live))),
@@ -109,11 +106,11 @@ export class Monitor {
       startCapture: (stream: string) => {
         if (this.streams.has(stream)) throw new Error(`stream "${stream}" exists already`);
         const bytes = new PassThrough();
-        this.startStream(
-          { id: stream, source: () => pipedMediaSource(`capture ${stream}`, bytes), retry: false },
-          this.patchGrid!,
-          this.tokenize!,
-        );
+        this.startStream({
+          id: stream,
+          source: () => pipedMediaSource(`capture ${stream}`, bytes),
+          retry: false,
+        });
         return bytes;
       },
       latestFrame: (stream: string) => this.streams.get(stream)?.frame,
@@ -166,11 +163,8 @@ export class Monitor {
     this.publish(this.status(live));
   }
 
-  private startStream(
-    config: StreamConfig,
-    patchGrid: [number, number],
-    tokenize: (sentence: string) => number[],
-  ): void {
+  private startStream(config: StreamConfig): void {
+    const { patchGrid, tokenize } = this.profile!;
     const live: LiveStream = {
       config,
       questions: new StandingQuestions(tokenize),

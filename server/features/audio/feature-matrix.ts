@@ -5,10 +5,6 @@ export interface FeatureMatrix {
   readonly data: Float32Array;
 }
 
-export function featureRow(matrix: FeatureMatrix, row: number): Float32Array {
-  return matrix.data.subarray(row * matrix.cols, (row + 1) * matrix.cols);
-}
-
 export function concatRows(parts: readonly FeatureMatrix[], cols: number): FeatureMatrix {
   const rows = parts.reduce((sum, part) => sum + part.rows, 0);
   const data = new Float32Array(rows * cols);
