@@ -6,7 +6,7 @@
  * busy, is skipped and counted.
  */
 import type { Observable } from 'rxjs';
-import { concatMap, exhaustMap, filter, from, map, mergeMap } from 'rxjs';
+import { concatMap, exhaustMap, filter, from, map, mergeMap, tap } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
 import type { InferenceClient } from '../encoders/inference-client.js';
@@ -118,9 +118,8 @@ function exhaustMapCounting<T, R>(counters: StreamCounters, project: (value: T) 
   let busy = false;
   return (source: Observable<T>) =>
     source.pipe(
-      filter(() => {
+      tap(() => {
         if (busy) counters.skippedHops += 1;
-        return true;
       }),
       exhaustMap((value) => {
         busy = true;
