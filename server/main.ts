@@ -6,15 +6,18 @@
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
  * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
  * TUTTI_DB (data/tutti.sqlite: every answer and stream event). Extra streams: TUTTI_INPUT (a file
- * or RTSP/HTTP URL that ffmpeg opens; stream "input") and TUTTI_MIC (a PortAudio input device id,
- * or "default"; stream "microphone").
+ * or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device id,
+ * or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
+ * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO,
+ * default "pulse:default"; stream "camera").
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Monitor } from './monitor.js';
-import { mediaFileSource } from './sources/media-file-source.js';
+import { isNetworkStream, mediaFileSource } from './sources/media-file-source.js';
 import { microphoneSource } from './sources/microphone-source.js';
+import { captureDeviceSource, parseCaptureInput } from './sources/capture-device-source.js';
 
 const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url));
 const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
@@ -36,8 +39,9 @@ const monitor = new Monitor({
           {
             id: 'input',
             source: () =>
+              // A file is played at its own pace, as if live; a network stream is live already.
               mediaFileSource(process.env.TUTTI_INPUT!, {
-                realtime: !/^\w+:\/\//.test(process.env.TUTTI_INPUT!),
+                realtime: !isNetworkStream(process.env.TUTTI_INPUT!),
               }),
           },
         ]
@@ -49,6 +53,18 @@ const monitor = new Monitor({
             source: () =>
               microphoneSource({
                 deviceId: process.env.TUTTI_MIC === 'default' ? -1 : Number(process.env.TUTTI_MIC),
+              }),
+          },
+        ]
+      : []),
+    ...(process.env.TUTTI_CAMERA
+      ? [
+          {
+            id: 'camera',
+            source: () =>
+              captureDeviceSource({
+                video: parseCaptureInput(process.env.TUTTI_CAMERA!, 'v4l2'),
+                audio: parseCaptureInput(process.env.TUTTI_CAMERA_AUDIO ?? 'default', 'pulse'),
               }),
           },
         ]

@@ -1,9 +1,10 @@
 /**
  * Media through native ffmpeg as an Observable of timestamped audio chunks (16 kHz mono float32,
- * 20 ms each) and video frames (RGB24, 2 per second): a file or URL ffmpeg opens
- * (`mediaFileSource`), or a byte stream piped into it (`pipedMediaSource`, e.g. the browser's
- * MediaRecorder chunks). One ffmpeg process writes both, audio to stdout and video to a third
- * pipe, so both share one clock: timestamps come from sample and frame counts, not arrival order.
+ * 20 ms each) and video frames (RGB24, 2 per second): a file or a network stream (RTSP, HTTP…)
+ * ffmpeg opens (`mediaFileSource`), or a byte stream piped into it (`pipedMediaSource`, e.g. the
+ * browser's MediaRecorder chunks); capture devices are in capture-device-source.ts. One ffmpeg
+ * process writes both, audio to stdout and video to a third pipe, so both share one clock:
+ * timestamps come from sample and frame counts, not arrival order.
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -41,11 +42,14 @@ function records(stream: Readable, size: number, onRecord: (record: Buffer) => v
   });
 }
 
-interface FfmpegInput {
+export interface FfmpegInput {
   /** What the errors call it. */
   readonly name: string;
-  /** ffmpeg's input arguments, `-i` included. */
+  /** ffmpeg's input arguments, `-i` included (one or two inputs). */
   readonly args: string[];
+  /** Which input streams to read (defaults 0:a:0 and 0:v:0). */
+  readonly audioMap?: string;
+  readonly videoMap?: string;
   readonly width: number;
   readonly height: number;
   /** Extra video filters after fps (e.g. scaling to width × height). */
@@ -54,7 +58,7 @@ interface FfmpegInput {
   readonly stdin?: Readable;
 }
 
-function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): () => void {
+export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): () => void {
   const { width, height } = input;
   const ffmpeg = spawn(
     'ffmpeg',
@@ -65,7 +69,7 @@ function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): 
       ...(input.stdin ? [] : ['-nostdin']),
       ...input.args,
       '-map',
-      '0:a:0',
+      input.audioMap ?? '0:a:0',
       '-f',
       'f32le',
       '-ac',
@@ -74,7 +78,7 @@ function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): 
       String(SOURCE_SAMPLE_RATE),
       'pipe:1',
       '-map',
-      '0:v:0',
+      input.videoMap ?? '0:v:0',
       '-vf',
       `fps=${SOURCE_FRAME_RATE}${input.scale ? `,${input.scale}` : ''}`,
       '-f',
@@ -126,23 +130,50 @@ function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): 
   };
 }
 
+/** A URL with a scheme (rtsp://, http://, srt://…), as opposed to a file path. */
+export const isNetworkStream = (input: string): boolean => /^[a-z][\w+.-]*:\/\//i.test(input);
+
+/** How long a network stream may stay silent before it counts as dead (and is retried), s. */
+const NETWORK_TIMEOUT_S = 10;
+
+/** ffmpeg options that make a stalled network stream fail instead of hanging forever. */
+function networkOptions(url: string): string[] {
+  const micros = String(NETWORK_TIMEOUT_S * 1_000_000);
+  if (/^rtsps?:/i.test(url)) return ['-timeout', micros];
+  return ['-rw_timeout', micros];
+}
+
 export function mediaFileSource(
   input: string,
   options: MediaFileSourceOptions = {},
 ): Observable<SourceEvent> {
+  const pacing = [
+    ...(options.realtime ? ['-re'] : []),
+    ...(options.loop ? ['-stream_loop', '-1'] : []),
+  ];
+  if (isNetworkStream(input)) {
+    // A live stream's picture size is not known until it plays and may change: letterbox it.
+    return new Observable<SourceEvent>((subscriber) =>
+      ffmpegEvents(
+        {
+          name: input,
+          args: [...pacing, ...networkOptions(input), '-i', input],
+          ...letterboxed(),
+        },
+        subscriber,
+      ),
+    );
+  }
   return new Observable<SourceEvent>((subscriber) => {
     let stop: (() => void) | undefined;
     let closed = false;
     probeVideoSize(input)
       .then(({ width, height }) => {
         if (closed) return;
-        const args = [
-          ...(options.realtime ? ['-re'] : []),
-          ...(options.loop ? ['-stream_loop', '-1'] : []),
-          '-i',
-          input,
-        ];
-        stop = ffmpegEvents({ name: input, args, width, height }, subscriber);
+        stop = ffmpegEvents(
+          { name: input, args: [...pacing, '-i', input], width, height },
+          subscriber,
+        );
       })
       .catch((error: unknown) => subscriber.error(error));
     return () => {
@@ -152,22 +183,23 @@ export function mediaFileSource(
   });
 }
 
-/** Frames of a piped stream are letterboxed to this size (its own size is unknown up front). */
-export const PIPED_FRAME = { width: 640, height: 360 } as const;
+/** Frames of a stream whose size is unknown up front are letterboxed to this size. */
+const LETTERBOX = { width: 640, height: 360 } as const;
+
+export function letterboxed(): Pick<FfmpegInput, 'width' | 'height' | 'scale'> {
+  const { width, height } = LETTERBOX;
+  return {
+    width,
+    height,
+    scale: `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+  };
+}
 
 /** A live byte stream (a container ffmpeg can read progressively: WebM, Matroska, MPEG-TS). */
 export function pipedMediaSource(name: string, bytes: Readable): Observable<SourceEvent> {
-  const { width, height } = PIPED_FRAME;
   return new Observable<SourceEvent>((subscriber) =>
     ffmpegEvents(
-      {
-        name,
-        args: ['-fflags', 'nobuffer', '-i', 'pipe:0'],
-        width,
-        height,
-        scale: `scale=${width}:${height}:force_original_aspect_ratio=decrease,pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
-        stdin: bytes,
-      },
+      { name, args: ['-fflags', 'nobuffer', '-i', 'pipe:0'], ...letterboxed(), stdin: bytes },
       subscriber,
     ),
   );
