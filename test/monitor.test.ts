@@ -216,6 +216,13 @@ describe('monitor', () => {
       expect(event.at).toBeGreaterThanOrEqual(since);
       expect(serverMessageSchema.parse(event.message).type).toBe('answer');
     }
+    // Answer changes are events of their own, logged too: the demo's first answer is one.
+    const changes = await fetch(
+      `${monitor.url}/api/streams/demo/history?type=answer-change&from=${since}`,
+    ).then((r) => r.json() as Promise<{ events: Array<{ message: unknown }> }>);
+    expect(changes.events.length).toBeGreaterThan(0);
+    const first = serverMessageSchema.parse(changes.events[0]!.message);
+    expect(first).toMatchObject({ type: 'answer-change', stream: 'demo', from: null });
     expect((await fetch(`${monitor.url}/api/streams/demo/history?limit=zero`)).status).toBe(400);
     expect((await fetch(`${monitor.url}/api/streams/nowhere/history`)).status).toBe(404);
     // Another process opening the same file sees what was logged.

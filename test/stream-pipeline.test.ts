@@ -1,6 +1,6 @@
 /**
  * The pipeline on a made-up source: a bad chunk (a NaN sample) costs its segment, with a reason,
- * and the stream goes on answering.
+ * and the stream goes on answering; answer changes come out as events of their own.
  */
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { StandingQuestions } from '../server/answers/standing-questions.js';
 import { InferenceClient } from '../server/encoders/inference-client.js';
 import { runStream } from '../server/pipeline/stream-pipeline.js';
 import type { SourceEvent } from '../server/sources/media-file-source.js';
-import type { AnswerMessage } from '../shared/protocol/messages.js';
+import type { AnswerChangeMessage, AnswerMessage } from '../shared/protocol/messages.js';
 import { repoPath } from './support/run-cli.js';
 
 function source(seconds: number, badSecond: number): SourceEvent[] {
@@ -70,5 +70,23 @@ describe('stream pipeline', () => {
       const segments = answer.window.end > 2 ? answer.window.end - 1 : answer.window.end;
       expect(answer.attention.temporal).toHaveLength(segments);
     }
+    // An answer-change event follows each answer that differs from the one before (the first
+    // differs from none), and no other.
+    const changes = messages.filter((m): m is AnswerChangeMessage => m.type === 'answer-change');
+    const expected = answers.flatMap((answer, i) =>
+      i === 0 || answers[i - 1]!.answer !== answer.answer
+        ? [
+            {
+              from: i === 0 ? null : answers[i - 1]!.answer,
+              to: answer.answer,
+              window: answer.window,
+            },
+          ]
+        : [],
+    );
+    expect(changes.map(({ from, to, window }) => ({ from, to, window }))).toEqual(expected);
+    expect(answers.map((a) => a.changed)).toEqual(
+      answers.map((_, i) => i > 0 && expected.some((c) => c.window === answers[i]!.window)),
+    );
   }, 30_000);
 });

@@ -9,7 +9,11 @@ import {
   typeKey,
   type ParsedQuestion,
 } from '../../shared/question-space/index.js';
-import type { AnswerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type {
+  AnswerChangeMessage,
+  AnswerMessage,
+  StandingQuestionMessage,
+} from '../../shared/protocol/messages.js';
 import type { Answered } from '../encoders/qstar-answerer.js';
 
 export interface StandingQuestion {
@@ -17,6 +21,12 @@ export interface StandingQuestion {
   readonly parsed: ParsedQuestion;
   readonly ids: number[];
   lastAnswer?: string;
+}
+
+/** A hop's answers, and a change event for each question whose answer is new. */
+export interface HopAnswers {
+  readonly answers: AnswerMessage[];
+  readonly changes: AnswerChangeMessage[];
 }
 
 export const MAX_STANDING_QUESTIONS = 32;
@@ -67,22 +77,37 @@ export interface HopContext {
   readonly readyAt: number;
 }
 
-/** Answers of one hop as messages, best answer first with the runners-up and attention maps. */
+/**
+ * Answers of one hop as messages, best answer first with the runners-up and attention maps, and
+ * the changes among them.
+ */
 export function answerMessages(
   questions: StandingQuestion[],
   answered: Answered,
   hop: HopContext,
-): AnswerMessage[] {
+): HopAnswers {
+  const changes: AnswerChangeMessage[] = [];
   const width = ANSWERS.length;
   const bands = answered.frequency.length / questions.length;
   const patches = answered.spatial.length / questions.length / hop.segments;
-  return questions.map((question, b) => {
+  const answers = questions.map((question, b): AnswerMessage => {
     const probabilities = [...answered.probabilities.subarray(b * width, (b + 1) * width)];
     const ranked = probabilities
       .map((probability, i) => ({ answer: ANSWERS[i]!, probability }))
       .sort((x, y) => y.probability - x.probability);
     const best = ranked[0]!;
     const changed = question.lastAnswer !== undefined && question.lastAnswer !== best.answer;
+    if (question.lastAnswer !== best.answer)
+      changes.push({
+        type: 'answer-change',
+        stream: hop.stream,
+        questionId: question.id,
+        sentence: question.parsed.sentence,
+        from: question.lastAnswer ?? null,
+        to: best.answer,
+        confidence: best.probability,
+        window: hop.window,
+      });
     question.lastAnswer = best.answer;
     const spatial = answered.spatial.subarray(
       b * hop.segments * patches,
@@ -111,4 +136,5 @@ export function answerMessages(
       },
     };
   });
+  return { answers, changes };
 }

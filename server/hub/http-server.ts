@@ -96,7 +96,7 @@ const FRAME_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/frame\.jpg$/;
 const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
   to: z.coerce.number().optional(),
-  type: z.enum(['answer', 'stream-status', 'questions']).optional(),
+  type: z.enum(['answer', 'answer-change', 'stream-status', 'questions']).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 

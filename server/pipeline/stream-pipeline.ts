@@ -92,13 +92,14 @@ export function runStream(
           batch,
           asked.map((q) => q.ids),
         );
-        return answerMessages(asked, answered, {
+        const { answers, changes } = answerMessages(asked, answered, {
           stream,
           window: span,
           segments: batch.segments,
           patchGrid: options.patchGrid,
           readyAt,
         });
+        return [...answers, ...changes];
       } catch (error) {
         // One failed hop is reported; the stream goes on with the next.
         return [

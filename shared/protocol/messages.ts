@@ -69,6 +69,24 @@ export const answerMessageSchema = z.object({
 });
 export type AnswerMessage = z.infer<typeof answerMessageSchema>;
 
+/**
+ * A standing question's answer changed (its first answer counts: from nothing). Sent once per
+ * change, after the answer message; a timeline can be drawn from these alone.
+ */
+export const answerChangeSchema = z.object({
+  type: z.literal('answer-change'),
+  stream: streamId,
+  questionId: z.string(),
+  sentence: z.string(),
+  /** The previous answer, null for the question's first. */
+  from: z.string().nullable(),
+  to: z.string(),
+  confidence: z.number(),
+  /** The window of the hop that changed it, stream time (s). */
+  window: z.object({ start: z.number(), end: z.number() }),
+});
+export type AnswerChangeMessage = z.infer<typeof answerChangeSchema>;
+
 export const streamStatusSchema = z.object({
   type: z.literal('stream-status'),
   stream: streamId,
@@ -95,6 +113,7 @@ export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   answerMessageSchema,
+  answerChangeSchema,
   segmentMessageSchema,
   streamStatusSchema,
   z.object({

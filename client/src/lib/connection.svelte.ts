@@ -5,6 +5,7 @@
 import { SvelteSet } from 'svelte/reactivity';
 import {
   serverMessageSchema,
+  type AnswerChangeMessage,
   type AnswerMessage,
   type ClientMessage,
   type SegmentMessage,
@@ -18,6 +19,8 @@ export interface StreamView {
   answers: Record<string, AnswerMessage>;
   /** Per question, recent answers for its timeline (newest last). */
   timeline: Record<string, Array<{ end: number; answer: string; confidence: number }>>;
+  /** Per question, its latest answer changes (newest last), live and from the log. */
+  changes: Record<string, AnswerChangeMessage[]>;
   /** The last segments heard, oldest first (the scrolling spectrogram). */
   segments: SegmentMessage[];
 }
@@ -25,6 +28,8 @@ export interface StreamView {
 const SEGMENTS_KEPT = 20;
 
 const TIMELINE_LENGTH = 60;
+
+const CHANGES_KEPT = 8;
 
 export class Connection {
   connected = $state(false);
@@ -55,7 +60,13 @@ export class Connection {
   }
 
   private view(stream: string): StreamView {
-    return (this.streams[stream] ??= { questions: [], answers: {}, timeline: {}, segments: [] });
+    return (this.streams[stream] ??= {
+      questions: [],
+      answers: {},
+      timeline: {},
+      changes: {},
+      segments: [],
+    });
   }
 
   private receive(text: string): void {
@@ -69,6 +80,9 @@ export class Connection {
         this.addToTimeline(view, message);
         break;
       }
+      case 'answer-change':
+        this.addChange(this.view(message.stream), message);
+        break;
       case 'segment': {
         const segments = this.view(message.stream).segments;
         segments.push(message);
@@ -97,18 +111,35 @@ export class Connection {
     if (line.length > TIMELINE_LENGTH) line.shift();
   }
 
-  /** Fills the timelines with what the monitor logged in the last minutes (its SQLite log). */
+  private addChange(view: StreamView, message: AnswerChangeMessage): void {
+    const changes = (view.changes[message.questionId] ??= []);
+    // The log and the live stream may both hold it.
+    if (changes.some((c) => c.window.end === message.window.end && c.to === message.to)) return;
+    changes.push(message);
+    if (changes.length > CHANGES_KEPT) changes.shift();
+  }
+
+  /**
+   * Fills the timelines with what the monitor logged (its SQLite log): the answers of the last
+   * minutes, and the answer changes of the last hour.
+   */
   async loadHistory(stream: string, minutes = 5): Promise<void> {
-    const response = await fetch(
-      `/api/streams/${stream}/history?type=answer&from=${Date.now() - minutes * 60_000}&limit=2000`,
-    );
-    if (!response.ok) return;
-    const { events } = (await response.json()) as { events: Array<{ message: unknown }> };
     const view = this.view(stream);
-    for (const event of events) {
-      const parsed = serverMessageSchema.safeParse(event.message);
-      if (parsed.success && parsed.data.type === 'answer') this.addToTimeline(view, parsed.data);
-    }
+    const logged = async (type: string, since: number) => {
+      const response = await fetch(
+        `/api/streams/${stream}/history?type=${type}&from=${Date.now() - since}&limit=2000`,
+      );
+      if (!response.ok) return [];
+      const { events } = (await response.json()) as { events: Array<{ message: unknown }> };
+      return events.flatMap((event) => {
+        const parsed = serverMessageSchema.safeParse(event.message);
+        return parsed.success ? [parsed.data] : [];
+      });
+    };
+    for (const message of await logged('answer', minutes * 60_000))
+      if (message.type === 'answer') this.addToTimeline(view, message);
+    for (const message of await logged('answer-change', 3_600_000))
+      if (message.type === 'answer-change') this.addChange(view, message);
   }
 
   send(message: ClientMessage): void {
