@@ -14,7 +14,6 @@ import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
-import { segmentSummary } from './answers/segment-summary.js';
 import type { RgbFrame } from './features/video/rgb-frame.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
 import { pipedMediaSource, type SourceEvent } from './sources/media-file-source.js';
@@ -198,10 +197,7 @@ export class Monitor {
             type: 'error',
             message: `stream ${config.id}: segment ${segment.index} rejected: ${reason}`,
           }),
-        onSegment: (segment) => {
-          live.frame = segment.frame;
-          this.publish(segmentSummary(config.id, segment));
-        },
+        onSegment: (segment) => (live.frame = segment.frame),
       },
       live.counters,
     ).subscribe({

@@ -70,6 +70,16 @@ describe('stream pipeline', () => {
       const segments = answer.window.end > 2 ? answer.window.end - 1 : answer.window.end;
       expect(answer.attention.temporal).toHaveLength(segments);
     }
+    // Each analysed segment is summarised for the dashboard from the worker's log-mel (96 frames
+    // in groups of 4, 64 bands); the refused one is not.
+    const segments = messages.flatMap((m) => (m.type === 'segment' ? [m] : []));
+    expect(segments.map((m) => m.index)).toEqual([0, 1, 3, 4]);
+    for (const segment of segments) {
+      expect(segment.spectrogram).toHaveLength(24);
+      expect(segment.spectrogram[0]).toHaveLength(64);
+      // A 0.1-amplitude sine: about −23 dBFS.
+      expect(segment.levelDb).toBeCloseTo(-23, 0);
+    }
     // An answer-change event follows each answer that differs from the one before (the first
     // differs from none), and no other.
     const changes = messages.filter((m): m is AnswerChangeMessage => m.type === 'answer-change');

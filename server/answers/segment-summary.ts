@@ -1,30 +1,46 @@
 /** A segment as the dashboard shows it: its level and a coarse log-mel spectrogram. */
 import type { SegmentMessage } from '../../shared/protocol/messages.js';
-import { vggishLogMel } from '../features/audio/vggish-log-mel.js';
 import type { Segment } from '../segments/to-segments.js';
 
-/** Log-mel frames averaged in groups of `every` (98 frames a second → 25). */
-export function segmentSummary(stream: string, segment: Segment, every = 4): SegmentMessage {
-  let energy = 0;
-  for (const v of segment.samples) energy += v * v;
-  const mel = vggishLogMel(segment.samples);
+/**
+ * Log-mel frames (rows × bands, row-major) averaged in groups of `every` rows (96 frames a
+ * second → 24), rounded to 0.1 dB: small enough to send every second.
+ */
+export function coarseSpectrogram(logMel: Float32Array, bands: number, every = 4): number[][] {
+  const rows = logMel.length / bands;
   const spectrogram: number[][] = [];
-  for (let from = 0; from < mel.rows; from += every) {
-    const rows = Math.min(every, mel.rows - from);
-    const frame = Array.from({ length: mel.cols }, (_, band) => {
-      let sum = 0;
-      for (let r = 0; r < rows; r++) sum += mel.data[(from + r) * mel.cols + band]!;
-      return Math.round((sum / rows) * 10) / 10;
-    });
-    spectrogram.push(frame);
+  for (let from = 0; from < rows; from += every) {
+    const group = Math.min(every, rows - from);
+    spectrogram.push(
+      Array.from({ length: bands }, (_, band) => {
+        let sum = 0;
+        for (let r = 0; r < group; r++) sum += logMel[(from + r) * bands + band]!;
+        return Math.round((sum / group) * 10) / 10;
+      }),
+    );
   }
-  const levelDb = 10 * Math.log10(energy / segment.samples.length + 1e-12);
+  return spectrogram;
+}
+
+/** RMS level of samples in dBFS, to 0.1 dB. */
+export function levelDb(samples: Float32Array): number {
+  let energy = 0;
+  for (const v of samples) energy += v * v;
+  return Math.round(10 * Math.log10(energy / samples.length + 1e-12) * 10) / 10;
+}
+
+/** `spectrogram`: the worker's coarse log-mel of this segment (it computed the log-mel anyway). */
+export function segmentSummary(
+  stream: string,
+  segment: Segment,
+  spectrogram: number[][],
+): SegmentMessage {
   return {
     type: 'segment',
     stream,
     index: segment.index,
     start: segment.start,
-    levelDb: Math.round(levelDb * 10) / 10,
+    levelDb: levelDb(segment.samples),
     spectrogram,
   };
 }

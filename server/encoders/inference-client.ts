@@ -62,10 +62,14 @@ export class InferenceClient {
     });
   }
 
-  async encode(samples: Float32Array, frame: RgbFrame): Promise<SegmentFeatures> {
+  /** A segment's encoder features, and its coarse log-mel spectrogram for the dashboard. */
+  async encode(
+    samples: Float32Array,
+    frame: RgbFrame,
+  ): Promise<{ features: SegmentFeatures; spectrogram: number[][] }> {
     const reply = await this.request({ kind: 'encode', samples, frame }, []);
     if (reply.kind !== 'encoded') throw new Error(`unexpected ${reply.kind}`);
-    return reply.features;
+    return { features: reply.features, spectrogram: reply.spectrogram };
   }
 
   async answer(windows: WindowBatch, questions: number[][]): Promise<Answered> {

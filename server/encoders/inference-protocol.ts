@@ -27,6 +27,12 @@ export type WorkerRequest =
 export type WorkerReply =
   | { readonly kind: 'ready'; readonly provider: ExecutionProvider; readonly profile: string }
   | { readonly kind: 'failed'; readonly message: string }
-  | { readonly id: number; readonly kind: 'encoded'; readonly features: SegmentFeatures }
+  | {
+      readonly id: number;
+      readonly kind: 'encoded';
+      readonly features: SegmentFeatures;
+      /** The segment's log-mel, coarsened for the dashboard (see coarseSpectrogram). */
+      readonly spectrogram: number[][];
+    }
   | { readonly id: number; readonly kind: 'answered'; readonly answered: Answered }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };

@@ -4,6 +4,8 @@
  * keep serving sources and dashboards.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { coarseSpectrogram } from '../answers/segment-summary.js';
+import { VGGISH } from '../features/audio/vggish-log-mel.js';
 import { segmentFrontend } from '../features/segment-frontend.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
@@ -27,7 +29,12 @@ try {
       if (request.kind === 'encode') {
         const segment = segmentFrontend(request.samples, request.frame, manifest.frontend);
         const features = await encoders.encode({ count: 1, ...segment });
-        send({ id: request.id, kind: 'encoded', features });
+        send({
+          id: request.id,
+          kind: 'encoded',
+          features,
+          spectrogram: coarseSpectrogram(segment.logMel, VGGISH.melBins),
+        });
       } else {
         const answered = await answerer.answer(request.windows, request.questions);
         send({ id: request.id, kind: 'answered', answered });

@@ -6,8 +6,9 @@
  * busy, is skipped and counted.
  */
 import type { Observable } from 'rxjs';
-import { concatMap, exhaustMap, filter, from, map, mergeMap, tap } from 'rxjs';
+import { concatMap, exhaustMap, filter, from, map, merge, mergeMap, share, tap } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { segmentSummary } from '../answers/segment-summary.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
 import type { InferenceClient } from '../encoders/inference-client.js';
 import { toSegments, type Segment } from '../segments/to-segments.js';
@@ -20,7 +21,7 @@ export interface StreamOptions {
   readonly hopSeconds: number;
   readonly patchGrid: [number, number];
   readonly maxPendingSegments?: number;
-  /** Sees every segment as it is cut (the monitor keeps its frame and draws its spectrogram). */
+  /** Sees every segment as it is cut (the monitor keeps its frame). */
   readonly onSegment?: (segment: Segment) => void;
   /** A segment the front-end or encoders refused (NaN samples, a malformed frame…): skipped. */
   readonly onRejected?: (segment: Segment, reason: string) => void;
@@ -60,13 +61,10 @@ export function runStream(
     }),
     concatMap(async ({ segment, readyAt }: { segment: Segment; readyAt: number }) => {
       try {
-        window.push(
-          segment.index,
-          segment.start,
-          await inference.encode(segment.samples, segment.frame),
-        );
+        const { features, spectrogram } = await inference.encode(segment.samples, segment.frame);
+        window.push(segment.index, segment.start, features);
         counters.segments += 1;
-        return { segment, readyAt };
+        return { segment, readyAt, summary: segmentSummary(stream, segment, spectrogram) };
       } catch (error) {
         // A bad segment is refused with its reason; the stream goes on with the next.
         counters.skippedSegments += 1;
@@ -76,10 +74,13 @@ export function runStream(
         pending -= 1;
       }
     }),
-    filter((encoded): encoded is { segment: Segment; readyAt: number } => encoded !== undefined),
+    filter((encoded) => encoded !== undefined),
+    share(),
   );
 
-  return encoded.pipe(
+  // What each analysed segment sounded like, for the dashboard; and the answers per hop.
+  const summaries = encoded.pipe(map(({ summary }): ServerMessage => summary));
+  const answers = encoded.pipe(
     filter(({ segment }) => (segment.index + 1) % options.hopSeconds === 0),
     filter(() => questions.list().length > 0),
     exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
@@ -112,6 +113,7 @@ export function runStream(
     }),
     mergeMap((messages) => from(messages)),
   );
+  return merge(summaries, answers);
 }
 
 /** exhaustMap that counts the hops it drops while the previous one is still being answered. */
