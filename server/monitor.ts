@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
 import { defer, retry, tap, timer } from 'rxjs';
-import type { ServerMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage, StandingQuestionMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
@@ -16,7 +16,11 @@ import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
 import type { RgbFrame } from './features/video/rgb-frame.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
-import { pipedMediaSource, type SourceEvent } from './sources/media-file-source.js';
+import {
+  pipedMediaSource,
+  SOURCE_SAMPLE_RATE,
+  type SourceEvent,
+} from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
 
 export interface StreamConfig {
@@ -48,6 +52,8 @@ interface LiveStream {
   state: 'starting' | 'live' | 'retrying' | 'stopped';
   frame?: RgbFrame;
   detail?: string;
+  /** What the source delivered since `since` (wall clock, ms), for the rates in its status. */
+  delivered: { frames: number; audioSeconds: number; since: number };
   subscription?: Subscription;
 }
 
@@ -91,7 +97,7 @@ export class Monitor {
     for (const stream of this.config.streams) this.startStream(stream);
     // Health every few seconds: segments done and hops skipped, as they change.
     this.heartbeat = setInterval(
-      () => this.streams.forEach((live) => this.publish(this.status(live))),
+      () => this.streams.forEach((live) => this.publish(this.status(live, true))),
       5000,
     );
   }
@@ -144,7 +150,19 @@ export class Monitor {
     this.hub?.publish(message);
   }
 
-  private status(live: LiveStream): ServerMessage {
+  /** The stream's status; `rates` also reports what its source delivered since the last one. */
+  private status(live: LiveStream, rates = false): ServerMessage {
+    const now = performance.now();
+    const { delivered } = live;
+    const elapsed = (now - delivered.since) / 1000;
+    const measured =
+      rates && elapsed > 0
+        ? {
+            fps: Math.round((delivered.frames / elapsed) * 100) / 100,
+            speed: Math.round((delivered.audioSeconds / elapsed) * 100) / 100,
+          }
+        : {};
+    if (rates) live.delivered = { frames: 0, audioSeconds: 0, since: now };
     return {
       type: 'stream-status',
       stream: live.config.id,
@@ -152,6 +170,7 @@ export class Monitor {
       ...(live.detail ? { detail: live.detail } : {}),
       segments: live.counters.segments,
       skippedHops: live.counters.skippedHops + live.counters.skippedSegments,
+      ...measured,
     };
   }
 
@@ -169,11 +188,22 @@ export class Monitor {
       questions: new StandingQuestions(tokenize),
       counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
       state: 'starting',
+      delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
     };
-    for (const question of config.questions ?? []) live.questions.add(question);
+    // The questions it stood at when the monitor last ran (added and removed ones included), or
+    // else the configured ones.
+    const logged = this.events.latest(config.id, 'questions');
+    if (logged) this.restoreQuestions(live, logged.questions);
+    else for (const question of config.questions ?? []) live.questions.add(question);
     this.streams.set(config.id, live);
     const source = defer(() => config.source()).pipe(
-      tap({ next: () => live.state !== 'live' && this.setState(live, 'live') }),
+      tap({
+        next: (event) => {
+          if (live.state !== 'live') this.setState(live, 'live');
+          if (event.kind === 'frame') live.delivered.frames += 1;
+          else live.delivered.audioSeconds += event.samples.length / SOURCE_SAMPLE_RATE;
+        },
+      }),
       retry({
         count: config.retry === false ? 0 : Infinity,
         delay: (error: Error, attempt) => {
@@ -205,6 +235,15 @@ export class Monitor {
       error: (error: Error) => this.setState(live, 'stopped', error.message),
       complete: () => this.setState(live, 'stopped', 'source ended'),
     });
+  }
+
+  private restoreQuestions(live: LiveStream, questions: StandingQuestionMessage[]): void {
+    const refused = live.questions.restore(questions);
+    this.log(
+      `stream ${live.config.id}: ${questions.length - refused.length} standing questions restored`,
+    );
+    for (const reason of refused)
+      this.log(`stream ${live.config.id}: cannot restore question ${reason}`);
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Monitor } from '../server/monitor.js';
+import { Monitor, type MonitorConfig } from '../server/monitor.js';
 import { EventLog } from '../server/storage/event-log.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { ANSWER_KINDS, parseQuestion } from '../shared/question-space/index.js';
@@ -24,6 +24,7 @@ const TOKEN = 'test-token';
 
 describe('monitor', () => {
   let monitor: Monitor;
+  let config: MonitorConfig;
   let database = '';
   const messages: ServerMessage[] = [];
   let socket: WebSocket;
@@ -49,7 +50,7 @@ describe('monitor', () => {
     const synth = mkdtempSync(path.join(tmpdir(), 'tutti-monitor-'));
     database = path.join(synth, 'events.sqlite');
     await runCli('synth', ['--scenes', '1', '--seconds', '8', '--seed', '21', '--out', synth]);
-    monitor = new Monitor({
+    config = {
       profile: path.join(REPO_ROOT, 'models', 'tiny'),
       host: '127.0.0.1',
       port: 0,
@@ -77,7 +78,8 @@ describe('monitor', () => {
         },
         { id: 'broken', source: () => mediaFileSource('/nonexistent/camera.mp4') },
       ],
-    });
+    };
+    monitor = new Monitor(config);
     await monitor.start();
     socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
     socket.on('message', (data) =>
@@ -232,5 +234,21 @@ describe('monitor', () => {
     expect(
       kept.some((e) => e.message.type === 'stream-status' && e.message.state === 'retrying'),
     ).toBe(true);
+  }, 30_000);
+
+  it('stands at the same questions after a restart, under the same ids', async () => {
+    const added = await fetch(`${monitor.url}/api/streams/scene/questions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'Is the piano louder than the clarinet?' }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const before = await fetch(`${monitor.url}/api/streams/scene/questions`).then((r) => r.json());
+    await monitor.stop();
+    monitor = new Monitor({ ...config, log: (line) => logs.push(line) });
+    await monitor.start();
+    const after = await fetch(`${monitor.url}/api/streams/scene/questions`).then((r) => r.json());
+    expect(after).toEqual(before);
+    expect(JSON.stringify(after)).toContain(added.id);
+    expect(logs).toContain('tutti: stream scene: 2 standing questions restored');
   }, 30_000);
 });

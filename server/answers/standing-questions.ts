@@ -38,7 +38,7 @@ export class StandingQuestions {
   /** `tokenize`: the model profile's (see questionTokenizer in encoders/model-manifest.ts). */
   constructor(private readonly tokenize: (sentence: string) => number[] = tokenizeQuestion) {}
 
-  add(question: string, values: readonly string[] = []): StandingQuestion {
+  add(question: string, values: readonly string[] = [], id?: string): StandingQuestion {
     if (this.questions.size >= MAX_STANDING_QUESTIONS)
       throw new Error(`a stream holds at most ${MAX_STANDING_QUESTIONS} standing questions`);
     const parsed = parseQuestion(question, values);
@@ -46,9 +46,31 @@ export class StandingQuestions {
       (q) => q.parsed.sentence === parsed.sentence,
     );
     if (existing) return existing;
-    const standing = { id: `q${++this.counter}`, parsed, ids: this.tokenize(parsed.sentence) };
+    const standing = {
+      id: id ?? `q${++this.counter}`,
+      parsed,
+      ids: this.tokenize(parsed.sentence),
+    };
     this.questions.set(standing.id, standing);
     return standing;
+  }
+
+  /**
+   * Brings back questions as `describe()` gave them (after a restart), keeping their ids; says
+   * why of any the question space no longer accepts.
+   */
+  restore(questions: readonly StandingQuestionMessage[]): string[] {
+    const refused: string[] = [];
+    for (const question of questions) {
+      try {
+        this.add(question.sentence, [], question.id);
+      } catch (error) {
+        refused.push(`"${question.sentence}": ${(error as Error).message}`);
+      }
+      const number = /^q(\d+)$/.exec(question.id);
+      if (number) this.counter = Math.max(this.counter, Number(number[1]));
+    }
+    return refused;
   }
 
   remove(id: string): boolean {

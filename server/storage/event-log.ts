@@ -80,6 +80,17 @@ export class EventLog {
     }));
   }
 
+  /** The stream's most recent message of `type`, if it logged one. */
+  latest<T extends ServerMessage['type']>(
+    stream: string,
+    type: T,
+  ): Extract<ServerMessage, { type: T }> | undefined {
+    const row = this.db
+      .prepare('SELECT message FROM events WHERE stream = ? AND type = ? ORDER BY at DESC, id DESC')
+      .get(stream, type) as { message: string } | undefined;
+    return row && (JSON.parse(row.message) as Extract<ServerMessage, { type: T }>);
+  }
+
   close(): void {
     this.db.close();
   }

@@ -94,6 +94,11 @@ export const streamStatusSchema = z.object({
   detail: z.string().optional(),
   segments: z.number(),
   skippedHops: z.number(),
+  /** Video frames the source delivered per wall-clock second since the last status (the monitor
+   * samples 2 a second). */
+  fps: z.number().optional(),
+  /** Seconds of audio the source delivered per wall-clock second (1 = keeping real time). */
+  speed: z.number().optional(),
 });
 export type StreamStatusMessage = z.infer<typeof streamStatusSchema>;
 
