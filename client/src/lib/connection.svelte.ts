@@ -37,6 +37,8 @@ export class Connection {
   streams = $state<Record<string, StreamView>>({});
   private socket?: WebSocket;
   private retry = 0;
+  private reconnect?: ReturnType<typeof setTimeout>;
+  private closed = false;
   private readonly subscriptions = new SvelteSet<string>();
 
   constructor(private readonly url: string) {
@@ -53,8 +55,9 @@ export class Connection {
     };
     socket.onclose = () => {
       this.connected = false;
+      if (this.closed) return;
       // Reconnects by itself: 0.5 s, doubling to 8 s.
-      setTimeout(() => this.open(), Math.min(8000, 500 * 2 ** this.retry++));
+      this.reconnect = setTimeout(() => this.open(), Math.min(8000, 500 * 2 ** this.retry++));
     };
     socket.onmessage = (event) => this.receive(String(event.data));
   }
@@ -164,6 +167,13 @@ export class Connection {
     };
     recorder.start(250);
     return recorder;
+  }
+
+  /** Closes for good (no reconnecting). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.reconnect);
+    this.socket?.close();
   }
 
   subscribe(stream: string): void {
