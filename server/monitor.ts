@@ -108,12 +108,15 @@ export class Monitor {
       this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
     return {
       listStreams: () => [...this.streams.keys()],
-      startCapture: (stream: string) => {
+      startCapture: (stream: string, recording?: { speed: number }) => {
         if (this.streams.has(stream)) throw new Error(`stream "${stream}" exists already`);
         const bytes = new PassThrough();
         this.startStream({
           id: stream,
-          source: () => pipedMediaSource(`capture ${stream}`, bytes),
+          source: () =>
+            pipedMediaSource(`${recording ? 'recording' : 'capture'} ${stream}`, bytes, {
+              ...(recording ? { readRate: recording.speed } : {}),
+            }),
           retry: false,
         });
         return bytes;

@@ -4,9 +4,10 @@
  * standing question with its own answers, and a screenshot is kept as a test artefact.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Monitor } from '../server/monitor.js';
@@ -85,7 +86,7 @@ describe('dashboard in Chromium', () => {
       .poll(async () => (await page.locator('.health').textContent())?.replace(/\s+/g, ' '), {
         timeout: 10_000,
       })
-      .toMatch(/level -?\d+ dBFS · [\d.]+ segments\/s · latency \d+ ms/);
+      .toMatch(/level -?\d+ dBFS · [\d.]+ fps · speed [\d.]+× · analysed \d+ % · latency \d+ ms/);
     // The live picture (with the answer's spatial attention over it) and the spectrogram.
     const picture = page.getByAltText('Live picture of stream demo');
     await expect
@@ -198,4 +199,99 @@ describe('dashboard in Chromium', () => {
       await capturing.close();
     }
   }, 90_000);
+
+  it('analyses a local recording in the browser with ffmpeg.wasm served by the app itself', async () => {
+    // 16 s of the demo where its FluidSynth piano and clarinet play, as an MP4 file on disk.
+    const recording = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-recording-')), 'take 3.mp4');
+    await run('ffmpeg', [
+      ...['-v', 'error', '-ss', '9', '-t', '16', '-i', repoPath('server/sources/demo/demo.mp4')],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', recording],
+    ]);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    try {
+      await page.goto(`${monitor.url}/?token=${TOKEN}`);
+      await page.getByLabel('Playback speed').selectOption('2');
+      await page.getByLabel('Analyse a recording').setInputFiles(recording);
+      await expect
+        .poll(async () => page.locator('header select').first().inputValue(), { timeout: 60_000 })
+        .toMatch(/^file-take-3-\w{4}$/);
+      await page.getByTestId('template').selectOption('audio-object-heard');
+      await page.getByLabel('Object 1').selectOption('clarinet');
+      await page.getByRole('button', { name: 'Ask this' }).click();
+      const card = page.getByRole('article', { name: 'Is there a clarinet sound?' });
+      await expect
+        .poll(async () => card.getByTestId('answer').textContent(), { timeout: 30_000 })
+        .toMatch(/(yes|no)\s+\d+ %/);
+      // Its first answer is its first change, listed on the card.
+      await expect
+        .poll(async () => card.getByRole('list', { name: 'answer changes' }).textContent(), {
+          timeout: 10_000,
+        })
+        .toMatch(/\d+ s\s*—\s*→\s*(yes|no)/);
+      // It was heard: the spectrogram's level is well above silence.
+      const level = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
+      expect(Number(/level (-?\d+)/.exec(level ?? '')?.[1])).toBeGreaterThan(-40);
+      // The recording plays to its end at 2×, and the stream says so.
+      await expect
+        .poll(async () => page.locator('.health').textContent(), { timeout: 30_000 })
+        .toMatch(/stopped.*source ended/s);
+      const status = await page.locator('.health').textContent();
+      expect(Number(/(\d+) segments/.exec(status ?? '')?.[1])).toBeGreaterThanOrEqual(14);
+      // ffmpeg.wasm (its worker, core and 32 MB wasm) came from the monitor, nothing from elsewhere.
+      expect(requested.some((url) => /ffmpeg-core-[\w-]+\.wasm$/.test(url))).toBe(true);
+      for (const url of requested)
+        expect(url.startsWith(monitor.url) || /^(blob|data):/.test(url)).toBe(true);
+      await page.screenshot({
+        path: repoPath('test-results', 'dashboard-recording.png'),
+        fullPage: true,
+      });
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
+  it('analyses a sound-only recording (a black picture is added) and refuses a file with no sound', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-recording-'));
+    const sound = path.join(dir, 'phone memo.wav');
+    await run('ffmpeg', [
+      ...['-v', 'error', '-ss', '12', '-t', '6', '-i', repoPath('server/sources/demo/demo.mp4')],
+      ...['-vn', '-ac', '2', '-ar', '44100', sound],
+    ]);
+    const notMedia = path.join(dir, 'notes.mp4');
+    writeFileSync(notMedia, 'bar 12: the clarinet comes in late\n');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(`${monitor.url}/?token=${TOKEN}`);
+      await page.getByLabel('Analyse a recording').setInputFiles(notMedia);
+      await expect
+        .poll(async () => page.getByRole('alert').textContent(), { timeout: 60_000 })
+        .toMatch(/cannot analyse notes\.mp4: notes\.mp4 has no sound ffmpeg can decode/);
+
+      await page.getByLabel('Playback speed').selectOption('4');
+      await page.getByLabel('Analyse a recording').setInputFiles(sound);
+      await expect
+        .poll(async () => page.locator('header select').first().inputValue(), { timeout: 60_000 })
+        .toMatch(/^file-phone-memo-\w{4}$/);
+      await expect
+        .poll(async () => page.locator('.health').textContent(), { timeout: 30_000 })
+        .toMatch(/stopped.*source ended/s);
+      const status = await page.locator('.health').textContent();
+      expect(Number(/(\d+) segments/.exec(status ?? '')?.[1])).toBeGreaterThanOrEqual(5);
+      // The picture is the black one added for it.
+      const stream = await page.locator('header select').first().inputValue();
+      const frame = await fetch(`${monitor.url}/api/streams/${stream}/frame.jpg`);
+      expect(frame.status).toBe(200);
+      const picture = await loadImage(Buffer.from(await frame.arrayBuffer()));
+      const canvas = createCanvas(picture.width, picture.height);
+      canvas.getContext('2d').drawImage(picture, 0, 0);
+      const pixels = canvas.getContext('2d').getImageData(0, 0, picture.width, picture.height).data;
+      expect(pixels.filter((_, i) => i % 4 !== 3).reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(
+        20,
+      );
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });

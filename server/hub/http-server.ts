@@ -3,7 +3,9 @@
  * Request bodies are validated
  * with the schemas in shared/protocol; every error is a JSON body that says what was wrong.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,7 +149,10 @@ const CONTENT_TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-/** The built dashboard (client/dist), if it has been built; unknown paths get index.html. */
+/**
+ * The built dashboard (client/dist), if it has been built; unknown paths get index.html. Files
+ * are streamed (ffmpeg.wasm's core is 32 MB), and the hashed assets cached for good.
+ */
 async function serveDashboard(
   pathname: string,
   response: ServerResponse,
@@ -159,16 +164,16 @@ async function serveDashboard(
   );
   if (!file.startsWith(root + path.sep)) return false;
   for (const candidate of [file, path.join(root, 'index.html')]) {
-    try {
-      const body = await readFile(candidate);
-      response.writeHead(200, {
-        'content-type': CONTENT_TYPES[path.extname(candidate)] ?? 'application/octet-stream',
-      });
-      response.end(body);
-      return true;
-    } catch {
-      // try the next candidate
-    }
+    const info = await stat(candidate).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    const hashed = candidate.startsWith(path.join(root, 'assets') + path.sep);
+    response.writeHead(200, {
+      'content-type': CONTENT_TYPES[path.extname(candidate)] ?? 'application/octet-stream',
+      'content-length': info.size,
+      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    await pipeline(createReadStream(candidate), response);
+    return true;
   }
   return false;
 }

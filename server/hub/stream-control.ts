@@ -13,8 +13,11 @@ export interface StreamControl {
   removeQuestion(stream: string, questionId: string): boolean;
   /** Messages a new subscriber gets at once: the stream's questions and status. */
   snapshot(stream: string): ServerMessage[];
-  /** A new stream fed by the returned byte sink (a browser's capture); throws if the id is taken. */
-  startCapture(stream: string): Writable;
+  /**
+   * A new stream fed by the returned byte sink (a browser's capture, or with `recording` a file
+   * played at its speed); throws if the id is taken.
+   */
+  startCapture(stream: string, recording?: { speed: number }): Writable;
   /** The frame of the stream's latest segment, if any yet. */
   latestFrame(stream: string): RgbFrame | undefined;
   /** What the stream said in a time range, from the event log. */

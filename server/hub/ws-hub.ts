@@ -80,7 +80,12 @@ export class WsHub {
         message: 'binary messages are media for a capture: send capture-start first',
       });
     }
-    client.capture.write(data);
+    // A recording arrives faster than it is played: stop reading the socket until ffmpeg has
+    // taken what is buffered, so the browser waits instead of the monitor's memory filling up.
+    if (!client.capture.write(data)) {
+      client.socket.pause();
+      client.capture.once('drain', () => client.socket.resume());
+    }
   }
 
   private receive(client: Client, text: string): void {
@@ -99,8 +104,14 @@ export class WsHub {
         message: error instanceof SyntaxError ? 'message is not JSON' : (error as Error).message,
       });
     }
-    if (message.type === 'capture-start')
-      return this.startCapture(client, message.stream, message.token);
+    if (message.type === 'capture-start') return this.startCapture(client, message);
+    if (message.type === 'capture-end') {
+      if (!client.capture)
+        return this.send(client, { type: 'error', message: 'this connection is not capturing' });
+      client.capture.end();
+      client.capture = undefined; // free for another capture
+      return;
+    }
     if (!this.control.hasStream(message.stream))
       return this.send(client, { type: 'error', message: `no stream "${message.stream}"` });
     switch (message.type) {
@@ -140,7 +151,10 @@ export class WsHub {
     }
   }
 
-  private startCapture(client: Client, stream: string, token: string): void {
+  private startCapture(
+    client: Client,
+    { stream, token, recording }: Extract<ClientMessage, { type: 'capture-start' }>,
+  ): void {
     if (token !== this.options.token)
       return this.send(client, {
         type: 'error',
@@ -149,7 +163,10 @@ export class WsHub {
     if (client.capture)
       return this.send(client, { type: 'error', message: 'this connection is already capturing' });
     try {
-      client.capture = this.control.startCapture(stream);
+      client.capture = this.control.startCapture(
+        stream,
+        recording ? { speed: recording.speed ?? 1 } : undefined,
+      );
       client.streams.add(stream);
       this.control.snapshot(stream).forEach((m) => this.send(client, m));
     } catch (error) {

@@ -195,11 +195,22 @@ export function letterboxed(): Pick<FfmpegInput, 'width' | 'height' | 'scale'> {
   };
 }
 
-/** A live byte stream (a container ffmpeg can read progressively: WebM, Matroska, MPEG-TS). */
-export function pipedMediaSource(name: string, bytes: Readable): Observable<SourceEvent> {
+/**
+ * A byte stream in a container ffmpeg can read progressively (WebM, Matroska, MPEG-TS): a live
+ * capture as it arrives, or with `readRate` a recording played at that many times real time
+ * (ffmpeg -readrate), so a whole file sent at once is still answered hop by hop.
+ */
+export function pipedMediaSource(
+  name: string,
+  bytes: Readable,
+  options: { readRate?: number } = {},
+): Observable<SourceEvent> {
+  const pacing = options.readRate
+    ? ['-readrate', String(options.readRate)]
+    : ['-fflags', 'nobuffer'];
   return new Observable<SourceEvent>((subscriber) =>
     ffmpegEvents(
-      { name, args: ['-fflags', 'nobuffer', '-i', 'pipe:0'], ...letterboxed(), stdin: bytes },
+      { name, args: [...pacing, '-i', 'pipe:0'], ...letterboxed(), stdin: bytes },
       subscriber,
     ),
   );

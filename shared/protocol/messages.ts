@@ -27,8 +27,19 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     questionId: z.string().max(64),
     token: z.string().max(256),
   }),
-  /** Starts a new stream fed by this connection's binary messages (WebM from MediaRecorder). */
-  z.object({ type: z.literal('capture-start'), stream: streamId, token: z.string().max(256) }),
+  /**
+   * Starts a new stream fed by this connection's binary messages: a live capture (WebM from
+   * MediaRecorder), or a `recording` (a file the browser transcoded with ffmpeg.wasm), which the
+   * monitor plays at `speed` × real time.
+   */
+  z.object({
+    type: z.literal('capture-start'),
+    stream: streamId,
+    token: z.string().max(256),
+    recording: z.object({ speed: z.number().min(0.5).max(8).default(1) }).optional(),
+  }),
+  /** No more media for this connection's stream: the monitor plays what it has, then stops it. */
+  z.object({ type: z.literal('capture-end'), stream: streamId }),
 ]);
 export type ClientMessage = z.input<typeof clientMessageSchema>;
 

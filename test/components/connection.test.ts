@@ -85,6 +85,33 @@ describe('Connection', () => {
     connection.close();
   });
 
+  it('keeps each question’s answer changes, without the duplicates the log and the live stream share', async () => {
+    const monitor = await fakeMonitor();
+    cleanups.push(monitor.close);
+    const connection = new Connection(`ws://127.0.0.1:${monitor.port}`);
+    connection.subscribe('demo');
+    await until(() => monitor.received.length > 0);
+    const change = (from: string | null, to: string, end: number): ServerMessage => ({
+      type: 'answer-change',
+      stream: 'demo',
+      questionId: 'q1',
+      sentence: 'Is there a flute sound?',
+      from,
+      to,
+      confidence: 0.6,
+      window: { start: 0, end },
+    });
+    monitor.send(change(null, 'no', 3));
+    monitor.send(change('no', 'yes', 9));
+    monitor.send(change('no', 'yes', 9));
+    await until(() => (connection.streams['demo']?.changes['q1']?.length ?? 0) >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(
+      connection.streams['demo']!.changes['q1']!.map((c) => `${c.window.end}:${c.to}`),
+    ).toEqual(['3:no', '9:yes']);
+    connection.close();
+  });
+
   it('reconnects by itself when the monitor restarts, and subscribes again', async () => {
     const first = await fakeMonitor();
     const connection = new Connection(`ws://127.0.0.1:${first.port}`);

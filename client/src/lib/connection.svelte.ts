@@ -107,7 +107,9 @@ export class Connection {
   }
 
   private addToTimeline(view: StreamView, message: AnswerMessage): void {
-    const line = (view.timeline[message.questionId] ??= []);
+    // Through the state proxy: `??=` evaluates to the raw array, whose changes nothing would see.
+    view.timeline[message.questionId] ??= [];
+    const line = view.timeline[message.questionId]!;
     if (line.some((point) => point.end === message.window.end)) return;
     line.push({ end: message.window.end, answer: message.answer, confidence: message.confidence });
     line.sort((a, b) => a.end - b.end);
@@ -115,7 +117,8 @@ export class Connection {
   }
 
   private addChange(view: StreamView, message: AnswerChangeMessage): void {
-    const changes = (view.changes[message.questionId] ??= []);
+    view.changes[message.questionId] ??= [];
+    const changes = view.changes[message.questionId]!;
     // The log and the live stream may both hold it.
     if (changes.some((c) => c.window.end === message.window.end && c.to === message.to)) return;
     changes.push(message);
@@ -167,6 +170,34 @@ export class Connection {
     };
     recorder.start(250);
     return recorder;
+  }
+
+  /**
+   * Sends a transcoded recording (see transcode-recording.ts) as a new stream the monitor plays
+   * at `speed` × real time: 256 KB binary messages, each once the socket's buffer has room, then
+   * `capture-end`.
+   */
+  async sendRecording(
+    stream: string,
+    token: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    speed: number,
+    onProgress: (fraction: number) => void = () => undefined,
+  ): Promise<void> {
+    this.subscriptions.add(stream);
+    this.view(stream);
+    this.send({ type: 'capture-start', stream, token, recording: { speed } });
+    const socket = this.socket;
+    const chunk = 256 * 1024;
+    for (let offset = 0; offset < bytes.length; offset += chunk) {
+      while (socket?.readyState === WebSocket.OPEN && socket.bufferedAmount > 4 * chunk)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      if (socket?.readyState !== WebSocket.OPEN || socket !== this.socket)
+        throw new Error('the connection to the monitor closed while sending the recording');
+      socket.send(bytes.subarray(offset, offset + chunk));
+      onProgress(Math.min(1, (offset + chunk) / bytes.length));
+    }
+    this.send({ type: 'capture-end', stream });
   }
 
   /** Closes for good (no reconnecting). */
