@@ -4,7 +4,7 @@
  * standing question with its own answers, and a screenshot is kept as a test artefact.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
@@ -114,6 +114,28 @@ describe('dashboard in Chromium', () => {
     await expect
       .poll(async () => page.getByRole('alert').textContent(), { timeout: 10_000 })
       .toMatch(/unknown question.*nearest templates/s);
+
+    // Keyboard: every control has a name, and Tab reaches the question builder's button.
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('button, select, input')]
+        .filter(
+          (e) =>
+            !(e as HTMLInputElement).labels?.length &&
+            !e.getAttribute('aria-label') &&
+            !e.textContent?.trim(),
+        )
+        .map((e) => e.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    await page.locator('body').focus();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.textContent === 'Ask this');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => page.getByRole('article').count(), { timeout: 10_000 }).toBe(3);
 
     mkdirSync(repoPath('test-results'), { recursive: true });
     await page.screenshot({ path: repoPath('test-results', 'dashboard.png'), fullPage: true });
@@ -290,6 +312,115 @@ describe('dashboard in Chromium', () => {
       expect(pixels.filter((_, i) => i % 4 !== 3).reduce((a, b) => Math.max(a, b), 0)).toBeLessThan(
         20,
       );
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+});
+
+describe('dashboard over a scene whose ground truth is known, across a monitor restart', () => {
+  let browser: Browser;
+  let monitor: Monitor | undefined;
+  const database = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-scene-')), 'events.sqlite');
+  // The demo played once from its start: silence, then piano (8 s), clarinet (11 s), flute (22 s).
+  const sceneMonitor = (port: number) =>
+    new Monitor({
+      profile: repoPath('models', 'tiny'),
+      host: '127.0.0.1',
+      port,
+      token: TOKEN,
+      windowSeconds: 10,
+      hopSeconds: 1,
+      database,
+      log: () => undefined,
+      streams: [
+        {
+          id: 'scene',
+          source: () =>
+            mediaFileSource(repoPath('server/sources/demo/demo.mp4'), { realtime: true }),
+        },
+      ],
+    });
+  const truth = JSON.parse(
+    readFileSync(repoPath('server/sources/demo/demo.truth.json'), 'utf8'),
+  ) as { performers: Array<{ instrument: string; active: boolean[] }> };
+  /** How many kinds of instrument sound somewhere in the window of seconds [start, end). */
+  const typesSounding = (start: number, end: number) =>
+    new Set(
+      truth.performers
+        .filter((p) => p.active.slice(start, end).some(Boolean))
+        .map((p) => p.instrument),
+    ).size;
+  const COUNTS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six'];
+
+  beforeAll(async () => {
+    if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await monitor?.stop();
+  });
+
+  it('answers change when the instruments come in, and the dashboard reconnects to a restarted monitor', async () => {
+    monitor = sceneMonitor(0);
+    await monitor.start();
+    const port = Number(new URL(monitor.url).port);
+    const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
+    try {
+      await page.goto(`${monitor.url}/?token=${TOKEN}`);
+      await page.getByTestId('template').selectOption('av-sounding-type-count');
+      await page.getByRole('button', { name: 'Ask this' }).click();
+      const sentence = 'How many types of musical instruments sound in the video?';
+      const card = page.getByRole('article', { name: sentence });
+      const changes = card.getByRole('list', { name: 'answer changes' }).getByRole('listitem');
+      // The first answer, then a change once the instruments have come in.
+      await expect.poll(async () => changes.count(), { timeout: 40_000 }).toBeGreaterThanOrEqual(2);
+      const listed = (await changes.allTextContents()).map((text) => {
+        const [, end, to] = /^(\d+) s.*→\s*(\w+)$/s.exec(text.trim())!;
+        return { end: Number(end), to: to! };
+      });
+      // While the scene was silent (truth: no instrument for 8 s) the answer stood still; it
+      // changed only once instruments came in, and it went up with the truth's count.
+      const [first, ...later] = listed;
+      for (const change of later) expect(change.end).toBeGreaterThan(8);
+      const last = later.at(-1)!;
+      expect(typesSounding(Math.max(0, last.end - 10), last.end)).toBeGreaterThan(
+        typesSounding(Math.max(0, first!.end - 10), first!.end),
+      );
+      expect(COUNTS.indexOf(last.to)).toBeGreaterThan(COUNTS.indexOf(first!.to));
+
+      // The monitor restarts: the page says so, reconnects by itself, and the question (kept
+      // in SQLite) is answered again from the restarted scene.
+      await monitor.stop();
+      monitor = undefined;
+      await expect
+        .poll(async () => page.locator('.connection').textContent(), { timeout: 10_000 })
+        .toBe('reconnecting…');
+      monitor = sceneMonitor(port);
+      await monitor.start();
+      await expect
+        .poll(async () => page.locator('.connection').textContent(), { timeout: 20_000 })
+        .toBe('live');
+      await expect
+        .poll(
+          async () => {
+            const caption = await card.getByText(/^when \(segments/).textContent();
+            return Number(/–(\d+) s/.exec(caption ?? '')?.[1]);
+          },
+          { timeout: 20_000 },
+        )
+        .toBeLessThan(6);
+      // A tablet held upright: nothing sticks out sideways.
+      await page.setViewportSize({ width: 768, height: 1024 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        768,
+      );
+      await page.screenshot({
+        path: repoPath('test-results', 'dashboard-tablet.png'),
+        fullPage: true,
+      });
     } finally {
       await page.close();
     }

@@ -129,6 +129,7 @@ export function answerMessages(
         to: best.answer,
         confidence: best.probability,
         window: hop.window,
+        at: performance.timeOrigin + hop.readyAt,
       });
     question.lastAnswer = best.answer;
     const spatial = answered.spatial.subarray(

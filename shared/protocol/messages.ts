@@ -95,6 +95,8 @@ export const answerChangeSchema = z.object({
   confidence: z.number(),
   /** The window of the hop that changed it, stream time (s). */
   window: z.object({ start: z.number(), end: z.number() }),
+  /** Wall-clock time (ms since the epoch) the hop's last audio arrived. */
+  at: z.number(),
 });
 export type AnswerChangeMessage = z.infer<typeof answerChangeSchema>;
 

@@ -72,13 +72,27 @@ describe('AnswerCard', () => {
       question,
       answer,
       timeline: [
-        { end: 5, answer: 'one', confidence: 0.5 },
-        { end: 6, answer: 'one', confidence: 0.5 },
-        { end: 7, answer: 'two', confidence: 0.62 },
+        { end: 5, at: 1000, answer: 'one', confidence: 0.5 },
+        { end: 6, at: 2000, answer: 'one', confidence: 0.5 },
+        { end: 7, at: 3000, answer: 'two', confidence: 0.62 },
       ],
       changes: [
-        { ...answer, type: 'answer-change', from: null, to: 'one', window: { start: 0, end: 5 } },
-        { ...answer, type: 'answer-change', from: 'one', to: 'two', window: { start: 0, end: 7 } },
+        {
+          ...answer,
+          type: 'answer-change',
+          from: null,
+          to: 'one',
+          window: { start: 0, end: 5 },
+          at: 1000,
+        },
+        {
+          ...answer,
+          type: 'answer-change',
+          from: 'one',
+          to: 'two',
+          window: { start: 0, end: 7 },
+          at: 3000,
+        },
       ],
       onremove,
     });

@@ -85,13 +85,18 @@ describe('Connection', () => {
     connection.close();
   });
 
-  it('keeps each question’s answer changes, without the duplicates the log and the live stream share', async () => {
+  it('keeps each question’s answer changes, without the duplicates the log and the live stream share, across restarts', async () => {
     const monitor = await fakeMonitor();
     cleanups.push(monitor.close);
     const connection = new Connection(`ws://127.0.0.1:${monitor.port}`);
     connection.subscribe('demo');
     await until(() => monitor.received.length > 0);
-    const change = (from: string | null, to: string, end: number): ServerMessage => ({
+    const change = (
+      from: string | null,
+      to: string,
+      end: number,
+      at = end * 1000,
+    ): ServerMessage => ({
       type: 'answer-change',
       stream: 'demo',
       questionId: 'q1',
@@ -100,15 +105,18 @@ describe('Connection', () => {
       to,
       confidence: 0.6,
       window: { start: 0, end },
+      at,
     });
     monitor.send(change(null, 'no', 3));
     monitor.send(change('no', 'yes', 9));
     monitor.send(change('no', 'yes', 9));
-    await until(() => (connection.streams['demo']?.changes['q1']?.length ?? 0) >= 2);
+    // After a restart of the stream: the same window end, another time, kept.
+    monitor.send(change(null, 'no', 3, 60_000));
+    await until(() => (connection.streams['demo']?.changes['q1']?.length ?? 0) >= 3);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(
       connection.streams['demo']!.changes['q1']!.map((c) => `${c.window.end}:${c.to}`),
-    ).toEqual(['3:no', '9:yes']);
+    ).toEqual(['3:no', '9:yes', '3:no']);
     connection.close();
   });
 

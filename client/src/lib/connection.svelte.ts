@@ -13,12 +13,21 @@ import {
   type StreamStatusMessage,
 } from '../../../shared/protocol/messages';
 
+export interface TimelinePoint {
+  /** Stream time the answer's window ends at, s. */
+  readonly end: number;
+  /** Wall-clock time of the hop (ms since the epoch): orders points across monitor restarts. */
+  readonly at: number;
+  readonly answer: string;
+  readonly confidence: number;
+}
+
 export interface StreamView {
   status?: StreamStatusMessage;
   questions: StandingQuestionMessage[];
   answers: Record<string, AnswerMessage>;
   /** Per question, recent answers for its timeline (newest last). */
-  timeline: Record<string, Array<{ end: number; answer: string; confidence: number }>>;
+  timeline: Record<string, TimelinePoint[]>;
   /** Per question, its latest answer changes (newest last), live and from the log. */
   changes: Record<string, AnswerChangeMessage[]>;
   /** The last segments heard, oldest first (the scrolling spectrogram). */
@@ -60,6 +69,7 @@ export class Connection {
       this.reconnect = setTimeout(() => this.open(), Math.min(8000, 500 * 2 ** this.retry++));
     };
     socket.onmessage = (event) => this.receive(String(event.data));
+    socket.onerror = () => undefined; // a close follows, and reconnects
   }
 
   private view(stream: string): StreamView {
@@ -87,7 +97,10 @@ export class Connection {
         this.addChange(this.view(message.stream), message);
         break;
       case 'segment': {
-        const segments = this.view(message.stream).segments;
+        const view = this.view(message.stream);
+        // A segment index going back: the source restarted; what came before is another run.
+        if ((view.segments.at(-1)?.index ?? -1) >= message.index) view.segments = [];
+        const segments = view.segments;
         segments.push(message);
         if (segments.length > SEGMENTS_KEPT) segments.shift();
         break;
@@ -110,18 +123,24 @@ export class Connection {
     // Through the state proxy: `??=` evaluates to the raw array, whose changes nothing would see.
     view.timeline[message.questionId] ??= [];
     const line = view.timeline[message.questionId]!;
-    if (line.some((point) => point.end === message.window.end)) return;
-    line.push({ end: message.window.end, answer: message.answer, confidence: message.confidence });
-    line.sort((a, b) => a.end - b.end);
+    // The log and the live stream may both hold it.
+    if (line.some((point) => point.at === message.audioEndedAt)) return;
+    line.push({
+      end: message.window.end,
+      at: message.audioEndedAt,
+      answer: message.answer,
+      confidence: message.confidence,
+    });
+    line.sort((a, b) => a.at - b.at);
     if (line.length > TIMELINE_LENGTH) line.shift();
   }
 
   private addChange(view: StreamView, message: AnswerChangeMessage): void {
     view.changes[message.questionId] ??= [];
     const changes = view.changes[message.questionId]!;
-    // The log and the live stream may both hold it.
-    if (changes.some((c) => c.window.end === message.window.end && c.to === message.to)) return;
+    if (changes.some((change) => change.at === message.at)) return;
     changes.push(message);
+    changes.sort((a, b) => a.at - b.at);
     if (changes.length > CHANGES_KEPT) changes.shift();
   }
 
