@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Monitor } from '../server/monitor.js';
+import { Monitor, type StreamConfig } from '../server/monitor.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { repoPath, runNpm } from './support/run-cli.js';
 import { promisify } from 'node:util';
@@ -35,33 +35,39 @@ function launchChromium(extra: string[] = []): Promise<Browser> {
   });
 }
 
+const DEMO = repoPath('server/sources/demo/demo.mp4');
+
+/** The monitor on the shipped tiny profile, quiet, answering every second over 10 s windows. */
+function tinyMonitor(streams: StreamConfig[], database: string, port = 0): Monitor {
+  return new Monitor({
+    profile: repoPath('models', 'tiny'),
+    host: '127.0.0.1',
+    port,
+    token: TOKEN,
+    windowSeconds: 10,
+    hopSeconds: 1,
+    database,
+    log: () => undefined,
+    streams,
+  });
+}
+
 describe('dashboard in Chromium', () => {
   let monitor: Monitor;
   let browser: Browser;
 
   beforeAll(async () => {
     if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
-    monitor = new Monitor({
-      profile: repoPath('models', 'tiny'),
-      host: '127.0.0.1',
-      port: 0,
-      token: TOKEN,
-      windowSeconds: 10,
-      hopSeconds: 1,
-      database: path.join(mkdtempSync(path.join(tmpdir(), 'tutti-dashboard-')), 'events.sqlite'),
-      log: () => undefined,
-      streams: [
+    monitor = tinyMonitor(
+      [
         {
           id: 'demo',
-          source: () =>
-            mediaFileSource(repoPath('server/sources/demo/demo.mp4'), {
-              realtime: true,
-              loop: true,
-            }),
+          source: () => mediaFileSource(DEMO, { realtime: true, loop: true }),
           questions: ['How many instruments are sounding in the video?'],
         },
       ],
-    });
+      path.join(mkdtempSync(path.join(tmpdir(), 'tutti-dashboard-')), 'events.sqlite'),
+    );
     await monitor.start();
     browser = await launchChromium();
   }, 60_000);
@@ -144,7 +150,6 @@ describe('dashboard in Chromium', () => {
   it("streams the browser's camera and microphone (Chromium's fake devices) and answers it", async () => {
     // The fake camera and microphone play 8 s of the demo: a y4m picture and a wav sound.
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-capture-'));
-    const demo = repoPath('server/sources/demo/demo.mp4');
     await run('ffmpeg', [
       '-v',
       'error',
@@ -153,7 +158,7 @@ describe('dashboard in Chromium', () => {
       '-t',
       '8',
       '-i',
-      demo,
+      DEMO,
       '-vf',
       'scale=320:180,fps=10',
       '-pix_fmt',
@@ -168,7 +173,7 @@ describe('dashboard in Chromium', () => {
       '-t',
       '8',
       '-i',
-      demo,
+      DEMO,
       '-ac',
       '1',
       '-ar',
@@ -226,7 +231,7 @@ describe('dashboard in Chromium', () => {
     // 16 s of the demo where its FluidSynth piano and clarinet play, as an MP4 file on disk.
     const recording = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-recording-')), 'take 3.mp4');
     await run('ffmpeg', [
-      ...['-v', 'error', '-ss', '9', '-t', '16', '-i', repoPath('server/sources/demo/demo.mp4')],
+      ...['-v', 'error', '-ss', '9', '-t', '16', '-i', DEMO],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', recording],
     ]);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -278,7 +283,7 @@ describe('dashboard in Chromium', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-recording-'));
     const sound = path.join(dir, 'phone memo.wav');
     await run('ffmpeg', [
-      ...['-v', 'error', '-ss', '12', '-t', '6', '-i', repoPath('server/sources/demo/demo.mp4')],
+      ...['-v', 'error', '-ss', '12', '-t', '6', '-i', DEMO],
       ...['-vn', '-ac', '2', '-ar', '44100', sound],
     ]);
     const notMedia = path.join(dir, 'notes.mp4');
@@ -324,23 +329,11 @@ describe('dashboard over a scene whose ground truth is known, across a monitor r
   const database = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-scene-')), 'events.sqlite');
   // The demo played once from its start: silence, then piano (8 s), clarinet (11 s), flute (22 s).
   const sceneMonitor = (port: number) =>
-    new Monitor({
-      profile: repoPath('models', 'tiny'),
-      host: '127.0.0.1',
-      port,
-      token: TOKEN,
-      windowSeconds: 10,
-      hopSeconds: 1,
+    tinyMonitor(
+      [{ id: 'scene', source: () => mediaFileSource(DEMO, { realtime: true }) }],
       database,
-      log: () => undefined,
-      streams: [
-        {
-          id: 'scene',
-          source: () =>
-            mediaFileSource(repoPath('server/sources/demo/demo.mp4'), { realtime: true }),
-        },
-      ],
-    });
+      port,
+    );
   const truth = JSON.parse(
     readFileSync(repoPath('server/sources/demo/demo.truth.json'), 'utf8'),
   ) as { performers: Array<{ instrument: string; active: boolean[] }> };
