@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,14 +8,25 @@ import { WsHub, type StreamControl } from '../server/hub/ws-hub.js';
 import { serverMessageSchema, type ServerMessage } from '../shared/protocol/messages.js';
 import { parseQuestion } from '../shared/question-space/index.js';
 
-function control(): StreamControl & { added: string[] } {
+interface Capture {
+  readonly stream: string;
+  readonly recording?: { speed: number };
+  readonly sink: PassThrough;
+}
+
+/** `captures`: when set, captures start into slow sinks (16 KiB, read only when the test says). */
+function control(captures?: Capture[]): StreamControl & { added: string[] } {
   const added: string[] = [];
   return {
     added,
     listStreams: () => ['stage'],
     latestFrame: () => undefined,
-    startCapture: () => {
-      throw new Error('no captures here');
+    startCapture: (stream, recording) => {
+      if (!captures) throw new Error('no captures here');
+      const sink = new PassThrough({ highWaterMark: 16 * 1024 });
+      sink.pause();
+      captures.push({ stream, ...(recording ? { recording } : {}), sink });
+      return sink;
     },
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
@@ -34,9 +46,12 @@ function control(): StreamControl & { added: string[] } {
   };
 }
 
-async function hubWith(options: { queueLimit?: number; backlogBytes?: number } = {}) {
+async function hubWith(
+  options: { queueLimit?: number; backlogBytes?: number } = {},
+  captures?: Capture[],
+) {
   const http = createServer();
-  const ctl = control();
+  const ctl = control(captures);
   const hub = new WsHub(http, ctl, { token: 'secret', ...options });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
@@ -151,6 +166,52 @@ describe('WebSocket hub', () => {
     // Oversized messages close the connection (ws enforces maxPayload).
     c.send(JSON.stringify({ type: 'subscribe', stream: 'stage', pad: 'x'.repeat(70_000) }));
     await once(c.socket, 'close');
+  });
+
+  it('takes a recording no faster than it is consumed, ends it on capture-end, and says when its stream stopped', async () => {
+    const captures: Capture[] = [];
+    const { url, close } = await hubWith({}, captures);
+    cleanup.push(close);
+    const c = await client(url);
+    c.send({
+      type: 'capture-start',
+      stream: 'file-take',
+      token: 'secret',
+      recording: { speed: 2 },
+    });
+    await c.next((m) => m.type === 'questions' && m.stream === 'file-take');
+    expect(captures.map(({ stream, recording }) => ({ stream, recording }))).toEqual([
+      { stream: 'file-take', recording: { speed: 2 } },
+    ]);
+    const { sink } = captures[0]!;
+    // 1 MiB sent at once into a sink nobody reads: the hub stops reading the socket, so a text
+    // message sent after the media waits too, and the sink holds little more than its limit.
+    for (let i = 0; i < 16; i++) c.socket.send(Buffer.alloc(64 * 1024, i));
+    c.send({ type: 'subscribe', stream: 'stage' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(c.messages.some((m) => m.type === 'questions' && m.stream === 'stage')).toBe(false);
+    expect(sink.readableLength).toBeLessThanOrEqual(2 * 64 * 1024);
+    // Consuming it lets everything through, in order, and capture-end ends it.
+    const received: Buffer[] = [];
+    sink.on('data', (chunk: Buffer) => received.push(chunk));
+    sink.resume();
+    await c.next((m) => m.type === 'questions' && m.stream === 'stage');
+    c.send({ type: 'capture-end', stream: 'file-take' });
+    await once(sink, 'end');
+    const bytes = Buffer.concat(received);
+    expect(bytes.length).toBe(16 * 64 * 1024);
+    expect([...Array(16).keys()].every((i) => bytes[i * 64 * 1024] === i)).toBe(true);
+
+    // A second capture whose stream stops (its source died): media sent to it gets a reason.
+    c.send({ type: 'capture-start', stream: 'camera', token: 'secret' });
+    await c.next((m) => m.type === 'questions' && m.stream === 'camera');
+    captures[1]!.sink.destroy();
+    c.messages.length = 0;
+    c.socket.send(Buffer.from([1, 2, 3]));
+    expect(await c.next((m) => m.type === 'error')).toEqual({
+      type: 'error',
+      message: 'the capture has stopped',
+    });
   });
 
   it('sends each stream only to its subscribers', async () => {

@@ -80,11 +80,16 @@ export class WsHub {
         message: 'binary messages are media for a capture: send capture-start first',
       });
     }
+    if (client.capture.destroyed) {
+      client.capture = undefined;
+      return this.send(client, { type: 'error', message: 'the capture has stopped' });
+    }
     // A recording arrives faster than it is played: stop reading the socket until ffmpeg has
     // taken what is buffered, so the browser waits instead of the monitor's memory filling up.
     if (!client.capture.write(data)) {
+      const resume = () => client.socket.resume();
       client.socket.pause();
-      client.capture.once('drain', () => client.socket.resume());
+      client.capture.once('drain', resume).once('close', resume);
     }
   }
 
@@ -167,6 +172,8 @@ export class WsHub {
         stream,
         recording ? { speed: recording.speed ?? 1 } : undefined,
       );
+      // Writing after the stream stopped is answered above, not thrown.
+      client.capture.on('error', () => undefined);
       client.streams.add(stream);
       this.control.snapshot(stream).forEach((m) => this.send(client, m));
     } catch (error) {

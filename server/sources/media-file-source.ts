@@ -208,10 +208,15 @@ export function pipedMediaSource(
   const pacing = options.readRate
     ? ['-readrate', String(options.readRate)]
     : ['-fflags', 'nobuffer'];
-  return new Observable<SourceEvent>((subscriber) =>
-    ffmpegEvents(
+  return new Observable<SourceEvent>((subscriber) => {
+    const stop = ffmpegEvents(
       { name, args: [...pacing, '-i', 'pipe:0'], ...letterboxed(), stdin: bytes },
       subscriber,
-    ),
-  );
+    );
+    return () => {
+      stop();
+      // One-shot: whoever still writes learns the stream has stopped.
+      bytes.destroy();
+    };
+  });
 }
