@@ -83,7 +83,14 @@ export class InferenceClient {
     this.pending.clear();
   }
 
+  /**
+   * Waits (5 s at most) for the requests in flight, then ends the worker: terminating it while
+   * onnxruntime still runs on it can abort the whole process.
+   */
   async close(): Promise<void> {
+    const deadline = performance.now() + 5000;
+    while (this.pending.size > 0 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     await this.worker.terminate();
   }
 }
