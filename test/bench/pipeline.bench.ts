@@ -54,7 +54,10 @@ async function hopCost() {
     encoders.encode({ count: 1, ...segmentFrontend(samples, frame, manifest.frontend) });
   const features = await encodeOne();
   const frontendMs = medianMs(() => segmentFrontend(samples, frame, manifest.frontend), 20, 5);
-  const results: Record<string, { incrementalMs: number; recomputeMs: number; ratio: number }> = {};
+  const results: Record<
+    string,
+    { encodeMs: number; headMs: number; incrementalMs: number; recomputeMs: number; ratio: number }
+  > = {};
   for (const seconds of [10, 30, 60]) {
     const window = new FeatureWindow(seconds);
     for (let s = 0; s < seconds; s++) window.push(s, s, features);
@@ -64,6 +67,8 @@ async function hopCost() {
     // Recomputing every segment of the window each hop instead of keeping their features.
     const recomputeMs = seconds * encodeMs + answerMs;
     results[`W = ${seconds} s`] = {
+      encodeMs,
+      headMs: answerMs,
       incrementalMs,
       recomputeMs,
       ratio: recomputeMs / incrementalMs,
@@ -130,7 +135,7 @@ async function liveRun(streams: number, seconds: number) {
 export async function benchPipeline() {
   const hops = await hopCost();
   const live = [];
-  for (const streams of [1, 2, 4, 8]) {
+  for (const streams of [1, 2, 4, 8, 12, 16]) {
     const run = await liveRun(streams, 20);
     live.push(run);
     if (!run.keptUp) break;
@@ -151,6 +156,8 @@ export function printPipeline(result: Awaited<ReturnType<typeof benchPipeline>>)
       Object.entries(result.hops.perWindow).map(([w, r]) => [
         w,
         {
+          'new segment (ms)': +r.encodeMs.toFixed(1),
+          'head (ms)': +r.headMs.toFixed(1),
           'hop, incremental (ms)': +r.incrementalMs.toFixed(1),
           'hop, recompute all (ms)': +r.recomputeMs.toFixed(1),
           ratio: +r.ratio.toFixed(1),
