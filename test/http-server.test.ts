@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../server/hub/http-server.js';
 import { errorResponseSchema, parsedQuestionSchema } from '../shared/protocol/questions.js';
 import { REPO_ROOT } from './support/musicavqa.js';
+import { runNpm } from './support/run-cli.js';
 
 describe('HTTP API', () => {
   const server = createHttpServer();
@@ -64,6 +67,39 @@ describe('HTTP API', () => {
     expect(escape.status).toBe(404);
     expect(await escape.text()).not.toContain('root:');
   });
+});
+
+describe('the dashboard, as the monitor serves it', () => {
+  it('streams the built files, ffmpeg.wasm included, caching the hashed assets for good', async () => {
+    if (!existsSync(path.join(REPO_ROOT, 'client', 'dist', 'index.html')))
+      await runNpm(['run', 'build']);
+    const server = createHttpServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const page = await fetch(`${base}/`);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(page.headers.get('cache-control')).toBe('no-cache');
+      const html = await page.text();
+      expect(html).toContain('<title>Tutti');
+      const head = await fetch(`${base}/`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(html));
+      const wasm = readdirSync(path.join(REPO_ROOT, 'client', 'dist', 'assets')).find((f) =>
+        /^ffmpeg-core-.*\.wasm$/.test(f),
+      );
+      expect(wasm).toBeDefined();
+      const core = await fetch(`${base}/assets/${wasm}`);
+      expect(core.headers.get('content-type')).toBe('application/wasm');
+      expect(core.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const bytes = new Uint8Array(await core.arrayBuffer());
+      expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]); // "\0asm"
+      // Unknown paths get the page (the dashboard routes itself).
+      expect(await (await fetch(`${base}/streams/demo`)).text()).toBe(html);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
 });
 
 describe('npm start entry point', () => {

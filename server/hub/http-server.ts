@@ -157,6 +157,7 @@ async function serveDashboard(
   pathname: string,
   response: ServerResponse,
   root: string,
+  headOnly: boolean,
 ): Promise<boolean> {
   const file = path.resolve(
     root,
@@ -172,7 +173,8 @@ async function serveDashboard(
       'content-length': info.size,
       'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
-    await pipeline(createReadStream(candidate), response);
+    if (headOnly) response.end();
+    else await pipeline(createReadStream(candidate), response);
     return true;
   }
   return false;
@@ -217,9 +219,9 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
       if (route === 'GET /api/streams' && streams)
         return sendJson(response, 200, { streams: streams.control.listStreams() });
       if (
-        request.method === 'GET' &&
+        (request.method === 'GET' || request.method === 'HEAD') &&
         !pathname.startsWith('/api/') &&
-        (await serveDashboard(pathname, response, DASHBOARD))
+        (await serveDashboard(pathname, response, DASHBOARD, request.method === 'HEAD'))
       )
         return;
       switch (route) {
