@@ -199,6 +199,7 @@ export class Monitor {
     if (logged) this.restoreQuestions(live, logged.questions);
     else for (const question of config.questions ?? []) live.questions.add(question);
     this.streams.set(config.id, live);
+    this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
     const source = defer(() => config.source()).pipe(
       tap({
         next: (event) => {

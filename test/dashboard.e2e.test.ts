@@ -235,15 +235,24 @@ describe('dashboard in Chromium', () => {
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', recording],
     ]);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const watcher = await browser.newPage();
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     try {
       await page.goto(`${monitor.url}/?token=${TOKEN}`);
+      await watcher.goto(`${monitor.url}/`);
       await page.getByLabel('Playback speed').selectOption('2');
       await page.getByLabel('Analyse a recording').setInputFiles(recording);
       await expect
         .poll(async () => page.locator('header select').first().inputValue(), { timeout: 60_000 })
         .toMatch(/^file-take-3-\w{4}$/);
+      // Another dashboard, open already, is told of the new stream and can pick it.
+      const stream = await page.locator('header select').first().inputValue();
+      await expect
+        .poll(async () => watcher.locator('header select option').allTextContents(), {
+          timeout: 10_000,
+        })
+        .toContain(stream);
       await page.getByTestId('template').selectOption('audio-object-heard');
       await page.getByLabel('Object 1').selectOption('clarinet');
       await page.getByRole('button', { name: 'Ask this' }).click();
@@ -275,6 +284,7 @@ describe('dashboard in Chromium', () => {
         fullPage: true,
       });
     } finally {
+      await watcher.close();
       await page.close();
     }
   }, 120_000);

@@ -229,7 +229,8 @@ describe('WebSocket hub', () => {
     });
     await a.next((m) => m.type === 'stream-status');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(b.messages).toEqual([]);
+    // b has only the list of streams every client gets on connecting.
+    expect(b.messages).toEqual([{ type: 'streams', streams: ['stage'] }]);
   });
 
   it('keeps a slow dashboard from holding up a fast one: bounded queue, oldest dropped, counted', async () => {

@@ -59,6 +59,7 @@ export class WsHub {
   private accept(socket: WebSocket): void {
     const client: Client = { socket, streams: new Set(), queue: [], dropped: 0 };
     this.clients.add(client);
+    this.send(client, { type: 'streams', streams: this.control.listStreams() });
     socket.on('message', (data: Buffer, isBinary) => {
       if (isBinary) return this.receiveMedia(client, data);
       if (data.length > MAX_MESSAGE_BYTES) return socket.close(1009, 'message too large');

@@ -144,6 +144,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     message: z.string(),
     nearest: z.array(z.object({ templateId: z.string(), template: z.string() })).optional(),
   }),
+  /** The monitor's streams, sent on connecting and whenever one is added (e.g. a capture). */
+  z.object({ type: z.literal('streams'), streams: z.array(streamId) }),
   /** Messages this client missed because it read too slowly. */
   z.object({ type: z.literal('dropped'), count: z.number() }),
 ]);

@@ -43,6 +43,8 @@ const CHANGES_KEPT = 8;
 export class Connection {
   connected = $state(false);
   error = $state('');
+  /** The monitor's streams, as it last listed them. */
+  streamIds = $state<string[]>([]);
   streams = $state<Record<string, StreamView>>({});
   private socket?: WebSocket;
   private retry = 0;
@@ -113,6 +115,9 @@ export class Connection {
         break;
       case 'error':
         this.error = message.message;
+        break;
+      case 'streams':
+        this.streamIds = message.streams;
         break;
       case 'dropped':
         break;
@@ -226,9 +231,12 @@ export class Connection {
     this.socket?.close();
   }
 
-  subscribe(stream: string): void {
+  /** Subscribes to a stream (again after each reconnect); false if it already was. */
+  subscribe(stream: string): boolean {
+    if (this.subscriptions.has(stream)) return false;
     this.subscriptions.add(stream);
     this.view(stream);
     this.send({ type: 'subscribe', stream });
+    return true;
   }
 }
