@@ -23,7 +23,7 @@ interface Taps {
   readonly first: Int32Array;
   readonly count: Int32Array;
   readonly stride: number;
-  readonly weights: Float64Array;
+  readonly weights: Int32Array;
 }
 
 function taps(inSize: number, outSize: number, from: number, count: number): Taps {
@@ -33,7 +33,7 @@ function taps(inSize: number, outSize: number, from: number, count: number): Tap
   const stride = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(count);
   const counts = new Int32Array(count);
-  const weights = new Float64Array(count * stride);
+  const weights = new Int32Array(count * stride);
   const raw = new Float64Array(stride);
   for (let i = 0; i < count; i++) {
     const center = (from + i + 0.5) * scale;
@@ -55,8 +55,9 @@ function taps(inSize: number, outSize: number, from: number, count: number): Tap
   return { first, count: counts, stride, weights };
 }
 
+/** Pillow's clip8: the fixed-point sum (an int32, as in C) shifted down and clamped to a byte. */
 function clip8(sum: number): number {
-  const value = Math.floor(sum / ONE);
+  const value = sum >> PRECISION_BITS;
   return value < 0 ? 0 : value > 255 ? 255 : value;
 }
 
@@ -106,11 +107,12 @@ export function pilBicubicResizeWindow(
       let r = HALF;
       let g = HALF;
       let b = HALF;
+      // Int32 arithmetic like Pillow's: 8-bit × 22-bit weights summed stay inside 32 bits.
       for (let t = 0, src = inRow + hFirst[x]! * 3; t < n; t++, src += 3) {
         const w = hWeights[k + t]!;
-        r += rgb[src]! * w;
-        g += rgb[src + 1]! * w;
-        b += rgb[src + 2]! * w;
+        r = (r + Math.imul(rgb[src]!, w)) | 0;
+        g = (g + Math.imul(rgb[src + 1]!, w)) | 0;
+        b = (b + Math.imul(rgb[src + 2]!, w)) | 0;
       }
       mid[out] = clip8(r);
       mid[out + 1] = clip8(g);
@@ -121,14 +123,14 @@ export function pilBicubicResizeWindow(
 
   // Vertical pass a whole output row at a time, reading the intermediate sequentially.
   const out = new Uint8Array(window.height * rowBytes);
-  const sums = new Float64Array(rowBytes);
+  const sums = new Int32Array(rowBytes);
   const { first: vFirst, count: vCount, stride: vStride, weights: vWeights } = vertical;
   for (let y = 0; y < window.height; y++) {
     sums.fill(HALF);
     for (let t = 0; t < vCount[y]!; t++) {
       const w = vWeights[y * vStride + t]!;
       const src = (vFirst[y]! - rowFrom + t) * rowBytes;
-      for (let i = 0; i < rowBytes; i++) sums[i]! += mid[src + i]! * w;
+      for (let i = 0; i < rowBytes; i++) sums[i] = (sums[i]! + Math.imul(mid[src + i]!, w)) | 0;
     }
     const dst = y * rowBytes;
     for (let i = 0; i < rowBytes; i++) out[dst + i] = clip8(sums[i]!);
