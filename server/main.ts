@@ -5,7 +5,8 @@
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
  * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
- * TUTTI_DB (data/tutti.sqlite: every answer and stream event). Extra streams: TUTTI_INPUT (a file
+ * TUTTI_DB (data/tutti.sqlite: every answer and stream event), TUTTI_RETENTION_DAYS (7: how long
+ * the log keeps them). Extra streams: TUTTI_INPUT (a file
  * or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device id,
  * or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
  * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO,
@@ -33,6 +34,7 @@ const monitor = new Monitor({
   windowSeconds: Number(process.env.TUTTI_WINDOW ?? 10),
   hopSeconds: Number(process.env.TUTTI_HOP ?? 1),
   database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
+  retentionDays: Number(process.env.TUTTI_RETENTION_DAYS ?? 7),
   streams: [
     ...(process.env.TUTTI_INPUT
       ? [

@@ -42,6 +42,8 @@ export interface MonitorConfig {
   readonly streams: readonly StreamConfig[];
   /** SQLite file logging every answer and stream event (':memory:' keeps none across restarts). */
   readonly database: string;
+  /** Days the log keeps events (default 7); pruned at start and every hour. */
+  readonly retentionDays?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -64,6 +66,7 @@ export class Monitor {
   private readonly control: StreamControl;
   private readonly events: EventLog;
   private heartbeat?: NodeJS.Timeout;
+  private pruner?: NodeJS.Timeout;
   /** What every stream needs of the loaded profile, set once it is loaded. */
   private profile?: { patchGrid: [number, number]; tokenize: (sentence: string) => number[] };
   private readonly http;
@@ -95,6 +98,9 @@ export class Monitor {
     this.url = `http://${address.address}:${address.port}`;
     this.profile = { patchGrid: manifest.patchGrid, tokenize: questionTokenizer(manifest) };
     for (const stream of this.config.streams) this.startStream(stream);
+    // Every answer is logged (about 1.5 KB with its attention maps): keep a bounded history.
+    this.prune();
+    this.pruner = setInterval(() => this.prune(), 3_600_000);
     // Health every few seconds: segments done and hops skipped, as they change.
     this.heartbeat = setInterval(
       () => this.streams.forEach((live) => this.publish(this.status(live, true))),
@@ -250,8 +256,15 @@ export class Monitor {
       this.log(`stream ${live.config.id}: cannot restore question ${reason}`);
   }
 
+  private prune(): void {
+    const days = this.config.retentionDays ?? 7;
+    const pruned = this.events.prune(Date.now() - days * 86_400_000);
+    if (pruned > 0) this.log(`event log: ${pruned} events older than ${days} days deleted`);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.pruner);
     for (const live of this.streams.values()) live.subscription?.unsubscribe();
     await this.hub?.close();
     await this.inference?.close();

@@ -80,6 +80,19 @@ export class EventLog {
     }));
   }
 
+  /**
+   * Deletes what was logged before `before` (ms since the epoch), keeping each stream's latest
+   * `questions` event (what it stands at); returns how many events went.
+   */
+  prune(before: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM events WHERE at < ? AND id NOT IN (
+           SELECT MAX(id) FROM events WHERE type = 'questions' GROUP BY stream)`,
+      )
+      .run(before).changes;
+  }
+
   /** The stream's most recent message of `type`, if it logged one. */
   latest<T extends ServerMessage['type']>(
     stream: string,

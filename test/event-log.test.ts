@@ -1,0 +1,67 @@
+/** The SQLite event log: history by stream, type and time; pruning keeps what a restart needs. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventLog } from '../server/storage/event-log.js';
+import type { ServerMessage } from '../shared/protocol/messages.js';
+
+const status = (stream: string, segments: number): ServerMessage => ({
+  type: 'stream-status',
+  stream,
+  state: 'live',
+  segments,
+  skippedHops: 0,
+});
+const questions = (stream: string, sentences: string[]): ServerMessage => ({
+  type: 'questions',
+  stream,
+  questions: sentences.map((sentence, i) => ({
+    id: `q${i + 1}`,
+    templateId: 'audio-object-heard',
+    sentence,
+    type: { modality: 'Audio', kind: 'Counting' },
+  })),
+});
+
+describe('event log', () => {
+  it('prunes old events but keeps each stream’s latest questions, in a file that outlives it', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-log-')), 'events.sqlite');
+    const log = new EventLog(file);
+    const day = 86_400_000;
+    log.record(questions('stage', ['Is there a flute sound?']), 1 * day);
+    log.record(questions('stage', ['Is there a piano sound?']), 2 * day);
+    log.record(questions('booth', ['Is there a cello sound?']), 2 * day);
+    for (let d = 1; d <= 10; d++) log.record(status('stage', d), d * day);
+    log.record({
+      type: 'segment',
+      stream: 'stage',
+      index: 0,
+      start: 0,
+      levelDb: -20,
+      spectrogram: [],
+    });
+
+    expect(log.prune(8 * day)).toBe(1 + 7); // the older questions event and days 1–7
+    log.close();
+
+    const reopened = new EventLog(file);
+    expect(reopened.history({ stream: 'stage', type: 'stream-status' }).map((e) => e.at)).toEqual([
+      8 * day,
+      9 * day,
+      10 * day,
+    ]);
+    // What each stream stands at survives pruning: a restart needs it.
+    expect(reopened.latest('stage', 'questions')?.questions.map((q) => q.sentence)).toEqual([
+      'Is there a piano sound?',
+    ]);
+    expect(reopened.latest('booth', 'questions')?.questions).toHaveLength(1);
+    expect(reopened.latest('nowhere', 'questions')).toBeUndefined();
+    // Segments are not logged at all.
+    expect(reopened.history({ stream: 'stage', type: 'segment' })).toEqual([]);
+    expect(
+      reopened.history({ stream: 'stage', from: 9 * day, to: 9 * day }).map((e) => e.message),
+    ).toEqual([status('stage', 9)]);
+    reopened.close();
+  });
+});
