@@ -24,6 +24,30 @@ const questions = (stream: string, sentences: string[]): ServerMessage => ({
   })),
 });
 
+const answer: ServerMessage = {
+  type: 'answer',
+  stream: 'stage',
+  questionId: 'q1',
+  sentence: 'Is there a piano sound?',
+  questionType: 'Audio/Counting',
+  answer: 'yes',
+  confidence: 0.7,
+  alternatives: [{ answer: 'no', probability: 0.3 }],
+  window: { start: 0, end: 2 },
+  latencyMs: 20,
+  audioEndedAt: 9 * 86_400_000,
+  changed: false,
+  attention: {
+    frequency: [0.5, 0.5],
+    temporal: [0.25, 0.75],
+    spatial: [
+      [0.5, 0.5],
+      [0.1, 0.9],
+    ],
+    patchGrid: [1, 2],
+  },
+};
+
 describe('event log', () => {
   it('prunes old events but keeps each stream’s latest questions, in a file that outlives it', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-log-')), 'events.sqlite');
@@ -33,6 +57,7 @@ describe('event log', () => {
     log.record(questions('stage', ['Is there a piano sound?']), 2 * day);
     log.record(questions('booth', ['Is there a cello sound?']), 2 * day);
     for (let d = 1; d <= 10; d++) log.record(status('stage', d), d * day);
+    log.record(answer, 9 * day);
     log.record({
       type: 'segment',
       stream: 'stage',
@@ -57,10 +82,15 @@ describe('event log', () => {
     ]);
     expect(reopened.latest('booth', 'questions')?.questions).toHaveLength(1);
     expect(reopened.latest('nowhere', 'questions')).toBeUndefined();
+    // An answer is kept with its evidence, less the per-segment spatial maps.
+    const [kept] = reopened.history({ stream: 'stage', type: 'answer' });
+    expect(kept?.message).toEqual({ ...answer, attention: { ...answer.attention, spatial: [] } });
     // Segments are not logged at all.
     expect(reopened.history({ stream: 'stage', type: 'segment' })).toEqual([]);
     expect(
-      reopened.history({ stream: 'stage', from: 9 * day, to: 9 * day }).map((e) => e.message),
+      reopened
+        .history({ stream: 'stage', type: 'stream-status', from: 9 * day, to: 9 * day })
+        .map((e) => e.message),
     ).toEqual([status('stage', 9)]);
     reopened.close();
   });

@@ -99,6 +99,11 @@ export interface HopContext {
   readonly readyAt: number;
 }
 
+/** Attention weights to 4 decimals: all a display needs, a third of the JSON of full floats. */
+function rounded(weights: Float32Array): number[] {
+  return Array.from(weights, (w) => Math.round(w * 1e4) / 1e4);
+}
+
 /**
  * Answers of one hop as messages, best answer first with the runners-up and attention maps, and
  * the changes among them.
@@ -150,11 +155,11 @@ export function answerMessages(
       audioEndedAt: performance.timeOrigin + hop.readyAt,
       changed,
       attention: {
-        frequency: [...answered.frequency.subarray(b * bands, (b + 1) * bands)],
-        temporal: [...answered.temporal.subarray(b * hop.segments, (b + 1) * hop.segments)],
-        spatial: Array.from({ length: hop.segments }, (_, t) => [
-          ...spatial.subarray(t * patches, (t + 1) * patches),
-        ]),
+        frequency: rounded(answered.frequency.subarray(b * bands, (b + 1) * bands)),
+        temporal: rounded(answered.temporal.subarray(b * hop.segments, (b + 1) * hop.segments)),
+        spatial: Array.from({ length: hop.segments }, (_, t) =>
+          rounded(spatial.subarray(t * patches, (t + 1) * patches)),
+        ),
         patchGrid: hop.patchGrid,
       },
     };

@@ -22,6 +22,15 @@ export interface HistoryQuery {
   readonly limit?: number;
 }
 
+/**
+ * What is kept of a message: all of it, except an answer's per-segment spatial maps (most of
+ * its size, and only the live picture shows them); its other evidence stays.
+ */
+function logged(message: ServerMessage): ServerMessage {
+  if (message.type !== 'answer') return message;
+  return { ...message, attention: { ...message.attention, spatial: [] } };
+}
+
 export class EventLog {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
@@ -46,12 +55,12 @@ export class EventLog {
   }
 
   /**
-   * Logs a stream's message. Not logged: messages without a stream, and segment spectrograms
-   * (what was heard is the media's, not the monitor's, to keep).
+   * Logs a stream's message (see `logged`). Not logged: messages without a stream, and segment
+   * spectrograms (what was heard is the media's, not the monitor's, to keep).
    */
   record(message: ServerMessage, at = Date.now()): void {
     if (!('stream' in message) || message.type === 'segment') return;
-    this.insert.run(message.stream, at, message.type, JSON.stringify(message));
+    this.insert.run(message.stream, at, message.type, JSON.stringify(logged(message)));
   }
 
   history(query: HistoryQuery): LoggedEvent[] {
