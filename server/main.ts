@@ -41,10 +41,12 @@ const monitor = new Monitor({
           {
             id: 'input',
             source: () =>
-              // A file is played at its own pace, as if live; a network stream is live already.
-              mediaFileSource(process.env.TUTTI_INPUT!, {
-                realtime: !isNetworkStream(process.env.TUTTI_INPUT!),
-              }),
+              // A file is played at its own pace, as if live; a network stream is live already,
+              // and when it drops it is retried.
+              mediaFileSource(
+                process.env.TUTTI_INPUT!,
+                isNetworkStream(process.env.TUTTI_INPUT!) ? { live: true } : { realtime: true },
+              ),
           },
         ]
       : []),

@@ -82,6 +82,12 @@ describe('network stream sources', () => {
     rtspUrl = `rtsp://127.0.0.1:${clientPort}/stage`;
 
     http = createServer((request, response) => {
+      if (request.url === '/stalls.mp4') {
+        // The first 300 KB, then nothing more, the connection left open: a stalled stream.
+        response.writeHead(200, { 'content-type': 'video/mp4' });
+        createReadStream(music, { end: 300_000 }).pipe(response, { end: false });
+        return;
+      }
       if (request.url !== '/demo.mp4') return response.writeHead(404).end();
       response.writeHead(200, { 'content-type': 'video/mp4' });
       createReadStream(music).pipe(response);
@@ -93,6 +99,7 @@ describe('network stream sources', () => {
 
   afterAll(async () => {
     publisher?.kill('SIGKILL');
+    http?.closeAllConnections();
     http?.close();
     // rtsp-streaming-server has no stop(); its two listening servers are closed directly.
     for (const part of [server?.PublishServer, server?.ClientServer])
@@ -125,4 +132,22 @@ describe('network stream sources', () => {
       `ffmpeg stopped reading ${absent}`,
     );
   }, 30_000);
+
+  it('fails a live stream that stalls for 10 s (so the monitor retries it) instead of hanging', async () => {
+    const started = performance.now();
+    const events: SourceEvent[] = [];
+    await expect(
+      new Promise((resolve, reject) =>
+        mediaFileSource(`${httpUrl}/stalls.mp4`, { live: true }).subscribe({
+          next: (event) => events.push(event),
+          error: reject,
+          complete: () => resolve('completed'),
+        }),
+      ),
+    ).rejects.toThrow(`the live stream ${httpUrl}/stalls.mp4 ended or went silent`);
+    const seconds = (performance.now() - started) / 1000;
+    expect(events.length).toBeGreaterThan(0); // it played what came
+    expect(seconds).toBeGreaterThan(9);
+    expect(seconds).toBeLessThan(25);
+  }, 40_000);
 });

@@ -59,6 +59,7 @@ export function captureDeviceSource(options: CaptureDeviceOptions): Observable<S
         videoMap: '0:v:0',
         audioMap: '1:a:0',
         ...letterboxed(),
+        live: true, // a device that stops sending is gone, to be retried
       },
       subscriber,
     );

@@ -26,6 +26,8 @@ export type SourceEvent =
 export interface MediaFileSourceOptions {
   /** Read at the media's own pace (ffmpeg -re), as a live source would deliver it. */
   readonly realtime?: boolean;
+  /** A live stream (a camera's RTSP feed): its end is a failure, to be retried, not completion. */
+  readonly live?: boolean;
   /** Start again at the end, forever, with timestamps running on. */
   readonly loop?: boolean;
 }
@@ -56,6 +58,8 @@ export interface FfmpegInput {
   readonly scale?: string;
   /** Piped to ffmpeg's stdin. */
   readonly stdin?: Readable;
+  /** Its end is an error (a live stream does not end; it dropped or went silent). */
+  readonly live?: boolean;
 }
 
 export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEvent>): () => void {
@@ -118,7 +122,13 @@ export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEv
   );
   ffmpeg.on('close', (code, signal) => {
     if (closed) return;
-    if (code === 0) subscriber.complete();
+    if (code === 0 && input.live)
+      subscriber.error(
+        new Error(
+          `the live stream ${input.name} ended or went silent${stderr ? `: ${stderr.trim()}` : ''}`,
+        ),
+      );
+    else if (code === 0) subscriber.complete();
     else
       subscriber.error(
         new Error(`ffmpeg stopped reading ${input.name} (${code ?? signal}): ${stderr.trim()}`),
@@ -159,6 +169,7 @@ export function mediaFileSource(
           name: input,
           args: [...pacing, ...networkOptions(input), '-i', input],
           ...letterboxed(),
+          ...(options.live ? { live: true } : {}),
         },
         subscriber,
       ),
