@@ -4,7 +4,7 @@
  * standing question with its own answers, and a screenshot is kept as a test artefact.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
@@ -12,7 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Monitor, type StreamConfig } from '../server/monitor.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
-import { repoPath, runNpm } from './support/run-cli.js';
+import { ensureDashboardBuilt, repoPath } from './support/run-cli.js';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -57,7 +57,7 @@ describe('dashboard in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
+    await ensureDashboardBuilt();
     monitor = tinyMonitor(
       [
         {
@@ -357,7 +357,7 @@ describe('dashboard over a scene whose ground truth is known, across a monitor r
   const COUNTS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six'];
 
   beforeAll(async () => {
-    if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
+    await ensureDashboardBuilt();
     browser = await launchChromium();
   }, 60_000);
 

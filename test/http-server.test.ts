@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../server/hub/http-server.js';
 import { errorResponseSchema, parsedQuestionSchema } from '../shared/protocol/questions.js';
 import { REPO_ROOT } from './support/musicavqa.js';
-import { runNpm } from './support/run-cli.js';
+import { ensureDashboardBuilt } from './support/run-cli.js';
 
 describe('HTTP API', () => {
   const server = createHttpServer();
@@ -71,8 +71,7 @@ describe('HTTP API', () => {
 
 describe('the dashboard, as the monitor serves it', () => {
   it('streams the built files, ffmpeg.wasm included, caching the hashed assets for good', async () => {
-    if (!existsSync(path.join(REPO_ROOT, 'client', 'dist', 'index.html')))
-      await runNpm(['run', 'build']);
+    await ensureDashboardBuilt();
     const server = createHttpServer().listen(0, '127.0.0.1');
     await once(server, 'listening');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -73,13 +73,7 @@ function handleParse(body: unknown): ParsedQuestionMessage {
     };
   } catch (error) {
     if (!(error instanceof QuestionParseError)) throw error;
-    throw new HttpError(422, {
-      error: error.message,
-      nearest: error.nearest.map((template) => ({
-        templateId: template.id,
-        template: template.text,
-      })),
-    });
+    throw new HttpError(422, { error: error.message, nearest: error.nearestTemplates() });
   }
 }
 
@@ -125,10 +119,7 @@ async function handleQuestions(
     } catch (error) {
       if (!(error instanceof QuestionParseError))
         throw new HttpError(422, { error: (error as Error).message });
-      throw new HttpError(422, {
-        error: error.message,
-        nearest: error.nearest.map((t) => ({ templateId: t.id, template: t.text })),
-      });
+      throw new HttpError(422, { error: error.message, nearest: error.nearestTemplates() });
     }
   }
   if (request.method === 'DELETE' && questionId) {

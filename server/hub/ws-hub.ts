@@ -145,9 +145,7 @@ export class WsHub {
           }
         } catch (error) {
           const nearest =
-            error instanceof QuestionParseError
-              ? error.nearest.map((t) => ({ templateId: t.id, template: t.text }))
-              : undefined;
+            error instanceof QuestionParseError ? error.nearestTemplates() : undefined;
           return this.send(client, {
             type: 'error',
             message: (error as Error).message,

@@ -5,7 +5,7 @@
  * the latest frame there is (a stalled camera must not stall the answers).
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { RgbFrame } from '../features/video/rgb-frame.js';
+import { BLACK_FRAME, type RgbFrame } from '../features/video/rgb-frame.js';
 import { SOURCE_SAMPLE_RATE, type SourceEvent } from '../sources/media-file-source.js';
 
 export interface Segment {
@@ -15,8 +15,6 @@ export interface Segment {
   readonly samples: Float32Array;
   readonly frame: RgbFrame;
 }
-
-const BLACK_FRAME: RgbFrame = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
 
 export function toSegments(maxFrameLagSeconds = 2): OperatorFunction<SourceEvent, Segment> {
   return (source) =>

@@ -6,6 +6,7 @@
  */
 import type { AudioInput } from 'naudiodon';
 import { Observable } from 'rxjs';
+import { BLACK_FRAME } from '../features/video/rgb-frame.js';
 import { SOURCE_FRAME_RATE, SOURCE_SAMPLE_RATE, type SourceEvent } from './media-file-source.js';
 
 export interface MicrophoneOptions {
@@ -14,7 +15,6 @@ export interface MicrophoneOptions {
 }
 
 const CHUNK_FRAMES = SOURCE_SAMPLE_RATE / 50;
-const BLACK = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
 
 export function microphoneSource(options: MicrophoneOptions = {}): Observable<SourceEvent> {
   return new Observable<SourceEvent>((subscriber) => {
@@ -44,7 +44,11 @@ export function microphoneSource(options: MicrophoneOptions = {}): Observable<So
           subscriber.next({ kind: 'audio', time: samples / SOURCE_SAMPLE_RATE, samples: audio });
           samples += audio.length;
           for (; frames / SOURCE_FRAME_RATE <= samples / SOURCE_SAMPLE_RATE; frames++) {
-            subscriber.next({ kind: 'frame', time: frames / SOURCE_FRAME_RATE, frame: BLACK });
+            subscriber.next({
+              kind: 'frame',
+              time: frames / SOURCE_FRAME_RATE,
+              frame: BLACK_FRAME,
+            });
           }
         });
         microphone.on('error', (error: Error) =>

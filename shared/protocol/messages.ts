@@ -8,6 +8,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Binary messages carry captured media (MediaRecorder chunks); they may be larger. */
 export const MAX_MEDIA_CHUNK_BYTES = 1024 * 1024;
 
+/** Stream time (s) a hop's window covers. */
+const windowSchema = z.object({ start: z.number(), end: z.number() });
+
 const streamId = z.string().regex(/^[\w.-]{1,64}$/, 'stream ids are 1–64 letters, digits, _ . -');
 
 /** Dashboard → monitor. Control messages (adding or removing questions) carry the access token. */
@@ -62,7 +65,7 @@ export const answerMessageSchema = z.object({
   confidence: z.number(),
   alternatives: z.array(z.object({ answer: z.string(), probability: z.number() })),
   /** Stream time (s) the window covers. */
-  window: z.object({ start: z.number(), end: z.number() }),
+  window: windowSchema,
   /** From the end of the hop's audio to the answer leaving the monitor, ms. */
   latencyMs: z.number(),
   /** Wall-clock time (ms since the epoch) the hop's last audio arrived: a client's own latency
@@ -94,7 +97,7 @@ export const answerChangeSchema = z.object({
   to: z.string(),
   confidence: z.number(),
   /** The window of the hop that changed it, stream time (s). */
-  window: z.object({ start: z.number(), end: z.number() }),
+  window: windowSchema,
   /** Wall-clock time (ms since the epoch) the hop's last audio arrived. */
   at: z.number(),
 });

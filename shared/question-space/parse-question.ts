@@ -28,6 +28,11 @@ export class QuestionParseError extends Error {
     super(message);
     this.name = 'QuestionParseError';
   }
+
+  /** The nearest templates as the wire protocol names them (HTTP and WebSocket errors). */
+  nearestTemplates(): Array<{ templateId: string; template: string }> {
+    return this.nearest.map((t) => ({ templateId: t.id, template: t.text }));
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Runs the project's own command-line programs as a user would, from the repository root. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './musicavqa.js';
@@ -40,4 +41,9 @@ export const repoPath = (...parts: string[]) => path.join(REPO_ROOT, ...parts);
 /** npm itself (e.g. `npm run build`), from the repository root. */
 export function runNpm(args: string[]) {
   return run('npm', args, { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+}
+
+/** The dashboard's build (client/dist) the monitor serves; `npm test` builds it, vitest alone may not. */
+export async function ensureDashboardBuilt(): Promise<void> {
+  if (!existsSync(repoPath('client', 'dist', 'index.html'))) await runNpm(['run', 'build']);
 }

@@ -181,9 +181,7 @@ export class Connection {
    * MediaRecorder every 250 ms, sent as binary messages after `capture-start`.
    */
   startCapture(stream: string, token: string, media: MediaStream): MediaRecorder {
-    this.subscriptions.add(stream);
-    this.view(stream);
-    this.send({ type: 'capture-start', stream, token });
+    this.startStream(stream, token);
     const recorder = new MediaRecorder(media, {
       mimeType: 'video/webm;codecs=vp8,opus',
       videoBitsPerSecond: 800_000,
@@ -208,9 +206,7 @@ export class Connection {
     speed: number,
     onProgress: (fraction: number) => void = () => undefined,
   ): Promise<void> {
-    this.subscriptions.add(stream);
-    this.view(stream);
-    this.send({ type: 'capture-start', stream, token, recording: { speed } });
+    this.startStream(stream, token, { speed });
     const socket = this.socket;
     const chunk = 256 * 1024;
     for (let offset = 0; offset < bytes.length; offset += chunk) {
@@ -229,6 +225,13 @@ export class Connection {
     this.closed = true;
     clearTimeout(this.reconnect);
     this.socket?.close();
+  }
+
+  /** A new stream fed by this connection; `capture-start` subscribes it to the stream too. */
+  private startStream(stream: string, token: string, recording?: { speed: number }): void {
+    this.subscriptions.add(stream);
+    this.view(stream);
+    this.send({ type: 'capture-start', stream, token, ...(recording ? { recording } : {}) });
   }
 
   /** Subscribes to a stream (again after each reconnect); false if it already was. */

@@ -5,6 +5,9 @@ export interface RgbFrame {
   readonly data: Uint8Array;
 }
 
+/** A small black picture: what a source without one (a microphone) shows. */
+export const BLACK_FRAME: RgbFrame = { width: 16, height: 16, data: new Uint8Array(16 * 16 * 3) };
+
 export class VideoInputError extends Error {
   override name = 'VideoInputError';
 }
