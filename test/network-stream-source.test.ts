@@ -66,10 +66,14 @@ describe('network stream sources', () => {
       ],
     ]);
     const [publishPort, clientPort] = [await freePort(), await freePort()];
+    // The server's RTP ports lie below 5000: ffmpeg's RTSP client picks its own UDP ports in
+    // 5000–65000 (min_port/max_port) and Linux its ephemeral ones above 32768, so neither can take
+    // a port the server is about to bind. (rtsp-streaming-server answers 500 on a clash instead of
+    // trying the next port: it tests `errno === 'EADDRINUSE'`, which Node sets as `code`.)
     server = new RtspServer({
       serverPort: publishPort,
       clientPort,
-      rtpPortStart: 20_000 + (process.pid % 200) * 100,
+      rtpPortStart: 3000 + (process.pid % 19) * 100,
       rtpPortCount: 100,
     });
     await server.start();
