@@ -98,7 +98,10 @@ describe('network stream sources', () => {
     }).listen(0, '127.0.0.1');
     await new Promise((resolve) => http.once('listening', resolve));
     httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // the publisher announces
+    // The publisher has announced its mount (a slow machine takes longer than a fixed wait).
+    while (Object.keys(server.Mounts.mounts).length === 0)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // and sends its first packets
   }, 30_000);
 
   afterAll(async () => {
