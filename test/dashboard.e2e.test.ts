@@ -143,9 +143,22 @@ describe('dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await expect.poll(async () => page.getByRole('article').count(), { timeout: 10_000 }).toBe(3);
 
+    // The screenshot shows the demo while it plays (it opens with 8 s of silence): the spectrogram
+    // holds music and every card has its answer.
+    await expect
+      .poll(
+        async () => {
+          const caption = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
+          return Number(/level (-?\d+)/.exec(caption ?? '')?.[1] ?? -100);
+        },
+        { timeout: 45_000 },
+      )
+      .toBeGreaterThan(-40);
+    await expect.poll(async () => page.getByTestId('answer').count(), { timeout: 10_000 }).toBe(3);
+    await page.waitForTimeout(3000); // a few seconds of music scrolled into the spectrogram
     mkdirSync(repoPath('test-results'), { recursive: true });
     await page.screenshot({ path: repoPath('test-results', 'dashboard.png'), fullPage: true });
-  }, 60_000);
+  }, 120_000);
 
   it("streams the browser's camera and microphone (Chromium's fake devices) and answers it", async () => {
     // The fake camera and microphone play 8 s of the demo: a y4m picture and a wav sound.

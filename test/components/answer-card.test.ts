@@ -34,7 +34,7 @@ const answer: AnswerMessage = {
     spatial: [
       [0, 1],
       [1, 0],
-      [0.25, 1],
+      [0.2, 0.8],
     ],
     patchGrid: [1, 2],
   },
@@ -55,15 +55,29 @@ describe('AnswerCard', () => {
     );
     expect(screen.getByText('three 20 %')).toBeTruthy();
     expect(screen.getByText('when (segments 4–7 s)')).toBeTruthy();
-    // Temporal bars scale with their weights; the spatial grid shows the last segment.
+    // Temporal bars scale to the highest, with the uniform weight (1/3) marked on that scale.
     const when = screen.getByText('when (segments 4–7 s)').parentElement!;
-    expect(
-      [...when.querySelectorAll('.bars span')].map((s) => (s as HTMLElement).style.height),
-    ).toEqual(['20%', '30%', '50%']);
-    const where = screen.getByText('where (last segment)').parentElement!;
+    const bars = when.querySelector<HTMLElement>('.bars')!;
+    expect([...bars.querySelectorAll('span')].map((s) => s.style.height)).toEqual([
+      '40%',
+      '60%',
+      '100%',
+    ]);
+    expect(bars.style.getPropertyValue('--uniform')).toBe('0.667');
+    // The spatial grid shows the last segment: only the patch above uniform is tinted.
+    const where = screen.getByText('where (last segment, peak 1.6× uniform)').parentElement!;
     expect(
       [...where.querySelectorAll('.grid span')].map((s) => (s as HTMLElement).style.opacity),
-    ).toEqual(['0.25', '1']);
+    ).toEqual(['0.12', '1']);
+  });
+
+  it('shows a flat spatial map as flat, not as if every patch mattered', () => {
+    const flat = { ...answer, attention: { ...answer.attention, spatial: [[0.5, 0.5]] } };
+    render(AnswerCard, { question, answer: flat, timeline: [], onremove: () => undefined });
+    const where = screen.getByText('where (last segment, peak 1.0× uniform)').parentElement!;
+    expect(
+      [...where.querySelectorAll('.grid span')].map((s) => (s as HTMLElement).style.opacity),
+    ).toEqual(['0.12', '0.12']);
   });
 
   it('draws the timeline and lists the answer changes, and removes on request', async () => {
