@@ -82,6 +82,11 @@ describe('Connection', () => {
     await until(() => connection.streams['demo']?.status !== undefined);
     expect(connection.streams['demo']!.status!.segments).toBe(7);
     expect(connection.error).toBe('stream demo: segment 3 rejected');
+    // A new request clears the old error; a subscription is not a request that can fail so.
+    connection.subscribe('other');
+    expect(connection.error).toBe('stream demo: segment 3 rejected');
+    connection.send({ type: 'remove-question', stream: 'demo', questionId: 'q9', token: 't' });
+    expect(connection.error).toBe('');
     connection.close();
   });
 

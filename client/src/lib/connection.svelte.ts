@@ -39,6 +39,12 @@ const SEGMENTS_KEPT = 20;
 const TIMELINE_LENGTH = 60;
 
 const CHANGES_KEPT = 8;
+/** The messages the monitor may answer with an error. */
+const REQUESTS = new Set<ClientMessage['type']>([
+  'add-question',
+  'remove-question',
+  'capture-start',
+]);
 
 export class Connection {
   connected = $state(false);
@@ -173,6 +179,8 @@ export class Connection {
   }
 
   send(message: ClientMessage): void {
+    // A new request: the error of an earlier one no longer describes what the user just did.
+    if (REQUESTS.has(message.type)) this.error = '';
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
