@@ -46,6 +46,25 @@ const REQUESTS = new Set<ClientMessage['type']>([
   'capture-start',
 ]);
 
+/**
+ * Adds `item` to the question's list, oldest first, keeping the newest `kept`. An item already
+ * there (the same wall-clock `at`: the log and the live stream may both hold it) is skipped.
+ */
+function keepInTimeOrder<T extends { at: number }>(
+  lists: Record<string, T[]>,
+  questionId: string,
+  item: T,
+  kept: number,
+): void {
+  // Through the state proxy: `??=` evaluates to the raw array, whose changes nothing would see.
+  lists[questionId] ??= [];
+  const list = lists[questionId]!;
+  if (list.some((existing) => existing.at === item.at)) return;
+  list.push(item);
+  list.sort((a, b) => a.at - b.at);
+  if (list.length > kept) list.shift();
+}
+
 export class Connection {
   connected = $state(false);
   error = $state('');
@@ -131,28 +150,21 @@ export class Connection {
   }
 
   private addToTimeline(view: StreamView, message: AnswerMessage): void {
-    // Through the state proxy: `??=` evaluates to the raw array, whose changes nothing would see.
-    view.timeline[message.questionId] ??= [];
-    const line = view.timeline[message.questionId]!;
-    // The log and the live stream may both hold it.
-    if (line.some((point) => point.at === message.audioEndedAt)) return;
-    line.push({
-      end: message.window.end,
-      at: message.audioEndedAt,
-      answer: message.answer,
-      confidence: message.confidence,
-    });
-    line.sort((a, b) => a.at - b.at);
-    if (line.length > TIMELINE_LENGTH) line.shift();
+    keepInTimeOrder(
+      view.timeline,
+      message.questionId,
+      {
+        end: message.window.end,
+        at: message.audioEndedAt,
+        answer: message.answer,
+        confidence: message.confidence,
+      },
+      TIMELINE_LENGTH,
+    );
   }
 
   private addChange(view: StreamView, message: AnswerChangeMessage): void {
-    view.changes[message.questionId] ??= [];
-    const changes = view.changes[message.questionId]!;
-    if (changes.some((change) => change.at === message.at)) return;
-    changes.push(message);
-    changes.sort((a, b) => a.at - b.at);
-    if (changes.length > CHANGES_KEPT) changes.shift();
+    keepInTimeOrder(view.changes, message.questionId, message, CHANGES_KEPT);
   }
 
   /**
