@@ -10,7 +10,8 @@ import {
   captureDeviceSource,
   parseCaptureInput,
 } from '../server/sources/capture-device-source.js';
-import { demoMusicWav, loadNullSink, rms, type NullSink } from './support/pulse-null-sink.js';
+import { demoMusicWav } from './support/demo-excerpt.js';
+import { loadNullSink, rms, type NullSink } from './support/pulse-null-sink.js';
 
 describe('capture device source', () => {
   let sink: NullSink | undefined;

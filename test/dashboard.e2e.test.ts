@@ -3,19 +3,16 @@
  * monitor: live answers appear for the demo stream, a question typed into the page becomes a
  * standing question with its own answers, and a screenshot is kept as a test artefact.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Monitor, type StreamConfig } from '../server/monitor.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
+import { DEMO, demoExcerpt } from './support/demo-excerpt.js';
 import { ensureDashboardBuilt, repoPath } from './support/run-cli.js';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 const TOKEN = 'dashboard-token';
 
@@ -35,8 +32,6 @@ function launchChromium(extra: string[] = []): Promise<Browser> {
   });
 }
 
-const DEMO = repoPath('server/sources/demo/demo.mp4');
-
 /** The monitor on the shipped tiny profile, quiet, answering every second over 10 s windows. */
 function tinyMonitor(streams: StreamConfig[], database: string, port = 0): Monitor {
   return new Monitor({
@@ -50,6 +45,14 @@ function tinyMonitor(streams: StreamConfig[], database: string, port = 0): Monit
     log: () => undefined,
     streams,
   });
+}
+
+const SPECTROGRAM_CAPTION = /^last \d+ s · level -?\d+ dBFS$/;
+
+/** The audio level (dBFS) under the page's spectrogram; NaN if it shows none. */
+async function spectrogramLevel(page: Page): Promise<number> {
+  const caption = await page.getByText(SPECTROGRAM_CAPTION).textContent();
+  return Number(/level (-?\d+)/.exec(caption ?? '')?.[1]);
 }
 
 describe('dashboard in Chromium', () => {
@@ -101,7 +104,7 @@ describe('dashboard in Chromium', () => {
       })
       .toBe(640);
     await expect
-      .poll(async () => page.getByText(/^last \d+ s · level -?\d+ dBFS$/).count(), {
+      .poll(async () => page.getByText(SPECTROGRAM_CAPTION).count(), {
         timeout: 10_000,
       })
       .toBe(1);
@@ -147,15 +150,7 @@ describe('dashboard in Chromium', () => {
 
     // The screenshot shows the demo while it plays (it opens with 8 s of silence): the spectrogram
     // holds music and every card has its answer.
-    await expect
-      .poll(
-        async () => {
-          const caption = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
-          return Number(/level (-?\d+)/.exec(caption ?? '')?.[1] ?? -100);
-        },
-        { timeout: 45_000 },
-      )
-      .toBeGreaterThan(-40);
+    await expect.poll(() => spectrogramLevel(page), { timeout: 45_000 }).toBeGreaterThan(-40);
     await expect.poll(async () => page.getByTestId('answer').count(), { timeout: 10_000 }).toBe(3);
     await page.waitForTimeout(3000); // a few seconds of music scrolled into the spectrogram
     mkdirSync(repoPath('test-results'), { recursive: true });
@@ -165,36 +160,9 @@ describe('dashboard in Chromium', () => {
   it("streams the browser's camera and microphone (Chromium's fake devices) and answers it", async () => {
     // The fake camera and microphone play 8 s of the demo: a y4m picture and a wav sound.
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-capture-'));
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-ss',
-      '14',
-      '-t',
-      '8',
-      '-i',
-      DEMO,
-      '-vf',
-      'scale=320:180,fps=10',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(dir, 'camera.y4m'),
-    ]);
-    await run('ffmpeg', [
-      '-v',
-      'error',
-      '-ss',
-      '14',
-      '-t',
-      '8',
-      '-i',
-      DEMO,
-      '-ac',
-      '1',
-      '-ar',
-      '44100',
-      path.join(dir, 'microphone.wav'),
-    ]);
+    const camera = ['-vf', 'scale=320:180,fps=10', '-pix_fmt', 'yuv420p'];
+    await demoExcerpt(14, 8, camera, path.join(dir, 'camera.y4m'));
+    await demoExcerpt(14, 8, ['-ac', '1', '-ar', '44100'], path.join(dir, 'microphone.wav'));
     const capturing = await launchChromium([
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
@@ -222,8 +190,7 @@ describe('dashboard in Chromium', () => {
         .poll(async () => card.getByTestId('answer').textContent(), { timeout: 30_000 })
         .toMatch(/(zero|one|two|three|four|five)\s+\d+ %/);
       // The captured sound reached the monitor: its spectrogram shows a level above silence.
-      const level = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
-      expect(Number(/level (-?\d+)/.exec(level ?? '')?.[1])).toBeGreaterThan(-60);
+      expect(await spectrogramLevel(page)).toBeGreaterThan(-60);
       await page.screenshot({
         path: repoPath('test-results', 'dashboard-capture.png'),
         fullPage: true,
@@ -245,10 +212,7 @@ describe('dashboard in Chromium', () => {
   it('analyses a local recording in the browser with ffmpeg.wasm served by the app itself', async () => {
     // 16 s of the demo where its FluidSynth piano and clarinet play, as an MP4 file on disk.
     const recording = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-recording-')), 'take 3.mp4');
-    await run('ffmpeg', [
-      ...['-v', 'error', '-ss', '9', '-t', '16', '-i', DEMO],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', recording],
-    ]);
+    await demoExcerpt(9, 16, ['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac'], recording);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const watcher = await browser.newPage();
     const requested: string[] = [];
@@ -282,8 +246,7 @@ describe('dashboard in Chromium', () => {
         })
         .toMatch(/\d+ s\s*—\s*→\s*(yes|no)/);
       // It was heard: the spectrogram's level is well above silence.
-      const level = await page.getByText(/^last \d+ s · level -?\d+ dBFS$/).textContent();
-      expect(Number(/level (-?\d+)/.exec(level ?? '')?.[1])).toBeGreaterThan(-40);
+      expect(await spectrogramLevel(page)).toBeGreaterThan(-40);
       // The recording plays to its end at 2×, and the stream says so.
       await expect
         .poll(async () => page.locator('.health').textContent(), { timeout: 30_000 })
@@ -307,10 +270,7 @@ describe('dashboard in Chromium', () => {
   it('analyses a sound-only recording (a black picture is added) and refuses a file with no sound', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-recording-'));
     const sound = path.join(dir, 'phone memo.wav');
-    await run('ffmpeg', [
-      ...['-v', 'error', '-ss', '12', '-t', '6', '-i', DEMO],
-      ...['-vn', '-ac', '2', '-ar', '44100', sound],
-    ]);
+    await demoExcerpt(12, 6, ['-vn', '-ac', '2', '-ar', '44100'], sound);
     const notMedia = path.join(dir, 'notes.mp4');
     writeFileSync(notMedia, 'bar 12: the clarinet comes in late\n');
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

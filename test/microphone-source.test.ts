@@ -8,7 +8,8 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSegments } from '../server/segments/to-segments.js';
 import { microphoneSource } from '../server/sources/microphone-source.js';
-import { demoMusicWav, loadNullSink, rms, type NullSink } from './support/pulse-null-sink.js';
+import { demoMusicWav } from './support/demo-excerpt.js';
+import { loadNullSink, rms, type NullSink } from './support/pulse-null-sink.js';
 
 const run = promisify(execFile);
 

@@ -3,11 +3,10 @@
  * fed by an ffmpeg publisher the way an IP camera or encoder pushes) and HTTP from a plain file
  * server. The media is 12 s of the demo clip where its FluidSynth-rendered piano and clarinet play.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { firstValueFrom, take, toArray } from 'rxjs';
@@ -16,9 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSegments } from '../server/segments/to-segments.js';
 import { mediaFileSource, type SourceEvent } from '../server/sources/media-file-source.js';
 import { rms } from './support/pulse-null-sink.js';
-import { repoPath } from './support/run-cli.js';
-
-const run = promisify(execFile);
+import { demoExcerpt } from './support/demo-excerpt.js';
 
 async function freePort(): Promise<number> {
   const server = createTcpServer().listen(0, '127.0.0.1');
@@ -51,20 +48,17 @@ describe('network stream sources', () => {
   beforeAll(async () => {
     const music = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-network-')), 'music.mp4');
     // Index first (+faststart), as MP4s meant for the web are: this file server does no ranges.
-    await run('ffmpeg', [
-      ...['-v', 'error', '-ss', '9', '-t', '12', '-i', repoPath('server/sources/demo/demo.mp4')],
-      ...[
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-c:a',
-        'aac',
-        '-movflags',
-        '+faststart',
-        music,
-      ],
-    ]);
+    const web = [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+      '-movflags',
+      '+faststart',
+    ];
+    await demoExcerpt(9, 12, web, music);
     const [publishPort, clientPort] = [await freePort(), await freePort()];
     // The server's RTP ports lie below 5000: ffmpeg's RTSP client picks its own UDP ports in
     // 5000–65000 (min_port/max_port) and Linux its ephemeral ones above 32768, so neither can take

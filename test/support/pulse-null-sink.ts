@@ -3,11 +3,7 @@
  * capture device for the microphone and camera tests. Starts the PulseAudio daemon if needed.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoPath } from './run-cli.js';
 
 const run = promisify(execFile);
 
@@ -32,28 +28,6 @@ export async function loadNullSink(name: string): Promise<NullSink> {
     play: (wav) => spawn('paplay', [`--device=${name}`, wav]),
     unload: () => run('pactl', ['unload-module', moduleId]).then(() => undefined),
   };
-}
-
-/** `seconds` of the demo clip's FluidSynth-rendered piano and clarinet as a 16 kHz mono wav. */
-export async function demoMusicWav(seconds: number): Promise<string> {
-  const music = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-music-')), 'music.wav');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-ss',
-    '12',
-    '-t',
-    String(seconds),
-    '-i',
-    repoPath('server/sources/demo/demo.mp4'),
-    '-ac',
-    '1',
-    '-ar',
-    '16000',
-    music,
-  ]);
-  return music;
 }
 
 /** RMS of all the audio chunks' samples. */
