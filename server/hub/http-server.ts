@@ -181,9 +181,7 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
     const respond = async (): Promise<void> => {
       const frameRoute = FRAME_ROUTE.exec(pathname);
       if (frameRoute && streams && request.method === 'GET') {
-        const frame = streams.control.hasStream(frameRoute[1]!)
-          ? streams.control.latestFrame(frameRoute[1]!)
-          : undefined;
+        const frame = streams.control.latestFrame(frameRoute[1]!);
         if (!frame)
           throw new HttpError(404, { error: `no picture from stream "${frameRoute[1]}" yet` });
         response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' });

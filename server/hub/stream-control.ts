@@ -18,7 +18,7 @@ export interface StreamControl {
    * played at its speed); throws if the id is taken.
    */
   startCapture(stream: string, recording?: { speed: number }): Writable;
-  /** The frame of the stream's latest segment, if any yet. */
+  /** The frame of the stream's latest segment; undefined before one, or for no such stream. */
   latestFrame(stream: string): RgbFrame | undefined;
   /** What the stream said in a time range, from the event log. */
   history(query: HistoryQuery): LoggedEvent[];
