@@ -4,13 +4,13 @@
  *
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
  * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
- * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s),
- * TUTTI_DB (data/tutti.sqlite: every answer and stream event), TUTTI_RETENTION_DAYS (7: how long
- * the log keeps them). Extra streams: TUTTI_INPUT (a file
- * or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device id,
- * or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
- * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO,
- * default "pulse:default"; stream "camera").
+ * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
+ * TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
+ * event), TUTTI_RETENTION_DAYS (7: how long the log keeps them). Extra streams: TUTTI_INPUT (a
+ * file or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device
+ * id, or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
+ * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO, default
+ * "pulse:default"; stream "camera").
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
