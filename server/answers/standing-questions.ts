@@ -115,6 +115,8 @@ export function answerMessages(
 ): HopAnswers {
   const changes: AnswerChangeMessage[] = [];
   const width = ANSWERS.length;
+  // Wall-clock time the hop's last audio arrived: the answers' and changes' time stamp.
+  const audioEndedAt = performance.timeOrigin + hop.readyAt;
   const bands = answered.frequency.length / questions.length;
   const patches = answered.spatial.length / questions.length / hop.segments;
   const answers = questions.map((question, b): AnswerMessage => {
@@ -134,7 +136,7 @@ export function answerMessages(
         to: best.answer,
         confidence: best.probability,
         window: hop.window,
-        at: performance.timeOrigin + hop.readyAt,
+        at: audioEndedAt,
       });
     question.lastAnswer = best.answer;
     const spatial = answered.spatial.subarray(
@@ -152,7 +154,7 @@ export function answerMessages(
       alternatives: ranked.slice(1, 4),
       window: hop.window,
       latencyMs: performance.now() - hop.readyAt,
-      audioEndedAt: performance.timeOrigin + hop.readyAt,
+      audioEndedAt,
       changed,
       attention: {
         frequency: rounded(answered.frequency.subarray(b * bands, (b + 1) * bands)),
