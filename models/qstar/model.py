@@ -216,18 +216,29 @@ class QuestionEncoder(nn.Module):
         return x, masked_mean(x, mask[..., None], 1)
 
 
-def conv_block(inputs, outputs, stride):
-    return nn.Sequential(nn.Conv2d(inputs, outputs, 3, stride=stride, padding=1), nn.BatchNorm2d(outputs), nn.ReLU())
+def conv_stage(inputs, outputs, stride, convs=2):
+    """3×3 convolutions (the first strided), each with batch norm and ReLU: a VGG-style stage."""
+    layers = []
+    for k in range(convs):
+        layers += [nn.Conv2d(inputs if k == 0 else outputs, outputs, 3, stride=stride if k == 0 else 1, padding=1, bias=False)]
+        layers += [nn.BatchNorm2d(outputs), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def conv_stages(widths):
+    """Stride-2 stages through `widths`; the first, at full resolution, has one convolution (cost)."""
+    return nn.Sequential(*(conv_stage(widths[k], widths[k + 1], 2, convs=1 if k == 0 else 2) for k in range(len(widths) - 1)))
 
 
 class ConvGrid(nn.Module):
-    """Strided convolutions down to a grid of tokens, then one transformer layer across them: the
-    tiny stand-in for AST's and CLIP's ViTs (convolutions learn fast from ~10k examples)."""
+    """Strided convolution stages down to a grid of tokens, then one transformer layer across them
+    (with a learned position per grid cell, so tokens know where they are): the tiny stand-in for
+    AST's and CLIP's ViTs (convolutions learn fast from ~10k examples)."""
 
-    def __init__(self, channels, strides, d, heads=4):
+    def __init__(self, channels, widths, d, grid, heads=4):
         super().__init__()
-        widths = [channels, 32, 48, 64][: len(strides)] + [d]
-        self.stem = nn.Sequential(*(conv_block(widths[k], widths[k + 1], stride) for k, stride in enumerate(strides)))
+        self.stem = conv_stages([channels, *widths, d])
+        self.position = nn.Parameter(torch.zeros(1, grid[0] * grid[1], d))
         layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, 1)
         self.norm = nn.LayerNorm(d)
@@ -235,17 +246,17 @@ class ConvGrid(nn.Module):
     def forward(self, x):  # (N, C, H, W) → (N, gh, gw, d)
         grid = self.stem(x)
         n, d, gh, gw = grid.shape
-        tokens = self.norm(self.encoder(grid.flatten(2).transpose(1, 2)))
+        tokens = self.norm(self.encoder(grid.flatten(2).transpose(1, 2) + self.position))
         return tokens.reshape(n, gh, gw, d)
 
 
 class TinyAST(nn.Module):
     """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, 8, d), pooled over time."""
 
-    def __init__(self, d=64):
+    def __init__(self, d=64, widths=(24, 48, 96)):
         super().__init__()
         # time 100 → 50 → 25 → 13 → 7; frequency 128 → 64 → 32 → 16 → 8
-        self.body = ConvGrid(1, [2, 2, 2, 2], d)
+        self.body = ConvGrid(1, widths, d, grid=(7, 8))
 
     def forward(self, fbank):
         return self.body(fbank[:, None]).mean(1)
@@ -254,23 +265,24 @@ class TinyAST(nn.Module):
 class TinyAudioClip(nn.Module):
     """One 0.96 s VGGish example (N, 96, 64) → clip embedding (N, d)."""
 
-    def __init__(self, d=64):
+    def __init__(self, d=128, widths=(32, 64, 128)):
         super().__init__()
-        conv = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
-        self.body = nn.Sequential(conv(1, 16), conv(16, 32), conv(32, 64), conv(64, d))
-        self.out = nn.Linear(d, d)
+        self.body = conv_stages([1, *widths, d])
+        self.out = nn.Linear(2 * d, d)
 
     def forward(self, logmel):
-        return self.out(self.body(logmel[:, None]).mean((2, 3)))
+        x = self.body(logmel[:, None]).flatten(2)  # (N, d, 6 × 4)
+        # Mean and max over the grid: a part that plays briefly still shows.
+        return self.out(torch.cat([x.mean(2), x.amax(2)], dim=1))
 
 
 class TinyFrame(nn.Module):
     """A whole frame (N, 3, 64, 128), not centre-cropped since left and right matter → frame
     embedding (N, d) and patch tokens (N, 32, d) on a 4 × 8 grid (16 × 16 pixels each)."""
 
-    def __init__(self, d=64):
+    def __init__(self, d=64, widths=(32, 48, 64)):
         super().__init__()
-        self.body = ConvGrid(3, [2, 2, 2, 2], d)
+        self.body = ConvGrid(3, widths, d, grid=(4, 8))
 
     def forward(self, image):
         patches = self.body(image).flatten(1, 2)

@@ -16,6 +16,7 @@
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -28,15 +29,11 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import OPSET, export_head, export_question_encoder  # noqa: E402
 from model import QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame  # noqa: E402
+from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
 
-INSTRUMENTS = [
-    "accordion", "acoustic_guitar", "bagpipe", "banjo", "bassoon", "cello", "clarinet", "congas", "drum",
-    "electric_bass", "erhu", "flute", "guzheng", "piano", "pipa", "saxophone", "suona", "trumpet", "tuba",
-    "ukulele", "violin", "xylophone",
-]  # fmt: skip
-REGIONS = ["left", "middle", "right"]
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
 CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+ENCODERS = ("ast", "audio", "frame")
 VARIANTS = {
     "full": {},
     "no_qgmc": {"qgmc": False},
@@ -64,73 +61,225 @@ def normalise_pixels(pixels):
 
 
 # ---------------------------------------------------------------------------- stage 1: encoders
+# AST normalises log mel power as (x + 4.2677393) / (2 · 4.5689974); VGGish takes log(|mel| + 0.01).
+AST_MEAN, AST_SCALE = -4.2677393, 2 * 4.5689974
+LN10 = math.log(10.0)
 
 
-def segment_targets(dataset, videos, segments):
-    """Per (video, second): sounding classes (22); seen classes per region (66); playing ones (66)."""
-    heard = np.zeros((len(videos), segments, 22), np.float32)
-    seen = np.zeros((len(videos), segments, 66), np.float32)
-    playing = np.zeros((len(videos), segments, 66), np.float32)
-    for v, video in enumerate(videos):
-        with open(os.path.join(dataset, "truth", f"{video}.json")) as f:
-            truth = json.load(f)
-        for p in truth["performers"]:
-            c = INSTRUMENTS.index(p["instrument"])
-            for s in range(segments):
-                if p["active"][s]:
-                    heard[v, s, c] = 1
-                if p["region"] is not None:
-                    slot = REGIONS.index(p["region"]) * 22 + c
-                    seen[v, s, slot] = 1
-                    playing[v, s, slot] = float(p["active"][s])
-    return heard, seen, playing
+def ast_to_power_log(x):
+    return x * AST_SCALE + AST_MEAN
 
 
-class Probe(nn.Module):
-    """An encoder with a linear read-out that is thrown away after pretraining."""
+def power_log_to_ast(x):
+    return (x - AST_MEAN) / AST_SCALE
 
-    def __init__(self, encoder, features, outputs):
+
+def mel_to_power_log(x):
+    return 2 * torch.log((torch.exp(x) - 0.01).clamp(min=1e-6))
+
+
+def power_log_to_mel(x):
+    return torch.log(torch.exp(x / 2) + 0.01)
+
+
+class AudioReadout(nn.Module):
+    """Per-class presence, loudness, onsets, pitch, and the voiceover, read linearly from an
+    audio encoder's output; thrown away after pretraining (the head reads the features)."""
+
+    def __init__(self, features):
         super().__init__()
-        self.encoder, self.readout = encoder, nn.Linear(features, outputs)
+        self.linear = nn.Linear(features, 4 * CLASSES + 1)
 
-    def forward(self, x):
-        out = self.encoder(x)
-        pooled = out[0] if isinstance(out, tuple) else out
-        return self.readout(pooled.mean(1) if pooled.dim() == 3 else pooled)
+    def forward(self, features):
+        out = self.linear(features.flatten(1))
+        heard, loudness, onsets, pitch = out[:, : 4 * CLASSES].split(CLASSES, dim=1)
+        return {"heard": heard, "loudness": loudness, "onsets": onsets, "pitch": pitch, "voice": out[:, -1:]}
 
 
-def pretrain(name, probe, inputs, targets, train_idx, val_idx, epochs, batch, max_steps):
-    optimiser = torch.optim.AdamW(probe.parameters(), lr=2e-3, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=2e-3, total_steps=epochs * ((len(train_idx) + batch - 1) // batch))
-    # Few labels are on in any second: weigh the positives up so the probe does not learn "none".
-    positive_weight = torch.full((targets.shape[1],), 4.0)
-    steps = 0
-    for epoch in range(epochs):
-        probe.train()
-        order = train_idx[torch.randperm(len(train_idx))]
-        for start in range(0, len(order), batch):
-            idx = order[start : start + batch]
-            loss = F.binary_cross_entropy_with_logits(probe(inputs(idx)), targets[idx], pos_weight=positive_weight)
+def audio_loss(out, target):
+    """Presence and voiceover by cross-entropy; loudness (per 10 dB), log onsets and pitch (per
+    octave) by squared error where the class sounds."""
+    heard = target["heard"]
+    masked = lambda a, b, scale: (((a - b) / scale) ** 2 * heard).sum() / heard.sum().clamp(min=1)
+    pitched = heard * (target["pitch"] > 0)
+    return (
+        F.binary_cross_entropy_with_logits(out["heard"], heard)
+        + F.binary_cross_entropy_with_logits(out["voice"], target["voice"])
+        + 0.3 * masked(out["loudness"], (target["loudness"] + 30) / 10, 1.0)
+        + 0.3 * masked(out["onsets"], torch.log1p(target["onsets"]), 1.0)
+        + 0.3 * (((out["pitch"] - (target["pitch"] - 60) / 12) ** 2) * pitched).sum() / pitched.sum().clamp(min=1)
+    )
+
+
+def mix_audio(x, target, to_power_log, from_power_log, power_per_db):
+    """Level changes and mixes (augmentation): every example gets a random gain of ±6 dB, and half
+    of them are summed (in power) with another example of the batch at a random level; the mix's
+    targets are the union of both parts (each part keeps its own loudness)."""
+    n = x.shape[0]
+    gain = torch.empty(n).uniform_(-6, 6)
+    partner = torch.randperm(n)
+    mixed = torch.rand(n) < 0.5
+    partner_gain = gain[partner] + torch.empty(n).uniform_(-10, 4)
+    own = to_power_log(x) + (gain * power_per_db).view(n, 1, 1)
+    other = to_power_log(x[partner]) + (partner_gain * power_per_db).view(n, 1, 1)
+    both = torch.logaddexp(own, other)
+    x = from_power_log(torch.where(mixed.view(n, 1, 1), both, own))
+    m = mixed.float().view(n, 1)
+    louder = lambda db, shift: torch.where(db > SILENT_DB, db + shift.view(n, 1), torch.full_like(db, SILENT_DB))
+    own_loud, other_loud = louder(target["loudness"], gain), louder(target["loudness"][partner], partner_gain)
+    target = {
+        "heard": torch.maximum(target["heard"], target["heard"][partner] * m),
+        "loudness": torch.where(m > 0, torch.maximum(own_loud, other_loud), own_loud),
+        "onsets": target["onsets"] + target["onsets"][partner] * m,
+        "pitch": torch.where((m > 0) & (other_loud > own_loud), target["pitch"][partner], target["pitch"]),
+        "voice": torch.maximum(target["voice"], target["voice"][partner] * m),
+    }
+    return x, target
+
+
+def spec_augment(x, max_time=8, max_freq=10):
+    """One time mask and one frequency mask per example, filled with the example's mean."""
+    n, frames, bins = x.shape
+    x = x.clone()
+    for i in range(n):
+        t, f = np.random.randint(0, max_time + 1), np.random.randint(0, max_freq + 1)
+        t0, f0 = np.random.randint(0, frames - t + 1), np.random.randint(0, bins - f + 1)
+        fill = x[i].mean()
+        x[i, t0 : t0 + t] = fill
+        x[i, :, f0 : f0 + f] = fill
+    return x
+
+
+class FrameReadout(nn.Module):
+    """Per stage column the classes seen and playing (from the patch tokens of that column), and
+    from the frame embedding the classes seen, the venue and how many perform."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.columns, self.frame = nn.Linear(d, 2 * CLASSES), nn.Linear(d, CLASSES + 2)
+
+    def forward(self, out):
+        embedding, patches = out
+        n, p, d = patches.shape
+        columns = self.columns(patches.view(n, p // COLUMNS, COLUMNS, d).mean(1))
+        frame = self.frame(embedding)
+        return {"columns": columns, "seen": frame[:, :CLASSES], "venue": frame[:, CLASSES : CLASSES + 1], "count": frame[:, -1:]}
+
+
+def frame_loss(out, target):
+    bce = F.binary_cross_entropy_with_logits
+    seen, playing = out["columns"].split(CLASSES, dim=-1)
+    target_seen, target_playing = target["columns"].split(CLASSES, dim=-1)
+    return (
+        bce(seen, target_seen) * 4 + 0.5 * bce(playing, target_playing) * 4 + bce(out["seen"], target["seen"])
+        + bce(out["venue"], target["venue"]) + 0.3 * F.mse_loss(out["count"], target["count"] / 5)
+    )  # fmt: skip
+
+
+def flip_frames(x, target):
+    """Mirror half the frames left to right, and their stage columns with them."""
+    flip = torch.rand(x.shape[0]) < 0.5
+    x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+    columns = torch.where(flip.view(-1, 1, 1), target["columns"].flip(1), target["columns"])
+    return x, {**target, "columns": columns}
+
+
+def presence_f1(scores, truth):
+    """Macro F1 over classes (and each class's) of presence at logit 0."""
+    predicted, truth = scores > 0, truth > 0
+    tp = (predicted & truth).sum(0).float()
+    f1 = 2 * tp / (predicted.sum(0) + truth.sum(0)).clamp(min=1).float()
+    return f1.mean().item(), f1
+
+
+def audio_metrics(out, target):
+    macro, per_class = presence_f1(out["heard"], target["heard"])
+    heard = target["heard"] > 0
+    loudness_error = ((out["loudness"] * 10 - 30) - target["loudness"]).abs()[heard].mean().item()
+    return {
+        "presence_macro_f1": macro,
+        "presence_f1": {c: round(v, 4) for c, v in zip(INSTRUMENTS, per_class.tolist())},
+        "loudness_mae_db": loudness_error,
+        "voiceover_accuracy": ((out["voice"] > 0) == (target["voice"] > 0)).float().mean().item(),
+    }
+
+
+def frame_metrics(out, target):
+    """Class-and-stage-third: a class is seen in a third when any of its columns says so."""
+    seen = out["columns"][..., :CLASSES]
+    truth = target["columns"][..., :CLASSES]
+    thirds = [[c for c in range(COLUMNS) if region_of((c + 0.5) / COLUMNS) == r] for r in range(3)]
+    pool = lambda x: torch.cat([x[:, cols].amax(1) for cols in thirds], dim=1)
+    region_scores, region_truth = pool(seen), pool(truth)
+    macro, _ = presence_f1(region_scores, region_truth)
+    exact = ((region_scores > 0) == (region_truth > 0)).all(1).float().mean().item()
+    seen_macro, per_class = presence_f1(out["seen"], target["seen"])
+    return {
+        "class_third_macro_f1": macro,
+        "class_third_all_correct": exact,
+        "seen_macro_f1": seen_macro,
+        "seen_f1": {c: round(v, 4) for c, v in zip(INSTRUMENTS, per_class.tolist())},
+        "playing_f1": presence_f1(out["columns"][..., CLASSES:].flatten(0, 1), target["columns"][..., CLASSES:].flatten(0, 1))[0],
+        "venue_accuracy": ((out["venue"] > 0) == (target["venue"] > 0)).float().mean().item(),
+    }
+
+
+def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
+    """Trains encoder + readout on `data(indices, train)` → (inputs, targets); logs validation
+    metrics per epoch with a progress line and ETA; returns the last epoch's metrics."""
+    model = nn.ModuleDict({"encoder": encoder, "readout": readout})
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    batches = (len(args.train_idx) + args.batch - 1) // args.batch
+    total = args.epochs * batches if not args.max_steps else min(args.max_steps, args.epochs * batches)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=max(total, 2))
+    steps, started, metrics = 0, time.time(), {}
+    for epoch in range(args.epochs):
+        model.train()
+        order = args.train_idx[torch.randperm(len(args.train_idx))]
+        for start in range(0, len(order), args.batch):
+            x, target = data(order[start : start + args.batch])
+            x, target = augment(x, target)
+            loss = loss_fn(readout(encoder(x)), target)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            schedule.step()
             steps += 1
-            if max_steps and steps >= max_steps:
+            if steps < total:
+                schedule.step()
+            if steps % 20 == 0 or steps == total:
+                elapsed = time.time() - started
+                progress(f"{name} epoch {epoch + 1}/{args.epochs}", steps, total, elapsed, f"loss {loss.item():.3f}")
+            if steps >= total:
                 break
-        probe.eval()
-        with torch.no_grad():
-            logits = torch.cat([probe(inputs(val_idx[i : i + 256])) for i in range(0, len(val_idx), 256)])
-            truth = targets[val_idx]
-            predicted = logits > 0
-            accuracy = (predicted.float() == truth).float().mean().item()
-            positives = (predicted & (truth > 0)).sum().item()
-            recall = positives / max(1, truth.sum().item())
-            precision = positives / max(1, predicted.sum().item())
-        log(f"{name} epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, val label accuracy {accuracy:.4f}, precision {precision:.3f}, recall {recall:.3f}")
-        if max_steps and steps >= max_steps:
+        metrics = validate(encoder, readout, data, args.val_idx, metrics_fn)
+        headline = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
+        log(f"{name} epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, validation {headline}")
+        if steps >= total:
             break
-    return {"val_label_accuracy": accuracy, "val_precision": precision, "val_recall": recall}
+    metrics["train_seconds"] = round(time.time() - started, 1)
+    return metrics
+
+
+def validate(encoder, readout, data, indices, metrics_fn):
+    encoder.eval()
+    readout.eval()
+    outs, targets = [], []
+    with torch.no_grad():
+        for start in range(0, len(indices), 256):
+            x, target = data(indices[start : start + 256])
+            outs.append(readout(encoder(x)))
+            targets.append(target)
+    cat = lambda parts: {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    return metrics_fn(cat(outs), cat(targets))
+
+
+def progress(label, done, total, elapsed, detail=""):
+    """One rewritten line: a bar, the count, the rate and the time left."""
+    eta = elapsed / max(done, 1) * (total - done)
+    bar = "#" * int(24 * done / max(total, 1))
+    end = "\n" if done >= total or not sys.stderr.isatty() else "\r"
+    if sys.stderr.isatty() or done >= total or done % 200 == 0:
+        sys.stderr.write(f"{label} [{bar:<24}] {done}/{total} {detail} ETA {eta / 60:.1f} min{end}")
 
 
 def train_encoders(args):
@@ -140,30 +289,52 @@ def train_encoders(args):
     fbank = torch.from_numpy(np.load(os.path.join(args.frontend, "fbank.npy"))).flatten(0, 1)
     logmel = torch.from_numpy(np.load(os.path.join(args.frontend, "logmel.npy"))).flatten(0, 1)
     pixels = np.load(os.path.join(args.frontend, "pixels.npy"), mmap_mode="r").reshape(-1, *index_shape(args.frontend))
-    heard, seen, playing = (torch.from_numpy(t).flatten(0, 1) for t in segment_targets(args.dataset, videos, segments))
+    truths = read_truths(args.dataset, videos)
+    flat = lambda targets: {k: torch.from_numpy(v).flatten(0, 1) for k, v in targets.items()}
+    heard, seen = flat(audio_targets(truths, segments)), flat(frame_targets(truths, segments))
     video_of = torch.arange(len(videos)).repeat_interleave(segments)
     val_mask = torch.tensor([is_validation(v) for v in video_of.tolist()])
-    train_idx, val_idx = torch.nonzero(~val_mask).flatten(), torch.nonzero(val_mask).flatten()
-    log(f"pretraining encoders on {len(train_idx)} segments, validating on {len(val_idx)}")
+    # Test scenes (9 of every ten) are never seen, not even to choose an epoch.
+    test_mask = torch.tensor([v % 10 == 9 for v in video_of.tolist()])
+    args.train_idx = torch.nonzero(~val_mask & ~test_mask).flatten()
+    args.val_idx = torch.nonzero(val_mask).flatten()
+    log(f"pretraining encoders on {len(args.train_idx)} segments, validating on {len(args.val_idx)}")
 
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
-    d = args.encoder_dim
-    report = {}
-    ast, audio, frame = TinyAST(d), TinyAudioClip(d), TinyFrame(d)
-    report["ast"] = pretrain("ast", Probe(ast, d, 22), lambda i: fbank[i], heard, train_idx, val_idx, args.epochs, 128, args.max_steps)
-    report["audio"] = pretrain("audio", Probe(audio, d, 22), lambda i: logmel[i], heard, train_idx, val_idx, args.epochs, 128, args.max_steps)
-    frame_targets = torch.cat([seen, playing], dim=1)
-    report["frame"] = pretrain(
-        "frame", Probe(frame, d, 132), lambda i: normalise_pixels(pixels[i.numpy()]), frame_targets, train_idx, val_idx, args.epochs, 128, args.max_steps
-    )
-    for module in (ast, audio, frame):
-        module.eval()
-    export_encoder(ast, torch.zeros(1, 100, 128), ["fbank"], ["tokens"], os.path.join(args.out, "tiny-ast.onnx"))
-    export_encoder(audio, torch.zeros(1, 96, 64), ["logmel"], ["embedding"], os.path.join(args.out, "tiny-audio.onnx"))
-    export_encoder(frame, torch.zeros(1, 3, 64, 128), ["image"], ["embedding", "patches"], os.path.join(args.out, "tiny-frame.onnx"))
-    with open(os.path.join(args.out, "encoders-report.json"), "w") as f:
-        json.dump({"encoder_dim": d, "epochs": args.epochs, "segments": len(video_of), **report}, f, indent=1)
+    np.random.seed(args.seed)
+    pick = lambda targets, i: {k: v[i] for k, v in targets.items()}
+    power_per_db = LN10 / 10
+    ast_mix = lambda x, t: mix_audio(x, t, ast_to_power_log, power_log_to_ast, power_per_db)
+    mel_mix = lambda x, t: mix_audio(x, t, mel_to_power_log, power_log_to_mel, power_per_db)
+
+    def augmented(mix):
+        def augment(x, target):
+            x, target = mix(x, target)
+            return spec_augment(x), target
+
+        return augment
+
+    ast, audio, frame = TinyAST(args.ast_dim), TinyAudioClip(args.audio_dim), TinyFrame(args.frame_dim)
+    report = {"segments": len(video_of), "train_segments": len(args.train_idx), "epochs": args.epochs}
+    if "ast" in args.only:
+        report["ast"] = pretrain(
+            "ast", ast, AudioReadout(8 * args.ast_dim), lambda i: (fbank[i], pick(heard, i)), audio_loss, audio_metrics, augmented(ast_mix), args
+        )
+        export_encoder(ast, torch.zeros(1, 100, 128), ["fbank"], ["tokens"], os.path.join(args.out, "tiny-ast.onnx"))
+    if "audio" in args.only:
+        report["audio"] = pretrain(
+            "audio", audio, AudioReadout(args.audio_dim), lambda i: (logmel[i], pick(heard, i)), audio_loss, audio_metrics, augmented(mel_mix), args
+        )
+        export_encoder(audio, torch.zeros(1, 96, 64), ["logmel"], ["embedding"], os.path.join(args.out, "tiny-audio.onnx"))
+    if "frame" in args.only:
+        frames = lambda i: (normalise_pixels(pixels[i.numpy()]), pick(seen, i))
+        report["frame"] = pretrain("frame", frame, FrameReadout(args.frame_dim), frames, frame_loss, frame_metrics, flip_frames, args)
+        export_encoder(frame, torch.zeros(1, 3, 64, 128), ["image"], ["embedding", "patches"], os.path.join(args.out, "tiny-frame.onnx"))
+    path = os.path.join(args.out, "encoders-report.json")
+    previous = json.load(open(path)) if os.path.exists(path) and args.only != ENCODERS else {}
+    with open(path, "w") as f:
+        json.dump({**previous, **report}, f, indent=1)
     log(f"encoders exported to {args.out}")
 
 
@@ -198,10 +369,17 @@ class Questions(torch.utils.data.Dataset):
 
 
 class Features:
-    """Per-video encoder outputs, whole in memory (the tiny profile's are small)."""
+    """Per-video encoder outputs, whole in memory (the tiny profile's are small); with `oracle`
+    (the synthetic dataset's folder) the ground truth's per-second facts stand in for them."""
 
-    def __init__(self, directory):
-        load = lambda name: torch.from_numpy(np.load(os.path.join(directory, f"{name}.npy")))
+    def __init__(self, directory, oracle=None):
+        if oracle:
+            with open(os.path.join(directory, "features.json")) as f:
+                info = json.load(f)
+            arrays = oracle_features(read_truths(oracle, info["videos"]), info["segments"])
+            load = lambda name: torch.from_numpy(arrays[name])
+        else:
+            load = lambda name: torch.from_numpy(np.load(os.path.join(directory, f"{name}.npy")))
         self.frames, self.patches = load("frames"), load("patches")
         self.audio, self.ast = load("audio"), load("ast")
 
@@ -223,22 +401,38 @@ class QStarWithQuestions(nn.Module):
         return self.head(frames, patches, audio, ast, words, word_mask, sentence, segment_mask)
 
 
-def evaluate(model, loader, features):
+def predict(model, loader, features):
     model.eval()
-    correct = total = 0
+    predictions = []
     with torch.no_grad():
         for videos, ids, lengths, answers in loader:
             word_mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
-            logits = model(features.batch(videos), ids, word_mask)[0]
-            correct += (logits.argmax(-1) == answers).sum().item()
-            total += len(answers)
-    return correct / max(1, total)
+            predictions.append(model(features.batch(videos), ids, word_mask)[0].argmax(-1))
+    return torch.cat(predictions)
+
+
+def evaluate(model, loader, features):
+    answers = torch.tensor([q["answer"] for q in loader.dataset.items])
+    return (predict(model, loader, features) == answers).float().mean().item()
+
+
+def accuracy_by_type(model, questions, features):
+    """Accuracy per MUSIC-AVQA question type and overall (correct / total), with its standard error."""
+    loader = torch.utils.data.DataLoader(questions, batch_size=256)
+    correct = (predict(model, loader, features) == torch.tensor([q["answer"] for q in questions.items])).tolist()
+    report = {}
+    for q, ok in zip(questions.items, correct):
+        kind = q.get("type", "all")
+        report.setdefault(kind, []).append(ok)
+    result = {kind: round(100 * sum(v) / len(v), 2) for kind, v in sorted(report.items())}
+    n, p = len(correct), sum(correct) / max(1, len(correct))
+    return {**result, "overall": round(100 * p, 2), "standard_error": round(100 * math.sqrt(p * (1 - p) / max(1, n)), 2), "questions": n}
 
 
 def train_head(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
-    features = Features(args.features)
+    features = Features(args.features, oracle=args.oracle)
     train, val = Questions(args.features, "train"), Questions(args.features, "val")
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
@@ -250,11 +444,22 @@ def train_head(args):
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
     val_loader = torch.utils.data.DataLoader(val, batch_size=256)
-    log(f"{args.variant}: {sum(p.numel() for p in model.parameters())} parameters, {len(train)} train / {len(val)} val questions")
-    best, best_state, steps, history = -1.0, None, 0, []
-    for epoch in range(args.epochs):
+    name = ("oracle-" if args.oracle else "") + args.variant + (f"-seed{args.seed}" if args.seed else "")
+    checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
+    best, best_state, history, first_epoch = -1.0, None, [], 0
+    if args.resume and os.path.exists(checkpoint):
+        saved = torch.load(checkpoint)
+        model.load_state_dict(saved["state"])
+        optimiser.load_state_dict(saved["optimiser"])
+        schedule.load_state_dict(saved["schedule"])
+        best, best_state, history, first_epoch = saved["best"], saved["best_state"], saved["history"], saved["epoch"]
+        torch.set_rng_state(saved["rng"])
+        log(f"{name}: resumed from {checkpoint} after epoch {first_epoch}")
+    log(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {len(train)} train / {len(val)} val questions")
+    steps, total, started = 0, (args.epochs - first_epoch) * len(loader), time.time()
+    for epoch in range(first_epoch, args.epochs):
         model.train()
-        started = time.time()
+        epoch_started = time.time()
         for videos, ids, lengths, answers in loader:
             word_mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
             loss = F.cross_entropy(model(features.batch(videos), ids, word_mask)[0], answers)
@@ -262,26 +467,44 @@ def train_head(args):
             loss.backward()
             optimiser.step()
             steps += 1
+            if steps % 20 == 0:
+                progress(f"{name} epoch {epoch + 1}/{args.epochs}", steps, total, time.time() - started, f"loss {loss.item():.3f}")
             if args.max_steps and steps >= args.max_steps:
                 break
         schedule.step()
         accuracy = evaluate(model, val_loader, features)
-        history.append({"epoch": epoch + 1, "loss": loss.item(), "val_accuracy": accuracy})
-        log(f"{args.variant} epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, val accuracy {accuracy:.4f} ({time.time() - started:.1f} s)")
+        history.append({"epoch": epoch + 1, "loss": loss.item(), "val_accuracy": accuracy, "seconds": round(time.time() - epoch_started, 1)})
+        log(f"{name} epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, val accuracy {accuracy:.4f} ({time.time() - epoch_started:.1f} s)")
         if accuracy > best:
             best, best_state = accuracy, {k: v.clone() for k, v in model.state_dict().items()}
+        # Every epoch, so an interrupted run resumes (--resume) and a head re-exports without training.
+        saved = {"config": config.to_dict(), "vocabulary": info["vocabulary"], "state": model.state_dict(), "optimiser": optimiser.state_dict()}
+        saved.update({"schedule": schedule.state_dict(), "best": best, "best_state": best_state, "history": history, "epoch": epoch + 1, "rng": torch.get_rng_state()})
+        torch.save(saved, checkpoint)
         if args.max_steps and steps >= args.max_steps:
             break
     model.load_state_dict(best_state)
     model.eval()
+    report = {"variant": args.variant, "seed": args.seed, "config": config.to_dict(), "best_val_accuracy": best, "history": history}
+    report["train_seconds"] = round(sum(h["seconds"] for h in history), 1)
+    if os.path.exists(os.path.join(args.features, "questions-test.json")):
+        report["test"] = accuracy_by_type(model, Questions(args.features, "test"), features)
+        log(f"{name}: test accuracy {report['test']}")
     os.makedirs(args.out, exist_ok=True)
+    if args.oracle:
+        with open(os.path.join(args.out, f"head-report-{name}.json"), "w") as f:
+            json.dump(report, f, indent=1)
+        return log(f"{name}: best val accuracy {best:.4f} (oracle inputs: nothing exported)")
     suffix = "" if args.variant == "full" else f"-{args.variant}"
-    export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
-    export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
-    torch.save({"config": config.to_dict(), "state": model.state_dict()}, os.path.join(args.checkpoints, f"qstar-tiny{suffix}.pt"))
-    with open(os.path.join(args.out, f"head-report{suffix}.json"), "w") as f:
-        json.dump({"variant": args.variant, "config": config.to_dict(), "best_val_accuracy": best, "history": history}, f, indent=1)
-    log(f"{args.variant}: best val accuracy {best:.4f}; exported to {args.out}")
+    if not args.seed:
+        export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
+        export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
+        suffix_report = suffix
+    else:  # further training seeds are measured, not shipped
+        suffix_report = f"-{name}"
+    with open(os.path.join(args.out, f"head-report{suffix_report}.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    log(f"{name}: best val accuracy {best:.4f}; exported to {args.out}")
 
 
 def main():
@@ -291,8 +514,13 @@ def main():
     e.add_argument("--frontend", required=True)
     e.add_argument("--dataset", required=True)
     e.add_argument("--out", required=True)
-    e.add_argument("--epochs", type=int, default=6)
-    e.add_argument("--encoder-dim", type=int, default=64)
+    e.add_argument("--epochs", type=int, default=12)
+    e.add_argument("--batch", type=int, default=64)
+    e.add_argument("--lr", type=float, default=3e-3)
+    e.add_argument("--ast-dim", type=int, default=64)
+    e.add_argument("--audio-dim", type=int, default=128)
+    e.add_argument("--frame-dim", type=int, default=64)
+    e.add_argument("--only", nargs="+", choices=ENCODERS, default=list(ENCODERS), help="pretrain only these encoders")
     h = sub.add_parser("head")
     h.add_argument("--features", required=True)
     h.add_argument("--out", required=True)
@@ -303,6 +531,8 @@ def main():
     h.add_argument("--batch", type=int, default=64)
     h.add_argument("--lr", type=float, default=1e-4)
     h.add_argument("--d-model", type=int, default=64)
+    h.add_argument("--oracle", metavar="DATASET", help="train on the ground truth's per-second facts (the head's ceiling)")
+    h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     for p in (e, h):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)

@@ -3,6 +3,8 @@
  *                 [--json] [--allow-missing]
  * npm run eval -- --annotations DIR/avqa-test.json --features OUT/features --model models/tiny
  *                 [--variant full] [--write-predictions FILE]
+ * npm run eval -- --annotations DIR/avqa-test.json --template-prior TRAIN/avqa-train.json
+ *                 (each template's most common training answer: the prior that neither looks nor listens)
  *
  * Prints per-type, per-modality and overall accuracy in MUSIC-AVQA's test-script layout, of a
  * predictions file or of a model profile served through onnxruntime-node on extracted features.
@@ -13,9 +15,10 @@ import { predictWithModel } from '../evaluation/served-predictions.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { formatAccuracyReport, scoreAccuracy } from '../evaluation/accuracy.js';
 import { readPredictions } from '../evaluation/predictions.js';
+import { templatePriorPredictions } from '../evaluation/template-prior.js';
 
 const USAGE =
-  'usage: npm run eval -- --annotations FILE (--predictions FILE | --features DIR --model DIR [--variant NAME] [--write-predictions FILE]) [--name NAME] [--json] [--allow-missing]';
+  'usage: npm run eval -- --annotations FILE (--predictions FILE | --features DIR --model DIR [--variant NAME] [--write-predictions FILE] | --template-prior TRAIN_FILE) [--name NAME] [--json] [--allow-missing]';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
       model: { type: 'string' },
       variant: { type: 'string', default: 'full' },
       'write-predictions': { type: 'string' },
+      'template-prior': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -38,13 +42,16 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const served = values.features !== undefined && values.model !== undefined;
-  if (!values.annotations || (!values.predictions && !served))
+  const prior = values['template-prior'];
+  if (!values.annotations || (!values.predictions && !served && !prior))
     throw new Error(`missing arguments\n${USAGE}`);
 
   const annotations = await readAnnotations(values.annotations);
   const predictions = served
     ? await predictWithModel(annotations, values.features!, values.model!, values.variant)
-    : await readPredictions(values.predictions!);
+    : prior
+      ? templatePriorPredictions(await readAnnotations(prior), annotations)
+      : await readPredictions(values.predictions!);
   if (values['write-predictions']) {
     const lines = [...predictions].map(([id, answer]) =>
       JSON.stringify({ question_id: id, answer }),

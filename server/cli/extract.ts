@@ -5,7 +5,9 @@
  *   one-second segment (the same code the live monitor runs) → OUT/frontend/{fbank,logmel,pixels}.npy
  *   and videos.json. These train the tiny profile's encoders.
  * features: runs the profile's ONNX encoders over OUT/frontend → OUT/features/*.npy, the
- *   per-segment features QSTar's head trains and is evaluated on.
+ *   per-segment features QSTar's head trains and is evaluated on. With --counterfactual
+ *   silent-audio|black-picture|swap-audio the front-end is altered first and the features go to
+ *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual).
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,11 @@ import {
   type FrontendSpec,
 } from '../features/segment-frontend.js';
 import { NpyWriter } from '../datasets/npy-writer.js';
+import {
+  applyCounterfactual,
+  isCounterfactual,
+  type Counterfactual,
+} from '../evaluation/counterfactuals.js';
 import { decodeAudio, decodeSegmentFrames } from '../sources/decode-media-file.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { readNpy } from '../datasets/npy-reader.js';
@@ -26,10 +33,11 @@ import {
   answerIndex,
   parseQuestion,
   tokenizeQuestion,
+  typeKey,
 } from '../../shared/question-space/index.js';
 
 const USAGE =
-  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR]';
+  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR] [--counterfactual silent-audio|black-picture|swap-audio]';
 export const TINY_FRONTEND: FrontendSpec = { astFrames: 100, frameWidth: 128, frameHeight: 64 };
 
 async function extractFrontend(dataset: string, out: string, spec: FrontendSpec): Promise<void> {
@@ -104,16 +112,36 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
 
 const SPLITS = ['train', 'val', 'test'] as const;
 
-async function extractFeatures(dataset: string, out: string, profile: string): Promise<void> {
+async function extractFeatures(
+  dataset: string,
+  out: string,
+  profile: string,
+  counterfactual?: Counterfactual,
+): Promise<void> {
   const manifest = readManifest(profile);
   const frontendDir = path.join(out, 'frontend');
   const index = JSON.parse(await readFile(path.join(frontendDir, 'videos.json'), 'utf8')) as {
+    spec: FrontendSpec;
     segments: number;
     videos: string[];
   };
   const [fbank, logMel, pixels] = await Promise.all(
     ['fbank', 'logmel', 'pixels'].map((name) => readNpy(path.join(frontendDir, `${name}.npy`))),
   );
+  if (counterfactual) {
+    applyCounterfactual(
+      counterfactual,
+      {
+        fbank: fbank!.data as Float32Array,
+        logMel: logMel!.data as Float32Array,
+        pixels: pixels!.data as Uint8Array,
+        videos: index.videos.length,
+        segments: index.segments,
+      },
+      index.spec,
+    );
+    console.log(`extract: counterfactual ${counterfactual} applied to the front-end`);
+  }
   const encoders = await SegmentEncoders.load(manifest);
   console.log(`extract: encoders of profile ${manifest.profile} on ${encoders.provider}`);
   const total = index.videos.length * index.segments;
@@ -122,7 +150,7 @@ async function extractFeatures(dataset: string, out: string, profile: string): P
     logMel: logMel!.data.length / total,
     pixels: pixels!.data.length / total,
   };
-  const dir = path.join(out, 'features');
+  const dir = path.join(out, counterfactual ? `features-${counterfactual}` : 'features');
   await mkdir(dir, { recursive: true });
   let writers: Record<string, NpyWriter> | undefined;
   const started = performance.now();
@@ -182,6 +210,7 @@ async function extractFeatures(dataset: string, out: string, profile: string): P
         throw new Error(`question ${a.questionId}: answer "${a.answer}" is not one of the 42`);
       return {
         question_id: a.questionId,
+        type: typeKey(a.type),
         video,
         ids: tokenizeQuestion(parseQuestion(a.question, a.templateValues).sentence),
         answer,
@@ -210,13 +239,17 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       stage: { type: 'string', default: 'frontend' },
       profile: { type: 'string', default: 'models/tiny' },
+      counterfactual: { type: 'string' },
     },
   });
+  const counterfactual = values.counterfactual;
+  if (counterfactual !== undefined && !isCounterfactual(counterfactual))
+    throw new Error(`unknown --counterfactual "${counterfactual}"\n${USAGE}`);
   if (!values.dataset || !values.out) throw new Error(`--dataset and --out are required\n${USAGE}`);
   if (values.stage === 'frontend')
     return extractFrontend(values.dataset, values.out, TINY_FRONTEND);
   if (values.stage === 'features')
-    return extractFeatures(values.dataset, values.out, values.profile);
+    return extractFeatures(values.dataset, values.out, values.profile, counterfactual);
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }
 

@@ -2,7 +2,7 @@
  * npm run synth -- --scenes N --seconds S --seed K --out DIR [--width W --height H --fps F]
  *                  [--questions-per-scene Q]
  *
- * Writes DIR/videos/*.mp4, DIR/truth/*.json (per-second ground truth), DIR/avqa-{train,val,test}.json
+ * Writes DIR/videos/*.mp4, DIR/truth/*.json (per-second ground truth), DIR/avqa-{train,val,test,all}.json
  * (MUSIC-AVQA format) and DIR/stats.json (counts, majority-answer baselines, timing).
  */
 import { writeFile } from 'node:fs/promises';
@@ -13,7 +13,6 @@ import {
   majorityBaselines,
   recordsOf,
   toAnnotations,
-  type Split,
 } from '../synth/question-dataset.js';
 import { Random } from '../synth/random.js';
 import { synthesizeScenes } from '../synth/synthesize-scenes.js';
@@ -74,8 +73,9 @@ async function main(argv: string[]): Promise<void> {
   const annotations = toAnnotations(
     balanceQuestions(scenes, perScene, new Random(seed ^ 0x51ed270b)),
   );
-  for (const split of ['train', 'val', 'test'] as Split[]) {
-    const records = recordsOf(annotations.filter((a) => a.split === split));
+  // avqa-all.json: every split, for scenes from a seed held out of training altogether.
+  for (const split of ['train', 'val', 'test', 'all'] as const) {
+    const records = recordsOf(annotations.filter((a) => split === 'all' || a.split === split));
     await writeFile(
       path.join(options.outDir, `avqa-${split}.json`),
       JSON.stringify(records, null, 1),
