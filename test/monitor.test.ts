@@ -105,8 +105,8 @@ describe('monitor', () => {
     expect(segments).toBeGreaterThanOrEqual(1);
     expect(answer.attention.temporal).toHaveLength(segments);
     expect(answer.attention.spatial).toHaveLength(segments);
-    expect(answer.attention.spatial[0]).toHaveLength(32);
-    expect(answer.attention.patchGrid).toEqual([4, 8]);
+    expect(answer.attention.spatial[0]).toHaveLength(8);
+    expect(answer.attention.patchGrid).toEqual([1, 8]);
     expect(answer.attention.frequency).toHaveLength(8);
     // Weights travel rounded to 4 decimals: their sum is 1 within 1e-4 per segment.
     expect(answer.attention.temporal.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);

@@ -64,9 +64,9 @@ describe('shipped tiny profile', () => {
         stats.majorityBaselines.reduce((sum, b) => sum + b.questions, 0);
       const accuracy = report.overall.correct / report.overall.total;
       expect(report.overall.total).toBeGreaterThan(200);
-      // Measured when shipped: 0.495 against a prior of 0.315.
+      // Measured when shipped: MEASURED against a prior of PRIOR (the previous encoders: 0.495).
       expect(accuracy, `held-out accuracy ${accuracy}, majority prior ${prior}`).toBeGreaterThan(
-        prior + 0.1,
+        prior + 0.2,
       );
     }, 120_000);
   });

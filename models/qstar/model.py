@@ -45,6 +45,9 @@ class QStarConfig:
     tfi: bool = True
     qcr: bool = True
     late_fusion: bool = False
+    # Not in the paper: the classifier also reads each stream's mean and max over the window,
+    # gated by the question (tanh(sentence) ⊙ summary), besides the temporally attended pool.
+    window_summary: bool = False
 
     def to_dict(self):
         return asdict(self)
@@ -165,7 +168,7 @@ class QStar(nn.Module):
         self.sti = STI(c) if c.sti and not c.late_fusion else None
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
-        fused = 2 * d if c.late_fusion else 3 * d
+        fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
@@ -192,7 +195,12 @@ class QStar(nn.Module):
             visual, audio = self.qcr(visual, audio, sentence)
         pooled_visual = torch.einsum("bt,btd->bd", temporal, visual)
         pooled_audio = torch.einsum("bt,btd->bd", temporal, audio)
-        logits = self.classifier(torch.cat([pooled_visual, pooled_audio, sentence], dim=-1))
+        parts = [pooled_visual, pooled_audio, sentence]
+        if self.config.window_summary:
+            gate, valid = torch.tanh(sentence), segment_mask[..., None]
+            for stream in (visual, audio):
+                parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
+        logits = self.classifier(torch.cat(parts, dim=-1))
         return logits, frequency, spatial, temporal
 
 
@@ -253,19 +261,20 @@ class ConvGrid(nn.Module):
 class TinyAST(nn.Module):
     """1 s of 128-bin fbank (N, 100, 128) → frequency tokens (N, 8, d), pooled over time."""
 
-    def __init__(self, d=64, widths=(24, 48, 96)):
+    def __init__(self, d=64, widths=(24, 48, 64)):
         super().__init__()
-        # time 100 → 50 → 25 → 13 → 7; frequency 128 → 64 → 32 → 16 → 8
-        self.body = ConvGrid(1, widths, d, grid=(7, 8))
+        # Frames paired first (20 ms is fine enough for timbre and onsets, at a quarter of the cost);
+        # then time 50 → 25 → 13 → 7 → 4, frequency 128 → 64 → 32 → 16 → 8.
+        self.body = ConvGrid(1, widths, d, grid=(4, 8))
 
     def forward(self, fbank):
-        return self.body(fbank[:, None]).mean(1)
+        return self.body(F.avg_pool2d(fbank[:, None], (2, 1))).mean(1)
 
 
 class TinyAudioClip(nn.Module):
     """One 0.96 s VGGish example (N, 96, 64) → clip embedding (N, d)."""
 
-    def __init__(self, d=128, widths=(32, 64, 128)):
+    def __init__(self, d=128, widths=(24, 48, 96)):
         super().__init__()
         self.body = conv_stages([1, *widths, d])
         self.out = nn.Linear(2 * d, d)
@@ -278,15 +287,17 @@ class TinyAudioClip(nn.Module):
 
 class TinyFrame(nn.Module):
     """A whole frame (N, 3, 64, 128), not centre-cropped since left and right matter → frame
-    embedding (N, d) and patch tokens (N, 32, d) on a 4 × 8 grid (16 × 16 pixels each)."""
+    embedding (N, d) and patch tokens (N, 8, d): a 1 × 8 grid of full-height stage columns, 16
+    pixels wide (where a performer stands is what the questions ask; rows would only multiply the
+    head's cost)."""
 
     def __init__(self, d=64, widths=(32, 48, 64)):
         super().__init__()
         self.body = ConvGrid(3, widths, d, grid=(4, 8))
 
     def forward(self, image):
-        patches = self.body(image).flatten(1, 2)
-        return patches.mean(1), patches
+        columns = self.body(image).mean(1)
+        return columns.mean(1), columns
 
 
 # ---------------------------------------------------------------------------- paper profile encoders

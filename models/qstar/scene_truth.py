@@ -85,7 +85,8 @@ def oracle_features(truths, segments):
     audio (T, 89): per class sounds, loudness, onsets, pitch, and the voiceover;
     ast (T, 3, 23): per band of pitch (low, mid, high) the loudness of the classes sounding there, and the voiceover;
     frames (T, 24): classes seen, venue, performer count;
-    patches (T, COLUMNS, 45): per stage column the classes seen and playing, and whether anyone is there."""
+    patches (T, COLUMNS, 53): per stage column the classes seen and playing, whether anyone is there,
+    and which column it is (one-hot)."""
     a, f = audio_targets(truths, segments), frame_targets(truths, segments)
     loud = (a["loudness"] - SILENT_DB) / 20.0
     onsets, pitch = np.log1p(a["onsets"]), a["pitch"] / 60.0
@@ -97,5 +98,7 @@ def oracle_features(truths, segments):
     ast = np.stack(bands, axis=2)
     frames = np.concatenate([f["seen"], f["venue"], f["count"] / 5.0], axis=-1)
     anyone = f["columns"][..., :CLASSES].max(-1, keepdims=True)
-    patches = np.concatenate([f["columns"], anyone], axis=-1)
+    # Where each column is: a real encoder's patch tokens carry their position too.
+    where = np.broadcast_to(np.eye(COLUMNS, dtype=np.float32), (*anyone.shape[:2], COLUMNS, COLUMNS))
+    patches = np.concatenate([f["columns"], anyone, where], axis=-1)
     return {"frames": frames, "patches": patches, "audio": audio, "ast": ast}

@@ -159,9 +159,8 @@ class FrameReadout(nn.Module):
         self.columns, self.frame = nn.Linear(d, 2 * CLASSES), nn.Linear(d, CLASSES + 2)
 
     def forward(self, out):
-        embedding, patches = out
-        n, p, d = patches.shape
-        columns = self.columns(patches.view(n, p // COLUMNS, COLUMNS, d).mean(1))
+        embedding, columns = out  # columns: (N, COLUMNS, d)
+        columns = self.columns(columns)
         frame = self.frame(embedding)
         return {"columns": columns, "seen": frame[:, :CLASSES], "venue": frame[:, CLASSES : CLASSES + 1], "count": frame[:, -1:]}
 
@@ -257,6 +256,8 @@ def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
         if steps >= total:
             break
     metrics["train_seconds"] = round(time.time() - started, 1)
+    # Kept so an encoder re-exports (or goes on training) without starting over.
+    torch.save({"name": name, "state": model.state_dict()}, os.path.join(args.checkpoints, f"tiny-{name}.pt"))
     return metrics
 
 
@@ -436,7 +437,8 @@ def train_head(args):
     train, val = Questions(args.features, "train"), Questions(args.features, "val")
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
-        audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model, **VARIANTS[args.variant],
+        audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
+        window_summary=args.window_summary and not VARIANTS[args.variant].get("late_fusion", False), **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarWithQuestions(config, len(info["vocabulary"]))
@@ -444,7 +446,7 @@ def train_head(args):
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
     val_loader = torch.utils.data.DataLoader(val, batch_size=256)
-    name = ("oracle-" if args.oracle else "") + args.variant + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -514,6 +516,7 @@ def main():
     e.add_argument("--frontend", required=True)
     e.add_argument("--dataset", required=True)
     e.add_argument("--out", required=True)
+    e.add_argument("--checkpoints", default="/tmp")
     e.add_argument("--epochs", type=int, default=12)
     e.add_argument("--batch", type=int, default=64)
     e.add_argument("--lr", type=float, default=3e-3)
@@ -531,6 +534,7 @@ def main():
     h.add_argument("--batch", type=int, default=64)
     h.add_argument("--lr", type=float, default=1e-4)
     h.add_argument("--d-model", type=int, default=64)
+    h.add_argument("--window-summary", action=argparse.BooleanOptionalAction, default=False, help="classifier also reads question-gated window mean/max (not in the paper)")
     h.add_argument("--oracle", metavar="DATASET", help="train on the ground truth's per-second facts (the head's ceiling)")
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     for p in (e, h):

@@ -18,6 +18,7 @@ import {
   type FrontendSpec,
 } from '../features/segment-frontend.js';
 import { NpyWriter } from '../datasets/npy-writer.js';
+import { progressLine } from './progress-line.js';
 import {
   applyCounterfactual,
   isCounterfactual,
@@ -95,9 +96,9 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
       await logMel.append(segment.logMel);
       await pixels.append(segment.pixels);
     }
-    if ((k + 1) % 100 === 0)
+    if ((k + 1) % 50 === 0 || k + 1 === count)
       console.log(
-        `extract: ${k + 1}/${count} videos (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+        `extract: ${progressLine(k + 1, count, (performance.now() - started) / 1000)} videos`,
       );
   }
   await Promise.all([fbank.close(), logMel.close(), pixels.close()]);

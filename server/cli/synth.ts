@@ -16,6 +16,7 @@ import {
 } from '../synth/question-dataset.js';
 import { Random } from '../synth/random.js';
 import { synthesizeScenes } from '../synth/synthesize-scenes.js';
+import { progressLine } from './progress-line.js';
 
 const USAGE =
   'usage: npm run synth -- --scenes N --seconds S --seed K --out DIR [--width 320] [--height 180] [--fps 8] [--questions-per-scene 12]';
@@ -66,9 +67,7 @@ async function main(argv: string[]): Promise<void> {
 
   const started = performance.now();
   const scenes = await synthesizeScenes(options, (done, total) =>
-    console.log(
-      `synth: ${done}/${total} scenes (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-    ),
+    console.log(`synth: ${progressLine(done, total, (performance.now() - started) / 1000)} scenes`),
   );
   const annotations = toAnnotations(
     balanceQuestions(scenes, perScene, new Random(seed ^ 0x51ed270b)),
