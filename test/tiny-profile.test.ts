@@ -64,7 +64,8 @@ describe('shipped tiny profile', () => {
         stats.majorityBaselines.reduce((sum, b) => sum + b.questions, 0);
       const accuracy = report.overall.correct / report.overall.total;
       expect(report.overall.total).toBeGreaterThan(200);
-      // Measured when shipped: MEASURED against a prior of PRIOR (the previous encoders: 0.495).
+      // Shipped: 65.8 % on held-out seeds 101/102 against a template prior of 39.8 % (README);
+      // the previous encoders scored 0.495 here against 0.315.
       expect(accuracy, `held-out accuracy ${accuracy}, majority prior ${prior}`).toBeGreaterThan(
         prior + 0.2,
       );
