@@ -1,15 +1,24 @@
 """Training for the `tiny` profile, in two stages (Debian's /usr/bin/python3 with torch):
 
-    train.py encoders --frontend OUT/frontend --dataset SYNTH_DIR --out models/tiny [--epochs 6]
+    train.py encoders --frontend OUT/frontend --dataset SYNTH_DIR --out models/tiny [--epochs 12]
+                      [--only ast audio frame] [--checkpoints DIR]
         Pretrains the tiny frozen encoders on the synthetic scenes' per-second ground truth
-        (which classes sound; which classes are seen, and playing, in each third of the stage),
-        then exports them to ONNX. Mirrors the paper's frozen pretrained extractors.
+        (scene_truth.py: per class whether it sounds, how loud, its onsets and pitch, the
+        voiceover; per stage column which classes stand and play, the venue, how many perform),
+        with level changes, mixes and SpecAugment for audio and left-right flips for frames, then
+        exports them to ONNX. Mirrors the paper's frozen pretrained extractors. Test scenes are
+        never used; validation scenes give the probes in encoders-report.json.
 
     train.py head --features OUT/features --out models/tiny [--variant full] [--epochs 30]
-        Trains the question encoder and QSTar's head on the encoders' features with the paper's
-        recipe (cross-entropy, AdamW 1e-4, ×0.1 every 10 epochs, batch 64, 30 epochs), keeps the
-        best epoch on validation, exports both to ONNX. Variants: full, no_qgmc, no_sti, no_tfi,
-        no_qcr, no_all, late_fusion.
+                  [--lr 1e-4] [--d-model 64] [--window-summary] [--seed 0] [--resume]
+                  [--oracle SYNTH_DIR]
+        Trains the question encoder and QSTar's head on the encoders' features (defaults: the
+        paper's recipe — cross-entropy, AdamW 1e-4, ×0.1 every 10 epochs, batch 64, 30 epochs),
+        keeps the best epoch on validation, reports test accuracy per type, exports both to ONNX
+        (seed 0 only: other seeds are measured, not shipped). A checkpoint is written every epoch;
+        --resume goes on from it. --oracle feeds the ground truth's per-second facts instead of
+        the features: the head's ceiling. Variants: full, no_qgmc, no_sti, no_tfi, no_qcr,
+        no_all, late_fusion.
 
     --max-steps N stops early (CI's smoke run).
 """
@@ -318,6 +327,7 @@ def train_encoders(args):
 
     ast, audio, frame = TinyAST(args.ast_dim), TinyAudioClip(args.audio_dim), TinyFrame(args.frame_dim)
     report = {"segments": len(video_of), "train_segments": len(args.train_idx), "epochs": args.epochs}
+    report["dims"] = {"ast": args.ast_dim, "audio": args.audio_dim, "frame": args.frame_dim}
     if "ast" in args.only:
         report["ast"] = pretrain(
             "ast", ast, AudioReadout(8 * args.ast_dim), lambda i: (fbank[i], pick(heard, i)), audio_loss, audio_metrics, augmented(ast_mix), args
@@ -333,7 +343,8 @@ def train_encoders(args):
         report["frame"] = pretrain("frame", frame, FrameReadout(args.frame_dim), frames, frame_loss, frame_metrics, flip_frames, args)
         export_encoder(frame, torch.zeros(1, 3, 64, 128), ["image"], ["embedding", "patches"], os.path.join(args.out, "tiny-frame.onnx"))
     path = os.path.join(args.out, "encoders-report.json")
-    previous = json.load(open(path)) if os.path.exists(path) and args.only != ENCODERS else {}
+    # Pretraining some encoders only keeps the others' figures.
+    previous = json.load(open(path)) if os.path.exists(path) and set(args.only) != set(ENCODERS) else {}
     with open(path, "w") as f:
         json.dump({**previous, **report}, f, indent=1)
     log(f"encoders exported to {args.out}")
