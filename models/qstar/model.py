@@ -211,17 +211,24 @@ class QuestionEncoder(nn.Module):
     """Word ids → word tokens (B,L,d) and sentence embedding (B,d): a closed-vocabulary stand-in for
     the paper's CLIP text encoder (the MUSIC-AVQA question space has ~100 distinct words)."""
 
-    def __init__(self, vocabulary_size, d, max_words=24, layers=1, heads=4):
+    def __init__(self, vocabulary_size, d, max_words=24, layers=1, heads=4, summary_token=False):
         super().__init__()
         self.embed = nn.Embedding(vocabulary_size, d)
         self.position = nn.Parameter(torch.randn(max_words, d) * 0.02)
         layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers)
+        # A learned token read out as the sentence (as CLIP reads its end token), which can keep
+        # word order; without it the sentence is the mean of the words.
+        self.summary = nn.Parameter(torch.randn(1, 1, d) * 0.02) if summary_token else None
 
     def forward(self, ids, mask):
         x = self.embed(ids) + self.position[: ids.shape[1]]
-        x = self.encoder(x, src_key_padding_mask=~mask)
-        return x, masked_mean(x, mask[..., None], 1)
+        if self.summary is None:
+            x = self.encoder(x, src_key_padding_mask=~mask)
+            return x, masked_mean(x, mask[..., None], 1)
+        x = torch.cat([self.summary.expand(x.shape[0], -1, -1), x], dim=1)
+        x = self.encoder(x, src_key_padding_mask=~torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1))
+        return x[:, 1:], x[:, 0]
 
 
 def conv_stage(inputs, outputs, stride, convs=2):
