@@ -77,7 +77,7 @@ def main():
     sets = sorted(d for d in glob.glob(os.path.join(args.directory, "seed*")) if os.path.exists(os.path.join(d, "prior.json")))
     names = ["prior"] + sorted(
         {os.path.basename(p)[len("accuracy-") : -len(".json")] for d in sets for p in glob.glob(os.path.join(d, "accuracy-*.json"))},
-        key=lambda n: (n.count("-") > 0 and n.startswith("full-"), n != "full", n),
+        key=lambda n: (n.startswith("full-"), n != "full", n),  # full, other variants, counterfactuals
     )
     pooled = {}
     header = "| model | " + " | ".join(SHORT) + " | Audio | Visual | AV | Overall ± SE |"

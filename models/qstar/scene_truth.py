@@ -16,7 +16,7 @@ INSTRUMENTS = [
     "ukulele", "violin", "xylophone",
 ]  # fmt: skip
 CLASSES = len(INSTRUMENTS)
-COLUMNS = 8  # the frame encoder's patch grid is 4 × 8: one target column per grid column
+COLUMNS = 8  # the frame encoder's tokens: one per stage column (patch grid 1 × 8)
 SILENT_DB = -60.0  # loudness target of a class that does not sound
 
 

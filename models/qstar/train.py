@@ -63,6 +63,10 @@ def is_validation(video_index):
     return video_index % 10 == 8
 
 
+def is_test(video_index):
+    return video_index % 10 == 9
+
+
 def normalise_pixels(pixels):
     """uint8 (N, H, W, 3) → CLIP-normalised (N, 3, H, W), as server/features/video normalises."""
     x = torch.from_numpy(np.ascontiguousarray(pixels)).permute(0, 3, 1, 2).float() / 255.0
@@ -109,14 +113,13 @@ def audio_loss(out, target):
     """Presence and voiceover by cross-entropy; loudness (per 10 dB), log onsets and pitch (per
     octave) by squared error where the class sounds."""
     heard = target["heard"]
-    masked = lambda a, b, scale: (((a - b) / scale) ** 2 * heard).sum() / heard.sum().clamp(min=1)
-    pitched = heard * (target["pitch"] > 0)
+    masked = lambda a, b, where: ((a - b) ** 2 * where).sum() / where.sum().clamp(min=1)
     return (
         F.binary_cross_entropy_with_logits(out["heard"], heard)
         + F.binary_cross_entropy_with_logits(out["voice"], target["voice"])
-        + 0.3 * masked(out["loudness"], (target["loudness"] + 30) / 10, 1.0)
-        + 0.3 * masked(out["onsets"], torch.log1p(target["onsets"]), 1.0)
-        + 0.3 * (((out["pitch"] - (target["pitch"] - 60) / 12) ** 2) * pitched).sum() / pitched.sum().clamp(min=1)
+        + 0.3 * masked(out["loudness"], (target["loudness"] + 30) / 10, heard)
+        + 0.3 * masked(out["onsets"], torch.log1p(target["onsets"]), heard)
+        + 0.3 * masked(out["pitch"], (target["pitch"] - 60) / 12, heard * (target["pitch"] > 0))
     )
 
 
@@ -233,7 +236,7 @@ def frame_metrics(out, target):
 
 
 def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
-    """Trains encoder + readout on `data(indices, train)` → (inputs, targets); logs validation
+    """Trains encoder + readout on `data(indices)` → (inputs, targets), `augment`ed; logs validation
     metrics per epoch with a progress line and ETA; returns the last epoch's metrics."""
     model = nn.ModuleDict({"encoder": encoder, "readout": readout})
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -304,8 +307,8 @@ def train_encoders(args):
     heard, seen = flat(audio_targets(truths, segments)), flat(frame_targets(truths, segments))
     video_of = torch.arange(len(videos)).repeat_interleave(segments)
     val_mask = torch.tensor([is_validation(v) for v in video_of.tolist()])
-    # Test scenes (9 of every ten) are never seen, not even to choose an epoch.
-    test_mask = torch.tensor([v % 10 == 9 for v in video_of.tolist()])
+    # Test scenes are never seen, not even to choose an epoch.
+    test_mask = torch.tensor([is_test(v) for v in video_of.tolist()])
     args.train_idx = torch.nonzero(~val_mask & ~test_mask).flatten()
     args.val_idx = torch.nonzero(val_mask).flatten()
     log(f"pretraining encoders on {len(args.train_idx)} segments, validating on {len(args.val_idx)}")
@@ -413,25 +416,24 @@ class QStarWithQuestions(nn.Module):
         return self.head(frames, patches, audio, ast, words, word_mask, sentence, segment_mask)
 
 
-def predict(model, loader, features):
+def correct_answers(model, questions, features):
+    """Per question of `questions` (in order): whether the model's answer is the annotated one."""
     model.eval()
-    predictions = []
+    right = []
     with torch.no_grad():
-        for videos, ids, lengths, answers in loader:
+        for videos, ids, lengths, answers in torch.utils.data.DataLoader(questions, batch_size=256):
             word_mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
-            predictions.append(model(features.batch(videos), ids, word_mask)[0].argmax(-1))
-    return torch.cat(predictions)
+            right.append(model(features.batch(videos), ids, word_mask)[0].argmax(-1) == answers)
+    return torch.cat(right)
 
 
-def evaluate(model, loader, features):
-    answers = torch.tensor([q["answer"] for q in loader.dataset.items])
-    return (predict(model, loader, features) == answers).float().mean().item()
+def evaluate(model, questions, features):
+    return correct_answers(model, questions, features).float().mean().item()
 
 
 def accuracy_by_type(model, questions, features):
     """Accuracy per MUSIC-AVQA question type and overall (correct / total), with its standard error."""
-    loader = torch.utils.data.DataLoader(questions, batch_size=256)
-    correct = (predict(model, loader, features) == torch.tensor([q["answer"] for q in questions.items])).tolist()
+    correct = correct_answers(model, questions, features).tolist()
     report = {}
     for q, ok in zip(questions.items, correct):
         kind = q.get("type", "all")
@@ -456,7 +458,6 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    val_loader = torch.utils.data.DataLoader(val, batch_size=256)
     name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
@@ -485,7 +486,7 @@ def train_head(args):
             if args.max_steps and steps >= args.max_steps:
                 break
         schedule.step()
-        accuracy = evaluate(model, val_loader, features)
+        accuracy = evaluate(model, val, features)
         history.append({"epoch": epoch + 1, "loss": loss.item(), "val_accuracy": accuracy, "seconds": round(time.time() - epoch_started, 1)})
         log(f"{name} epoch {epoch + 1}/{args.epochs}: loss {loss.item():.4f}, val accuracy {accuracy:.4f} ({time.time() - epoch_started:.1f} s)")
         if accuracy > best:

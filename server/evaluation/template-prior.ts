@@ -11,9 +11,10 @@ const templateOf = (a: Annotation) => parseQuestion(a.question, a.templateValues
 export function templateMajority(training: readonly Annotation[]): Map<string, string> {
   const counts = new Map<string, Map<string, number>>();
   for (const a of training) {
-    const answers = counts.get(templateOf(a)) ?? new Map<string, number>();
+    const template = templateOf(a);
+    const answers = counts.get(template) ?? new Map<string, number>();
     answers.set(a.answer, (answers.get(a.answer) ?? 0) + 1);
-    counts.set(templateOf(a), answers);
+    counts.set(template, answers);
   }
   return new Map(
     [...counts].map(([template, answers]) => [
