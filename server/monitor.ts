@@ -91,9 +91,17 @@ export class Monitor {
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${this.inference.provider}`,
     );
-    this.hub = new WsHub(this.http, this.control, { token: this.config.token });
+    // Listening first: the hub would re-emit a busy port as an unhandled 'error'.
     this.http.listen(this.config.port, this.config.host);
-    await once(this.http, 'listening');
+    await once(this.http, 'listening').catch((error: NodeJS.ErrnoException) => {
+      void this.inference?.close();
+      throw error.code === 'EADDRINUSE'
+        ? new Error(
+            `port ${this.config.port} on ${this.config.host} is in use; set TUTTI_PORT to a free port`,
+          )
+        : error;
+    });
+    this.hub = new WsHub(this.http, this.control, { token: this.config.token });
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
     this.profile = { patchGrid: manifest.patchGrid, tokenize: questionTokenizer(manifest) };

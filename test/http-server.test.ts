@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../server/hub/http-server.js';
@@ -66,6 +66,10 @@ describe('HTTP API', () => {
     const escape = await fetch(`${base}/..%2F..%2F..%2F..%2Fetc%2Fpasswd`);
     expect(escape.status).toBe(404);
     expect(await escape.text()).not.toContain('root:');
+    // Malformed percent-encoding is the client's error, not the server's.
+    const malformed = await fetch(`${base}/%E0%A4%A`);
+    expect(malformed.status).toBe(400);
+    expect(errorResponseSchema.parse(await malformed.json()).error).toMatch(/percent-encoding/);
   });
 });
 
@@ -102,11 +106,15 @@ describe('the dashboard, as the monitor serves it', () => {
 });
 
 describe('npm start entry point', () => {
-  it('listens and shuts down cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  /** `npm start` without its pre-step (setup and dashboard build, done by the suite already). */
+  const npmStart = (port: number) =>
+    spawn('npm', ['start', '--ignore-scripts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, TUTTI_PORT: '0' },
+      env: { ...process.env, TUTTI_PORT: String(port), TUTTI_DB: ':memory:' },
     });
+
+  it('listens, and SIGTERM to npm reaches the monitor: it shuts down and frees its port', async () => {
+    const child = npmStart(0);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await new Promise<void>((resolve, reject) => {
@@ -116,7 +124,27 @@ describe('npm start entry point', () => {
     const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
     expect((await fetch(`${url}/api/health`)).status).toBe(200);
     child.kill('SIGTERM');
+    await once(child, 'exit');
+    // No orphan keeps answering on the port once npm has gone.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await expect(fetch(`${url}/api/health`)).rejects.toThrow();
+    expect(output).toContain('SIGTERM, shutting down');
+  });
+
+  it('says in one line which port is busy and how to choose another', async () => {
+    const squatter = createServer().listen(0, '127.0.0.1');
+    await once(squatter, 'listening');
+    const { port } = squatter.address() as AddressInfo;
+    const child = npmStart(port);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
-    expect(code).toBe(0);
+    squatter.close();
+    expect(code).not.toBe(0);
+    const ours = stderr.split('\n').filter((line) => line.startsWith('tutti:'));
+    expect(ours).toEqual([
+      `tutti: cannot start: port ${port} on 127.0.0.1 is in use; set TUTTI_PORT to a free port`,
+    ]);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack
   });
 });

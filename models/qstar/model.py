@@ -48,6 +48,8 @@ class QStarConfig:
     # Not in the paper: the classifier also reads each stream's mean and max over the window,
     # gated by the question (tanh(sentence) ⊙ summary), besides the temporally attended pool.
     window_summary: bool = False
+    # Not in the paper: slots bind what each side of a comparison names to its own evidence (Slots).
+    slots: bool = False
 
     def to_dict(self):
         return asdict(self)
@@ -151,6 +153,48 @@ class QCR(nn.Module):
         return self.refine_visual(visual, context), self.refine_audio(audio, context)
 
 
+class Slots(nn.Module):
+    """Not in the paper. "Is the violin on the left louder than the cello on the right?" names two
+    things and compares them; streams pooled over the window mix the two, and on perfect inputs
+    (the oracle) the paper's head answers comparisons at chance. Learned slot queries pick, by word
+    (the question encoder's tokens carry their position), what each side names; per second, a slot
+    finds it among the patches (which column) and reads the streams multiplicatively: a bilinear
+    readout can take one class's loudness out of an embedding that holds every class's. The
+    classifier gets each slot's evidence pooled over the window (mean, peak, and when it peaks)
+    and the difference of the first two."""
+
+    def __init__(self, c, slots=2):
+        super().__init__()
+        d, m = c.d_model, c.d_model // 2
+        self.queries = nn.Parameter(torch.randn(slots, d) * 0.02)
+        self.norm_words = nn.LayerNorm(d)
+        self.pick = nn.MultiheadAttention(d, c.heads, batch_first=True)
+        self.column_query, self.column_key = nn.Linear(d, d), nn.Linear(d, d)
+        self.gate = nn.Linear(2 * d, m)  # from the slot and what it found in the picture
+        self.read = nn.Linear(2 * d, m)  # from the audio and visual streams
+        self.look = nn.Linear(d, m)  # what it found in the picture, directly
+        self.out = nn.Sequential(nn.GELU(), nn.Linear(m, m))
+        self.size = 3 * m * (slots + 1)
+
+    def forward(self, words, word_mask, patches, visual, audio, segment_mask):
+        d = words.shape[-1]
+        words = self.norm_words(words)
+        queries = self.queries.expand(words.shape[0], -1, -1)
+        slot, _ = self.pick(queries, words, words, key_padding_mask=~word_mask, need_weights=False)  # (B, K, d)
+        where = torch.softmax(torch.einsum("bkd,btpd->bktp", self.column_query(slot), self.column_key(patches)) / math.sqrt(d), -1)
+        seen = torch.einsum("bktp,btpd->bktd", where, patches)  # (B, K, T, d)
+        key = self.gate(torch.cat([slot[:, :, None].expand_as(seen), seen], -1))
+        stream = self.read(torch.cat([audio, visual], -1))[:, None]  # (B, 1, T, m)
+        evidence = self.out(stream * key + self.look(seen))  # (B, K, T, m)
+        valid = segment_mask[:, None, :, None]
+        # Each second's place in the window, 0 … 1 (from the mask, so T stays dynamic on export).
+        position = (segment_mask.cumsum(1) - 1).to(evidence.dtype) / (segment_mask.sum(1, keepdim=True) - 1).clamp(min=1)
+        masked = evidence.masked_fill(~valid, -1e4)
+        when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
+        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 3m)
+        return torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
+
+
 class QStar(nn.Module):
     """Inputs per window of T one-second segments (B = batch, P = patches, F = AST bands, L = words):
     frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
@@ -168,7 +212,8 @@ class QStar(nn.Module):
         self.sti = STI(c) if c.sti and not c.late_fusion else None
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
-        fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d
+        self.slots = Slots(c) if c.slots and not c.late_fusion else None
+        fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d + (self.slots.size if self.slots else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
@@ -200,6 +245,8 @@ class QStar(nn.Module):
             gate, valid = torch.tanh(sentence), segment_mask[..., None]
             for stream in (visual, audio):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
+        if self.slots is not None:
+            parts.append(self.slots(words, word_mask, patches, visual, audio, segment_mask))
         logits = self.classifier(torch.cat(parts, dim=-1))
         return logits, frequency, spatial, temporal
 

@@ -150,10 +150,13 @@ async function serveDashboard(
   root: string,
   headOnly: boolean,
 ): Promise<boolean> {
-  const file = path.resolve(
-    root,
-    `.${decodeURIComponent(pathname === '/' ? '/index.html' : pathname)}`,
-  );
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
+  } catch {
+    throw new HttpError(400, { error: 'malformed percent-encoding in the path' });
+  }
+  const file = path.resolve(root, `.${decoded}`);
   if (!file.startsWith(root + path.sep)) return false;
   for (const candidate of [file, path.join(root, 'index.html')]) {
     const info = await stat(candidate).catch(() => undefined);
