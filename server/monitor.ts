@@ -5,7 +5,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Observable, Subscription } from 'rxjs';
-import { defer, retry, tap, timer } from 'rxjs';
+import { defer, tap } from 'rxjs';
+import type { HealthResponse } from '../shared/protocol/health.js';
 import type { ServerMessage, StandingQuestionMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
@@ -14,8 +15,10 @@ import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
+import { HistoryReader } from './storage/history-reader.js';
 import type { RgbFrame } from './features/video/rgb-frame.js';
 import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
+import { superviseSource } from './sources/supervise-source.js';
 import {
   pipedMediaSource,
   SOURCE_SAMPLE_RATE,
@@ -45,6 +48,21 @@ export interface MonitorConfig {
   /** Days the log keeps events (default 7); pruned at start and every hour. */
   readonly retentionDays?: number;
   readonly log?: (line: string) => void;
+  /** Limits and watchdogs; see the README's reliability section. */
+  readonly limits?: MonitorLimits;
+}
+
+export interface MonitorLimits {
+  /** Browser captures and recordings at once (default 4). */
+  readonly maxCaptures?: number;
+  /** How long a stream that ended stays listed before it is removed (default 60 s). */
+  readonly endedStreamSeconds?: number;
+  /** A source silent this long is restarted (default 10 s). */
+  readonly stallSeconds?: number;
+  /** Delivering this long makes a source healthy again: its retry backoff starts over (60 s). */
+  readonly healthySeconds?: number;
+  /** An inference request unanswered this long restarts the worker (default 30 s). */
+  readonly hungWorkerSeconds?: number;
 }
 
 interface LiveStream {
@@ -57,6 +75,8 @@ interface LiveStream {
   /** What the source delivered since `since` (wall clock, ms), for the rates in its status. */
   delivered: { frames: number; audioSeconds: number; since: number };
   subscription?: Subscription;
+  /** Removes it once it has ended (after the grace period). */
+  removal?: NodeJS.Timeout;
 }
 
 export class Monitor {
@@ -65,6 +85,7 @@ export class Monitor {
   private inference?: InferenceClient;
   private readonly control: StreamControl;
   private readonly events: EventLog;
+  private readonly historyReader: HistoryReader;
   private heartbeat?: NodeJS.Timeout;
   private pruner?: NodeJS.Timeout;
   /** What every stream needs of the loaded profile, set once it is loaded. */
@@ -73,7 +94,25 @@ export class Monitor {
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
-    this.events = new EventLog(config.database);
+    this.events = new EventLog(config.database, {
+      onHealth: ({ failing, pending, dropped }) => {
+        const line = failing
+          ? `event log: writes failing (${failing}); ${pending} events wait, ${dropped} dropped so far; answering goes on`
+          : `event log: writing again (${dropped} events dropped while it failed)`;
+        this.log(line);
+        if (failing) this.hub?.publish({ type: 'error', message: line });
+      },
+      onRecreated: () => {
+        this.log('event log: the database file was deleted or replaced; created again');
+        for (const live of this.streams.values())
+          this.events.record({
+            type: 'questions',
+            stream: live.config.id,
+            questions: live.questions.describe(),
+          });
+      },
+    });
+    this.historyReader = new HistoryReader(config.database);
     this.control = this.controls();
     this.http = createHttpServer({ control: this.control, token: config.token });
   }
@@ -84,10 +123,20 @@ export class Monitor {
 
   async start(): Promise<void> {
     const manifest = readManifest(this.config.profile);
-    this.inference = await InferenceClient.start({
-      profile: this.config.profile,
-      variant: this.config.variant ?? 'full',
-    });
+    this.inference = await InferenceClient.start(
+      { profile: this.config.profile, variant: this.config.variant ?? 'full' },
+      {
+        hungAfterMs: (this.config.limits?.hungWorkerSeconds ?? 30) * 1000,
+        onHealth: ({ state, reason, restarts }) => {
+          const line =
+            state === 'restarting'
+              ? `inference worker restarting (restart ${restarts}): ${reason}`
+              : 'inference worker ready again';
+          this.log(line);
+          if (state === 'restarting') this.hub?.publish({ type: 'error', message: line });
+        },
+      },
+    );
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${this.inference.provider}`,
     );
@@ -109,9 +158,13 @@ export class Monitor {
     // Every answer is logged (about 1.5 KB with its attention maps): keep a bounded history.
     this.prune();
     this.pruner = setInterval(() => this.prune(), 3_600_000);
-    // Health every few seconds: segments done and hops skipped, as they change.
+    // Health every few seconds: segments done and hops skipped, as they change (not for
+    // streams that ended: nothing changes there).
     this.heartbeat = setInterval(
-      () => this.streams.forEach((live) => this.publish(this.status(live, true))),
+      () =>
+        this.streams.forEach(
+          (live) => live.state !== 'stopped' && this.publish(this.status(live, true)),
+        ),
       5000,
     );
   }
@@ -123,7 +176,18 @@ export class Monitor {
     return {
       listStreams: () => [...this.streams.keys()],
       startCapture: (stream: string, recording?: { speed: number }) => {
-        if (this.streams.has(stream)) throw new Error(`stream "${stream}" exists already`);
+        const existing = this.streams.get(stream);
+        if (existing && existing.state !== 'stopped')
+          throw new Error(`stream "${stream}" exists already`);
+        clearTimeout(existing?.removal); // an ended one is replaced
+        const captures = [...this.streams.values()].filter(
+          (live) => live.config.retry === false && live.state !== 'stopped',
+        ).length;
+        const maxCaptures = this.config.limits?.maxCaptures ?? 4;
+        if (captures >= maxCaptures)
+          throw new Error(
+            `${captures} captures are running, the most this monitor takes (TUTTI_MAX_CAPTURES)`,
+          );
         const bytes = new PassThrough();
         this.startStream({
           id: stream,
@@ -150,7 +214,13 @@ export class Monitor {
         if (removed) announce(stream);
         return removed;
       },
-      history: (query) => this.events.history(query),
+      history: (query) => {
+        if (this.config.database === ':memory:')
+          return Promise.resolve(this.events.historyBody(query));
+        this.events.flush(); // what waits in the buffer is history too
+        return this.historyReader.page(query);
+      },
+      health: () => this.health(),
       snapshot: (stream: string): ServerMessage[] => {
         const live = this.streams.get(stream)!;
         return [
@@ -196,10 +266,48 @@ export class Monitor {
     live.detail = detail;
     this.log(`stream ${live.config.id}: ${state}${detail ? ` (${detail})` : ''}`);
     this.publish(this.status(live));
+    if (state === 'stopped') {
+      const grace = (this.config.limits?.endedStreamSeconds ?? 60) * 1000;
+      live.removal = setTimeout(() => this.removeStream(live), grace);
+      live.removal.unref();
+    }
+  }
+
+  /** An ended stream leaves the list (its log stays), so ended captures do not pile up. */
+  private removeStream(live: LiveStream): void {
+    if (this.streams.get(live.config.id) !== live) return;
+    this.streams.delete(live.config.id);
+    this.log(`stream ${live.config.id}: removed, ended`);
+    this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
+  }
+
+  /** What fails, if anything, while answering goes on. */
+  private health(): HealthResponse {
+    const eventLog = this.events.health();
+    const inference = this.inference?.status();
+    const reasons = [
+      ...(eventLog.failing
+        ? [`event log writes failing: ${eventLog.failing} (${eventLog.pending} events waiting)`]
+        : []),
+      ...(inference?.state === 'restarting'
+        ? [`inference worker restarting: ${inference.reason}`]
+        : []),
+      ...[...this.streams.values()]
+        .filter((live) => live.state === 'retrying')
+        .map((live) => `stream ${live.config.id}: ${live.detail}`),
+    ];
+    return {
+      status: reasons.length > 0 ? 'degraded' : 'ok',
+      reasons,
+      uptimeSeconds: process.uptime(),
+      eventLog,
+      ...(inference ? { inference } : {}),
+    };
   }
 
   private startStream(config: StreamConfig): void {
     const { patchGrid, tokenize } = this.profile!;
+    const limits = this.config.limits ?? {};
     const live: LiveStream = {
       config,
       questions: new StandingQuestions(tokenize),
@@ -209,7 +317,16 @@ export class Monitor {
     };
     // The questions it stood at when the monitor last ran (added and removed ones included), or
     // else the configured ones.
-    const logged = this.events.latest(config.id, 'questions');
+    const logged = (() => {
+      try {
+        return this.events.latest(config.id, 'questions');
+      } catch (error) {
+        this.log(
+          `stream ${config.id}: cannot read its logged questions: ${(error as Error).message}`,
+        );
+        return undefined;
+      }
+    })();
     if (logged) this.restoreQuestions(live, logged.questions);
     else for (const question of config.questions ?? []) live.questions.add(question);
     this.streams.set(config.id, live);
@@ -222,13 +339,13 @@ export class Monitor {
           else live.delivered.audioSeconds += event.samples.length / SOURCE_SAMPLE_RATE;
         },
       }),
-      retry({
-        count: config.retry === false ? 0 : Infinity,
-        delay: (error: Error, attempt) => {
-          const wait = Math.min(30, 2 ** (attempt - 1));
-          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`);
-          return timer(wait * 1000);
-        },
+      superviseSource({
+        retry: config.retry !== false,
+        stallSeconds: limits.stallSeconds ?? 10,
+        healthySeconds: limits.healthySeconds ?? 60,
+        maxWaitSeconds: 30,
+        onRetry: (error, wait) =>
+          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`),
       }),
     );
     live.subscription = runStream(
@@ -266,8 +383,12 @@ export class Monitor {
 
   private prune(): void {
     const days = this.config.retentionDays ?? 7;
-    const pruned = this.events.prune(Date.now() - days * 86_400_000);
-    if (pruned > 0) this.log(`event log: ${pruned} events older than ${days} days deleted`);
+    try {
+      const pruned = this.events.prune(Date.now() - days * 86_400_000);
+      if (pruned > 0) this.log(`event log: ${pruned} events older than ${days} days deleted`);
+    } catch (error) {
+      this.log(`event log: pruning failed, tried again in an hour: ${(error as Error).message}`);
+    }
   }
 
   async stop(): Promise<void> {
@@ -277,6 +398,7 @@ export class Monitor {
     await this.hub?.close();
     await this.inference?.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await this.historyReader.close();
     this.events.close();
   }
 }

@@ -30,7 +30,8 @@ function control(captures?: Capture[]): StreamControl & { added: string[] } {
     },
     hasStream: (stream) => stream === 'stage',
     listQuestions: () => [],
-    history: () => [],
+    history: () => Promise.resolve('{"events":[]}'),
+    health: () => ({ status: 'ok', reasons: [], uptimeSeconds: 0 }),
     addQuestion: (_stream, question, values) => {
       const parsed = parseQuestion(question, values);
       added.push(parsed.sentence);

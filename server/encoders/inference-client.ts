@@ -1,4 +1,9 @@
-/** The monitor's side of the inference worker: promises over its messages. */
+/**
+ * The monitor's side of the inference worker: promises over its messages, and its watchdog. A
+ * worker that dies, or holds a request past `hungAfterMs`, is ended and started again; what it
+ * held is rejected (the pipeline counts those segments and hops as skipped), and requests made
+ * while it restarts are refused at once rather than queued.
+ */
 import { Worker } from 'node:worker_threads';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
@@ -7,16 +12,96 @@ import type { Answered, WindowBatch } from './qstar-answerer.js';
 import type { SegmentFeatures } from './segment-encoders.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+type Pending = {
+  resolve: (reply: WorkerReply) => void;
+  reject: (error: Error) => void;
+  since: number;
+};
+
+export interface InferenceOptions {
+  /** A request unanswered this long means the worker hangs (default 30 s). */
+  readonly hungAfterMs?: number;
+  /** The worker's entry point (tests put a misbehaving one here). */
+  readonly workerUrl?: URL;
+  /** Told when the worker died or hung and is being restarted, and when it is back. */
+  readonly onHealth?: (health: InferenceHealth) => void;
+}
+
+export interface InferenceHealth {
+  readonly state: 'ready' | 'restarting';
+  readonly restarts: number;
+  /** Why it was last restarted. */
+  readonly reason?: string;
+}
+
+const WORKER_URL = new URL('./inference-worker.mjs', import.meta.url);
+
+/** Starts a worker and waits for it to load its models. */
+function startWorker(
+  init: WorkerInit,
+  url: URL,
+): Promise<{ worker: Worker; provider: ExecutionProvider }> {
+  // The worker is TypeScript: its .mjs entry registers tsx in the worker thread first.
+  const worker = new Worker(url, { workerData: init });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (reply: WorkerReply) => {
+      if (reply.kind === 'ready') return resolve({ worker, provider: reply.provider });
+      void worker.terminate();
+      reject(
+        new Error(
+          reply.kind === 'failed'
+            ? reply.message
+            : `unexpected ${reply.kind} from the inference worker`,
+        ),
+      );
+    });
+    worker.once('error', reject);
+  });
+}
 
 export class InferenceClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private worker?: Worker;
+  private health: InferenceHealth = { state: 'ready', restarts: 0 };
+  private readonly watchdog: NodeJS.Timeout;
+  private closing = false;
 
   private constructor(
-    private readonly worker: Worker,
-    readonly provider: ExecutionProvider,
+    private readonly init: WorkerInit,
+    private readonly options: InferenceOptions,
+    started: { worker: Worker; provider: ExecutionProvider },
   ) {
+    this.provider = started.provider;
+    this.adopt(started.worker);
+    const hungAfter = options.hungAfterMs ?? 30_000;
+    this.watchdog = setInterval(
+      () => {
+        const oldest = Math.min(...[...this.pending.values()].map((p) => p.since));
+        if (performance.now() - oldest > hungAfter)
+          this.restart(`it held a request over ${hungAfter / 1000} s`);
+      },
+      Math.min(1000, hungAfter / 4),
+    );
+    this.watchdog.unref();
+  }
+
+  readonly provider: ExecutionProvider;
+
+  static async start(init: WorkerInit, options: InferenceOptions = {}): Promise<InferenceClient> {
+    return new InferenceClient(
+      init,
+      options,
+      await startWorker(init, options.workerUrl ?? WORKER_URL),
+    );
+  }
+
+  status(): InferenceHealth {
+    return this.health;
+  }
+
+  private adopt(worker: Worker): void {
+    this.worker = worker;
     worker.on('message', (reply: WorkerReply) => {
       if (!('id' in reply)) return;
       const waiter = this.pending.get(reply.id);
@@ -24,41 +109,50 @@ export class InferenceClient {
       if (reply.kind === 'error') waiter?.reject(new Error(reply.message));
       else waiter?.resolve(reply);
     });
-    worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', (code) => this.failAll(new Error(`inference worker exited (${code})`)));
+    worker.on('error', (error) => this.restart(`it failed: ${error.message}`, worker));
+    worker.on('exit', (code) => this.restart(`it exited (${code})`, worker));
   }
 
-  static start(init: WorkerInit): Promise<InferenceClient> {
-    // The worker is TypeScript: its .mjs entry registers tsx in the worker thread first.
-    const worker = new Worker(new URL('./inference-worker.mjs', import.meta.url), {
-      workerData: init,
-    });
-    return new Promise((resolve, reject) => {
-      worker.once('message', (reply: WorkerReply) => {
-        if (reply.kind === 'ready') resolve(new InferenceClient(worker, reply.provider));
-        else {
-          void worker.terminate();
-          reject(
-            new Error(
-              reply.kind === 'failed'
-                ? reply.message
-                : `unexpected ${reply.kind} from the inference worker`,
-            ),
-          );
-        }
-      });
-      worker.once('error', reject);
-    });
+  /** Ends the worker (if it is still the current one), fails what it held, starts another. */
+  private restart(reason: string, which = this.worker): void {
+    if (this.closing || !which || which !== this.worker) return;
+    this.worker = undefined;
+    void which.terminate();
+    const error = new Error(`inference worker restarted: ${reason}`);
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+    this.setHealth({ state: 'restarting', restarts: this.health.restarts + 1, reason });
+    const attempt = (wait: number) =>
+      setTimeout(() => {
+        if (this.closing) return;
+        startWorker(this.init, this.options.workerUrl ?? WORKER_URL).then(
+          ({ worker }) => {
+            if (this.closing) return void worker.terminate();
+            this.adopt(worker);
+            this.setHealth({ ...this.health, state: 'ready' });
+          },
+          () => attempt(Math.min(30_000, wait * 2)),
+        );
+      }, wait);
+    attempt(500);
+  }
+
+  private setHealth(health: InferenceHealth): void {
+    this.health = health;
+    this.options.onHealth?.(health);
   }
 
   private request(
     message: WithoutId<WorkerRequest>,
     transfer: ArrayBuffer[],
   ): Promise<WorkerReply> {
+    const worker = this.worker;
+    if (!worker)
+      return Promise.reject(new Error(`inference worker restarting (${this.health.reason})`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...message, id }, transfer);
+      this.pending.set(id, { resolve, reject, since: performance.now() });
+      worker.postMessage({ ...message, id }, transfer);
     });
   }
 
@@ -78,11 +172,6 @@ export class InferenceClient {
     return reply.answered;
   }
 
-  private failAll(error: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
-  }
-
   /**
    * Waits (5 s at most) for the requests in flight, then ends the worker: terminating it while
    * onnxruntime still runs on it can abort the whole process.
@@ -91,6 +180,8 @@ export class InferenceClient {
     const deadline = performance.now() + 5000;
     while (this.pending.size > 0 && performance.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 10));
-    await this.worker.terminate();
+    this.closing = true;
+    clearInterval(this.watchdog);
+    await this.worker?.terminate();
   }
 }

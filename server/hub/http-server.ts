@@ -24,6 +24,9 @@ import {
   type ErrorResponse,
   type ParsedQuestionMessage,
 } from '../../shared/protocol/questions.js';
+import { healthResponseSchema } from '../../shared/protocol/health.js';
+import { MAX_HISTORY_PAGE } from '../storage/history-page.js';
+import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.js';
 import { frameToJpeg } from './frame-jpeg.js';
 import type { StreamControl } from './stream-control.js';
 
@@ -93,7 +96,9 @@ const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
   to: z.coerce.number().optional(),
   type: z.enum(['answer', 'answer-change', 'stream-status', 'questions']).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  cursor: z.string().max(64).optional(),
 });
 
 /** Standing questions over HTTP: list; add and remove with `Authorization: Bearer <token>`. */
@@ -196,9 +201,17 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
           throw new HttpError(404, { error: `no stream "${history[1]}"` });
         const query = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
         if (!query.success) throw new HttpError(400, { error: z.prettifyError(query.error) });
-        return sendJson(response, 200, {
-          events: streams.control.history({ stream: history[1]!, ...query.data }),
-        });
+        const body = await streams.control
+          .history({ stream: history[1]!, ...query.data })
+          .catch((error: unknown) => {
+            if (error instanceof HistoryBusyError)
+              throw new HttpError(503, { error: `busy: ${error.message}; try again shortly` });
+            if (error instanceof HistoryQueryError)
+              throw new HttpError(400, { error: error.message });
+            throw error;
+          });
+        response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        return void response.end(body);
       }
       const questions = QUESTIONS_ROUTE.exec(pathname);
       if (questions && streams) {
@@ -218,7 +231,17 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
         return;
       switch (route) {
         case 'GET /api/health':
-          return sendJson(response, 200, { status: 'ok', uptimeSeconds: process.uptime() });
+          return sendJson(
+            response,
+            200,
+            healthResponseSchema.parse(
+              streams?.control.health() ?? {
+                status: 'ok',
+                reasons: [],
+                uptimeSeconds: process.uptime(),
+              },
+            ),
+          );
         case 'GET /api/question-space':
           return sendJson(response, 200, QUESTION_SPACE);
         case 'POST /api/questions/parse':

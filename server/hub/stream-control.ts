@@ -2,7 +2,8 @@
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
 import type { Writable } from 'node:stream';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
-import type { HistoryQuery, LoggedEvent } from '../storage/event-log.js';
+import type { HealthResponse } from '../../shared/protocol/health.js';
+import type { HistoryQuery } from '../storage/history-page.js';
 
 export interface StreamControl {
   listStreams(): string[];
@@ -20,6 +21,8 @@ export interface StreamControl {
   startCapture(stream: string, recording?: { speed: number }): Writable;
   /** The frame of the stream's latest segment; undefined before one, or for no such stream. */
   latestFrame(stream: string): RgbFrame | undefined;
-  /** What the stream said in a time range, from the event log. */
-  history(query: HistoryQuery): LoggedEvent[];
+  /** A page of what the stream said in a time range, from the event log, as its JSON body. */
+  history(query: HistoryQuery): Promise<string>;
+  /** Whether the monitor is whole, and if not, why. */
+  health(): HealthResponse;
 }

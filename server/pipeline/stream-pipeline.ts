@@ -102,7 +102,8 @@ export function runStream(
         });
         return [...answers, ...changes];
       } catch (error) {
-        // One failed hop is reported; the stream goes on with the next.
+        // One failed hop is reported and counted as skipped; the stream goes on with the next.
+        counters.skippedHops += 1;
         return [
           {
             type: 'error',

@@ -1,11 +1,20 @@
 /**
  * Every answer and stream event, in a SQLite database file (better-sqlite3), queryable by stream
  * and time range: what the monitor said survives its restarts.
+ *
+ * Live answering never waits for the log. Events are buffered and written in one transaction a
+ * few times a second, without waiting for locks; a write that fails (disk full, a lock held by
+ * another process) leaves them buffered, retried with backoff, and past `maxPending` the oldest
+ * are dropped and counted. A database file deleted or replaced while running is noticed and
+ * created again (`onRecreated` lets the monitor log again what a restart needs).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { openEventDatabase } from './event-database.js';
+import { historyPage, type HistoryQuery } from './history-page.js';
+
+export type { HistoryQuery } from './history-page.js';
 
 export interface LoggedEvent {
   readonly stream: string;
@@ -14,12 +23,24 @@ export interface LoggedEvent {
   readonly message: ServerMessage;
 }
 
-export interface HistoryQuery {
-  readonly stream: string;
-  readonly from?: number;
-  readonly to?: number;
-  readonly type?: ServerMessage['type'];
-  readonly limit?: number;
+export interface LogHealth {
+  /** Why writes fail, while they do. */
+  readonly failing?: string;
+  /** Events waiting to be written. */
+  readonly pending: number;
+  /** Events dropped because too many waited, since the start. */
+  readonly dropped: number;
+}
+
+export interface EventLogOptions {
+  /** Events kept waiting for the database at most (default 20,000, about 20 MB). */
+  readonly maxPending?: number;
+  /** How often waiting events are written (default 200 ms). */
+  readonly flushMs?: number;
+  /** Told when writes start or stop failing. */
+  readonly onHealth?: (health: LogHealth) => void;
+  /** Told when the file was found deleted or replaced and was created again. */
+  readonly onRecreated?: () => void;
 }
 
 /**
@@ -31,62 +52,116 @@ function logged(message: ServerMessage): ServerMessage {
   return { ...message, attention: { ...message.attention, spatial: [] } };
 }
 
-export class EventLog {
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
+type Row = [stream: string, at: number, type: string, message: string];
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        id INTEGER PRIMARY KEY,
-        stream TEXT NOT NULL,
-        at REAL NOT NULL,
-        type TEXT NOT NULL,
-        message TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_by_stream_time ON events (stream, at);
-    `);
-    this.insert = this.db.prepare(
-      'INSERT INTO events (stream, at, type, message) VALUES (?, ?, ?, ?)',
-    );
+const MAX_RETRY_MS = 5000;
+
+export class EventLog {
+  private db?: Database.Database;
+  private inode?: number;
+  private pending: Row[] = [];
+  private timer?: NodeJS.Timeout;
+  private retryMs = 0;
+  private failing?: string;
+  private dropped = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly options: EventLogOptions = {},
+  ) {
+    this.db = this.open();
+  }
+
+  private open(): Database.Database {
+    const db = openEventDatabase(this.file);
+    this.inode = this.file === ':memory:' ? undefined : statSync(this.file).ino;
+    return db;
+  }
+
+  health(): LogHealth {
+    return {
+      ...(this.failing ? { failing: this.failing } : {}),
+      pending: this.pending.length,
+      dropped: this.dropped,
+    };
   }
 
   /**
-   * Logs a stream's message (see `logged`). Not logged: messages without a stream, and segment
-   * spectrograms (what was heard is the media's, not the monitor's, to keep).
+   * Logs a stream's message (see `logged`), soon. Not logged: messages without a stream, and
+   * segment spectrograms (what was heard is the media's, not the monitor's, to keep).
    */
   record(message: ServerMessage, at = Date.now()): void {
     if (!('stream' in message) || message.type === 'segment') return;
-    this.insert.run(message.stream, at, message.type, JSON.stringify(logged(message)));
+    this.pending.push([message.stream, at, message.type, JSON.stringify(logged(message))]);
+    const overflow = this.pending.length - (this.options.maxPending ?? 20_000);
+    if (overflow > 0) {
+      this.pending.splice(0, overflow);
+      this.dropped += overflow;
+    }
+    this.timer ??= setTimeout(() => this.flush(), this.retryMs || (this.options.flushMs ?? 200));
   }
 
+  /** Writes what waits, now; false (and retried later) when the database refuses. */
+  flush(): boolean {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    try {
+      this.noticeReplacedFile();
+      const db = (this.db ??= this.open());
+      const rows = this.pending;
+      const insert = db.prepare(
+        'INSERT INTO events (stream, at, type, message) VALUES (?, ?, ?, ?)',
+      );
+      db.transaction(() => rows.forEach((row) => insert.run(...row)))();
+      this.pending = this.pending.slice(rows.length);
+      this.retryMs = 0;
+      this.setFailing(undefined);
+      return true;
+    } catch (error) {
+      if (this.db?.inTransaction) this.db.exec('ROLLBACK');
+      this.retryMs = Math.min(MAX_RETRY_MS, Math.max(250, this.retryMs * 2));
+      this.setFailing(describe(error));
+      if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.retryMs);
+      return false;
+    }
+  }
+
+  private noticeReplacedFile(): void {
+    if (this.inode === undefined) return;
+    const inode = (() => {
+      try {
+        return statSync(this.file).ino;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (inode === this.inode) return;
+    this.db?.close();
+    this.db = undefined;
+    this.db = this.open();
+    this.options.onRecreated?.();
+  }
+
+  private setFailing(reason: string | undefined): void {
+    if (reason === this.failing) return;
+    this.failing = reason;
+    this.options.onHealth?.(this.health());
+  }
+
+  /** One page of history, read on this thread (the monitor reads through HistoryReader). */
   history(query: HistoryQuery): LoggedEvent[] {
-    const rows = this.db
-      .prepare(
-        `SELECT stream, at, message FROM events
-         WHERE stream = ? AND at >= ? AND at <= ? AND (? IS NULL OR type = ?)
-         ORDER BY at, id LIMIT ?`,
-      )
-      .all(
-        query.stream,
-        query.from ?? 0,
-        query.to ?? Number.MAX_SAFE_INTEGER,
-        query.type ?? null,
-        query.type ?? null,
-        Math.min(query.limit ?? 1000, 10_000),
-      ) as Array<{
-      stream: string;
-      at: number;
-      message: string;
-    }>;
-    return rows.map((row) => ({
-      stream: row.stream,
-      at: row.at,
-      message: JSON.parse(row.message) as ServerMessage,
-    }));
+    this.flush();
+    return (JSON.parse(historyPage(this.database(), query)) as { events: LoggedEvent[] }).events;
+  }
+
+  /** The history page as its JSON body, for a log kept in memory (no other thread can read it). */
+  historyBody(query: HistoryQuery): string {
+    this.flush();
+    return historyPage(this.database(), query);
+  }
+
+  private database(): Database.Database {
+    return (this.db ??= this.open());
   }
 
   /**
@@ -94,7 +169,8 @@ export class EventLog {
    * `questions` event (what it stands at); returns how many events went.
    */
   prune(before: number): number {
-    return this.db
+    this.flush();
+    return this.database()
       .prepare(
         `DELETE FROM events WHERE at < ? AND id NOT IN (
            SELECT MAX(id) FROM events WHERE type = 'questions' GROUP BY stream)`,
@@ -107,13 +183,28 @@ export class EventLog {
     stream: string,
     type: T,
   ): Extract<ServerMessage, { type: T }> | undefined {
-    const row = this.db
-      .prepare('SELECT message FROM events WHERE stream = ? AND type = ? ORDER BY at DESC, id DESC')
-      .get(stream, type) as { message: string } | undefined;
-    return row && (JSON.parse(row.message) as Extract<ServerMessage, { type: T }>);
+    const waiting = this.pending.findLast((row) => row[0] === stream && row[2] === type);
+    const row =
+      waiting ??
+      (this.database()
+        .prepare(
+          'SELECT stream, at, type, message FROM events WHERE stream = ? AND type = ? ORDER BY at DESC, id DESC',
+        )
+        .raw()
+        .get(stream, type) as Row | undefined);
+    return row && (JSON.parse(row[3]) as Extract<ServerMessage, { type: T }>);
   }
 
+  /** Writes what waits (once more) and closes the file. */
   close(): void {
-    this.db.close();
+    this.flush();
+    clearTimeout(this.timer);
+    this.db?.close();
   }
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
