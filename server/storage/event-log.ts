@@ -98,7 +98,7 @@ export class EventLog {
       this.pending.splice(0, overflow);
       this.dropped += overflow;
     }
-    this.timer ??= setTimeout(() => this.flush(), this.retryMs || (this.options.flushMs ?? 200));
+    this.timer ??= this.later(this.retryMs || (this.options.flushMs ?? 200));
   }
 
   /** Writes what waits, now; false (and retried later) when the database refuses. */
@@ -118,12 +118,21 @@ export class EventLog {
       this.setFailing(undefined);
       return true;
     } catch (error) {
-      if (this.db?.inTransaction) this.db.exec('ROLLBACK');
+      try {
+        if (this.db?.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // the next flush starts clean or fails again, counted the same way
+      }
       this.retryMs = Math.min(MAX_RETRY_MS, Math.max(250, this.retryMs * 2));
       this.setFailing(describe(error));
-      if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.retryMs);
+      if (this.pending.length > 0) this.timer = this.later(this.retryMs);
       return false;
     }
+  }
+
+  /** A flush after `ms`; it does not keep the process alive by itself. */
+  private later(ms: number): NodeJS.Timeout {
+    return setTimeout(() => this.flush(), ms).unref();
   }
 
   private noticeReplacedFile(): void {
