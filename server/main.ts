@@ -3,8 +3,11 @@
  * time, answered by the shipped `tiny` profile.
  *
  * Environment: TUTTI_PORT (8080), TUTTI_HOST (127.0.0.1: the controls are not meant for an open
- * network), TUTTI_TOKEN (the access token for adding and removing questions; a random one is made
- * and printed when unset), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
+ * network), TUTTI_TOKEN (the access token for adding and removing questions, and for reading; a
+ * random one is made and printed when unset), TUTTI_READ_TOKEN (a token that may only read),
+ * TUTTI_ALLOWED_HOSTS (comma-separated host names besides the machine's own that `Host` and a
+ * browser's `Origin` may name), TUTTI_MAX_CAPTURES (4), TUTTI_STALL_SECONDS (10: a source silent
+ * this long is restarted), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
  * TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
  * event), TUTTI_RETENTION_DAYS (7: how long the log keeps them). Extra streams: TUTTI_INPUT (a
  * file or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device
@@ -21,6 +24,18 @@ import { microphoneSource } from './sources/microphone-source.js';
 import { captureDeviceSource, parseCaptureInput } from './sources/capture-device-source.js';
 
 const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url));
+/** A numeric setting from the environment; a value that is not a number stops the start. */
+function numberFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`tutti: cannot start: ${name} must be a number ≥ 0, not "${text}"`);
+    process.exit(1);
+  }
+  return value;
+}
+
 const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
 
 const monitor = new Monitor({
@@ -29,12 +44,20 @@ const monitor = new Monitor({
     process.env.TUTTI_PROFILE ??
     (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny')),
   host: process.env.TUTTI_HOST ?? '127.0.0.1',
-  port: Number(process.env.TUTTI_PORT ?? 8080),
+  port: numberFromEnv('TUTTI_PORT', 8080),
   token,
-  windowSeconds: Number(process.env.TUTTI_WINDOW ?? 10),
-  hopSeconds: Number(process.env.TUTTI_HOP ?? 1),
+  ...(process.env.TUTTI_READ_TOKEN ? { readToken: process.env.TUTTI_READ_TOKEN } : {}),
+  ...(process.env.TUTTI_ALLOWED_HOSTS
+    ? { allowedHosts: process.env.TUTTI_ALLOWED_HOSTS.split(',').map((h) => h.trim()) }
+    : {}),
+  limits: {
+    maxCaptures: numberFromEnv('TUTTI_MAX_CAPTURES', 4),
+    stallSeconds: numberFromEnv('TUTTI_STALL_SECONDS', 10),
+  },
+  windowSeconds: numberFromEnv('TUTTI_WINDOW', 10),
+  hopSeconds: numberFromEnv('TUTTI_HOP', 1),
   database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
-  retentionDays: Number(process.env.TUTTI_RETENTION_DAYS ?? 7),
+  retentionDays: numberFromEnv('TUTTI_RETENTION_DAYS', 7),
   streams: [
     ...(process.env.TUTTI_INPUT
       ? [
@@ -93,7 +116,8 @@ monitor
     console.log(
       `tutti: listening on ${monitor.url} (WebSocket at /ws, question space at /api/question-space)`,
     );
-    if (!process.env.TUTTI_TOKEN) console.log(`tutti: access token for controls: ${token}`);
+    // The token goes into the dashboard's storage and leaves its address bar at once.
+    console.log(`tutti: dashboard: ${monitor.url}/?token=${encodeURIComponent(token)}`);
   })
   .catch((error: unknown) => {
     console.error(`tutti: cannot start: ${error instanceof Error ? error.message : String(error)}`);

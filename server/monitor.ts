@@ -11,6 +11,7 @@ import type { ServerMessage, StandingQuestionMessage } from '../shared/protocol/
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
+import { AccessPolicy } from './hub/access.js';
 import { createHttpServer } from './hub/http-server.js';
 import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
@@ -39,7 +40,12 @@ export interface MonitorConfig {
   readonly variant?: string;
   readonly host: string;
   readonly port: number;
+  /** The control token: adding and removing questions, starting captures (and reading). */
   readonly token: string;
+  /** A token that may only read (answers, history, pictures); the control token reads too. */
+  readonly readToken?: string;
+  /** Host names besides the machine's own that `Host` and `Origin` may name. */
+  readonly allowedHosts?: readonly string[];
   readonly windowSeconds: number;
   readonly hopSeconds: number;
   readonly streams: readonly StreamConfig[];
@@ -91,6 +97,7 @@ export class Monitor {
   /** What every stream needs of the loaded profile, set once it is loaded. */
   private profile?: { patchGrid: [number, number]; tokenize: (sentence: string) => number[] };
   private readonly http;
+  private readonly access: AccessPolicy;
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
@@ -114,7 +121,12 @@ export class Monitor {
     });
     this.historyReader = new HistoryReader(config.database);
     this.control = this.controls();
-    this.http = createHttpServer({ control: this.control, token: config.token });
+    this.access = new AccessPolicy({
+      controlToken: config.token,
+      ...(config.readToken ? { readToken: config.readToken } : {}),
+      ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+    });
+    this.http = createHttpServer({ control: this.control, access: this.access });
   }
 
   private log(line: string): void {
@@ -150,7 +162,7 @@ export class Monitor {
           )
         : error;
     });
-    this.hub = new WsHub(this.http, this.control, { token: this.config.token });
+    this.hub = new WsHub(this.http, this.control, { access: this.access });
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
     this.profile = { patchGrid: manifest.patchGrid, tokenize: questionTokenizer(manifest) };

@@ -83,6 +83,16 @@ describe('dashboard in Chromium', () => {
   it('shows live answers with their evidence, and takes a new standing question', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${monitor.url}/?token=${TOKEN}`);
+    // The token leaves the address bar at once, kept in the page's storage.
+    expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+    expect(await page.evaluate(() => localStorage.getItem('tutti-token'))).toBe(TOKEN);
+    // Without it, a dashboard shows nothing but why.
+    const stranger = await browser.newPage();
+    await stranger.goto(`${monitor.url}/`);
+    await expect
+      .poll(async () => stranger.locator('body').textContent(), { timeout: 10_000 })
+      .toContain('reading needs the access token');
+    await stranger.close();
     const first = page.getByRole('article', {
       name: 'How many instruments are sounding in the video?',
     });
@@ -219,7 +229,7 @@ describe('dashboard in Chromium', () => {
     page.on('request', (request) => requested.push(request.url()));
     try {
       await page.goto(`${monitor.url}/?token=${TOKEN}`);
-      await watcher.goto(`${monitor.url}/`);
+      await watcher.goto(`${monitor.url}/?token=${TOKEN}`);
       await page.getByLabel('Playback speed').selectOption('2');
       await page.getByLabel('Analyse a recording').setInputFiles(recording);
       await expect
@@ -293,7 +303,9 @@ describe('dashboard in Chromium', () => {
       expect(Number(/(\d+) segments/.exec(status ?? '')?.[1])).toBeGreaterThanOrEqual(5);
       // The picture is the black one added for it.
       const stream = await page.locator('header select').first().inputValue();
-      const frame = await fetch(`${monitor.url}/api/streams/${stream}/frame.jpg`);
+      const frame = await fetch(`${monitor.url}/api/streams/${stream}/frame.jpg`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(frame.status).toBe(200);
       const picture = await loadImage(Buffer.from(await frame.arrayBuffer()));
       const canvas = createCanvas(picture.width, picture.height);

@@ -78,7 +78,9 @@ describe('live answers agree with the truth on held-out scenes', () => {
       streams,
     });
     await monitor.start();
-    socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+    socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`, {
+      headers: { authorization: 'Bearer live-token' },
+    });
     socket.on('message', (data) => {
       const message = serverMessageSchema.parse(JSON.parse(data.toString()));
       if (message.type === 'answer') answers.push(message);

@@ -16,13 +16,16 @@ import { REPO_ROOT } from './support/musicavqa.js';
 import { startLiveMonitor, type LiveMonitor } from './support/live-monitor.js';
 
 const TOKEN = 'fault-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 const DEMO = path.join(REPO_ROOT, 'server/sources/demo/demo.mp4');
 
 describe('monitor faults', () => {
   let live: LiveMonitor;
   let database = '';
   const health = async () =>
-    healthResponseSchema.parse(await (await fetch(`${live.monitor.url}/api/health`)).json());
+    healthResponseSchema.parse(
+      await (await fetch(`${live.monitor.url}/api/health`, { headers: AUTH })).json(),
+    );
 
   beforeAll(async () => {
     database = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-faults-')), 'events.sqlite');
@@ -88,6 +91,7 @@ time.sleep(60)`,
     const history = (await (
       await fetch(
         `${live.monitor.url}/api/streams/demo/history?type=answer&from=${lockedAt}&limit=2000`,
+        { headers: AUTH },
       )
     ).json()) as { events: Array<{ message: AnswerMessage }> };
     const logged = new Set(
@@ -157,7 +161,7 @@ time.sleep(60)`,
 
 async function startSecondClient(url: string) {
   const { default: WebSocket } = await import('ws');
-  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: AUTH });
   const seen: ServerMessage[] = [];
   socket.on('message', (data) => seen.push(JSON.parse(data.toString()) as ServerMessage));
   await new Promise((resolve) => socket.once('open', resolve));

@@ -4,6 +4,7 @@
  * real WebSocket client and validated against the shared protocol.
  */
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +18,13 @@ import {
   type AnswerMessage,
   type ServerMessage,
 } from '../shared/protocol/messages.js';
+import { healthResponseSchema } from '../shared/protocol/health.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 import { runCli } from './support/run-cli.js';
 
 const TOKEN = 'test-token';
+const READ_TOKEN = 'read-only-token';
+const READ = { headers: { authorization: `Bearer ${READ_TOKEN}` } };
 
 describe('monitor', () => {
   let monitor: Monitor;
@@ -55,6 +59,7 @@ describe('monitor', () => {
       host: '127.0.0.1',
       port: 0,
       token: TOKEN,
+      readToken: READ_TOKEN,
       windowSeconds: 10,
       hopSeconds: 1,
       database: path.join(synth, 'events.sqlite'),
@@ -81,7 +86,7 @@ describe('monitor', () => {
     };
     monitor = new Monitor(config);
     await monitor.start();
-    socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+    socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`, READ);
     socket.on('message', (data) =>
       messages.push(serverMessageSchema.parse(JSON.parse(data.toString()))),
     );
@@ -119,12 +124,12 @@ describe('monitor', () => {
   it('shows what it sees and hears: the latest frame as JPEG, each segment as a spectrogram', async () => {
     const segment = await waitFor((m) => m.type === 'segment' && m.stream === 'demo');
     expect(segment.type === 'segment' && segment.spectrogram[0]).toHaveLength(64);
-    const frame = await fetch(`${monitor.url}/api/streams/demo/frame.jpg`);
+    const frame = await fetch(`${monitor.url}/api/streams/demo/frame.jpg`, READ);
     expect(frame.status).toBe(200);
     expect(frame.headers.get('content-type')).toBe('image/jpeg');
     const bytes = new Uint8Array(await frame.arrayBuffer());
     expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]); // JPEG start-of-image
-    expect((await fetch(`${monitor.url}/api/streams/nowhere/frame.jpg`)).status).toBe(404);
+    expect((await fetch(`${monitor.url}/api/streams/nowhere/frame.jpg`, READ)).status).toBe(404);
   }, 30_000);
 
   it('answers a FluidSynth scene read through ffmpeg', async () => {
@@ -168,6 +173,7 @@ describe('monitor', () => {
         stream: 'demo',
         question: 'What is the first instrument that comes in?',
         token: TOKEN,
+        readToken: READ_TOKEN,
       }),
     );
     const sentence = parseQuestion('What is the first instrument that comes in?').sentence;
@@ -176,7 +182,7 @@ describe('monitor', () => {
     );
     expect(ANSWER_KINDS.instrument).toContain(viaSocket.answer);
 
-    const listed = (await (await fetch(url)).json()) as { questions: Array<{ id: string }> };
+    const listed = (await (await fetch(url, READ)).json()) as { questions: Array<{ id: string }> };
     expect(listed.questions).toHaveLength(3);
     const remove = async () =>
       (
@@ -203,6 +209,7 @@ describe('monitor', () => {
     const since = Date.now() - 60_000;
     const response = await fetch(
       `${monitor.url}/api/streams/demo/history?type=answer&from=${since}&limit=5`,
+      READ,
     );
     const { events } = (await response.json()) as {
       events: Array<{ stream: string; at: number; message: AnswerMessage }>;
@@ -217,12 +224,15 @@ describe('monitor', () => {
     // Answer changes are events of their own, logged too: the demo's first answer is one.
     const changes = await fetch(
       `${monitor.url}/api/streams/demo/history?type=answer-change&from=${since}`,
+      READ,
     ).then((r) => r.json() as Promise<{ events: Array<{ message: unknown }> }>);
     expect(changes.events.length).toBeGreaterThan(0);
     const first = serverMessageSchema.parse(changes.events[0]!.message);
     expect(first).toMatchObject({ type: 'answer-change', stream: 'demo', from: null });
-    expect((await fetch(`${monitor.url}/api/streams/demo/history?limit=zero`)).status).toBe(400);
-    expect((await fetch(`${monitor.url}/api/streams/nowhere/history`)).status).toBe(404);
+    expect((await fetch(`${monitor.url}/api/streams/demo/history?limit=zero`, READ)).status).toBe(
+      400,
+    );
+    expect((await fetch(`${monitor.url}/api/streams/nowhere/history`, READ)).status).toBe(404);
     // Another process opening the same file sees what was logged.
     const reopened = new EventLog(database);
     const kept = reopened.history({ stream: 'broken', type: 'stream-status' });
@@ -232,17 +242,61 @@ describe('monitor', () => {
     ).toBe(true);
   }, 30_000);
 
+  it('shows nothing to a stranger: reading needs a token, the Host must be its own', async () => {
+    const reads = ['frame.jpg', 'history', 'questions'].map((r) => `/api/streams/demo/${r}`);
+    for (const route of [...reads, '/api/streams']) {
+      expect((await fetch(`${monitor.url}${route}`)).status).toBe(401);
+      const wrong = { headers: { authorization: 'Bearer guess' } };
+      expect((await fetch(`${monitor.url}${route}`, wrong)).status).toBe(401);
+    }
+    // The read-only token reads, and may not control.
+    expect((await fetch(`${monitor.url}/api/streams`, READ)).status).toBe(200);
+    const control = await fetch(`${monitor.url}/api/streams/demo/questions`, {
+      method: 'POST',
+      ...READ,
+      body: JSON.stringify({ question: 'Is there a piano sound?' }),
+    });
+    expect(control.status).toBe(401);
+    // Health says how it is to anyone (probes), why only to readers.
+    const open = healthResponseSchema.parse(
+      await (await fetch(`${monitor.url}/api/health`)).json(),
+    );
+    expect(open.reasons).toEqual([]);
+    const detailed = await fetch(`${monitor.url}/api/health`, READ).then((r) => r.json());
+    expect(healthResponseSchema.parse(detailed).reasons.join()).toMatch(/stream broken/);
+    // DNS rebinding: a foreign name in Host is refused, token or not.
+    const { port } = new URL(monitor.url);
+    const status = await new Promise<number>((resolve, reject) =>
+      request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/streams',
+          headers: { host: 'evil.example', ...READ.headers },
+        },
+        (response) => resolve(response.statusCode ?? 0),
+      )
+        .on('error', reject)
+        .end(),
+    );
+    expect(status).toBe(421);
+  });
+
   it('stands at the same questions after a restart, under the same ids', async () => {
     const added = await fetch(`${monitor.url}/api/streams/scene/questions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ question: 'Is the piano louder than the clarinet?' }),
     }).then((r) => r.json() as Promise<{ id: string }>);
-    const before = await fetch(`${monitor.url}/api/streams/scene/questions`).then((r) => r.json());
+    const before = await fetch(`${monitor.url}/api/streams/scene/questions`, READ).then((r) =>
+      r.json(),
+    );
     await monitor.stop();
     monitor = new Monitor({ ...config, log: (line) => logs.push(line) });
     await monitor.start();
-    const after = await fetch(`${monitor.url}/api/streams/scene/questions`).then((r) => r.json());
+    const after = await fetch(`${monitor.url}/api/streams/scene/questions`, READ).then((r) =>
+      r.json(),
+    );
     expect(after).toEqual(before);
     expect(JSON.stringify(after)).toContain(added.id);
     expect(logs).toContain('tutti: stream scene: 2 standing questions restored');

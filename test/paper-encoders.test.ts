@@ -194,7 +194,9 @@ describe('paper encoders', () => {
     });
     await monitor.start();
     try {
-      const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+      const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`, {
+        headers: { authorization: 'Bearer t' },
+      });
       const answer = await new Promise<AnswerMessage>((resolve) => {
         socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', stream: 'demo' })));
         socket.on('message', (data) => {

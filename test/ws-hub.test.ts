@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WsHub, type StreamControl } from '../server/hub/ws-hub.js';
+import { AccessPolicy } from '../server/hub/access.js';
 import { serverMessageSchema, type ServerMessage } from '../shared/protocol/messages.js';
 import { parseQuestion } from '../shared/question-space/index.js';
 
@@ -53,7 +54,8 @@ async function hubWith(
 ) {
   const http = createServer();
   const ctl = control(captures);
-  const hub = new WsHub(http, ctl, { token: 'secret', ...options });
+  const access = new AccessPolicy({ controlToken: 'secret', readToken: 'reader' });
+  const hub = new WsHub(http, ctl, { access, ...options });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`;
@@ -65,8 +67,8 @@ async function hubWith(
 }
 
 /** A client that records every message, validated against the protocol. */
-async function client(url: string) {
-  const socket = new WebSocket(url);
+async function client(url: string, token = 'reader') {
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   const messages: ServerMessage[] = [];
   socket.on('message', (data) =>
     messages.push(serverMessageSchema.parse(JSON.parse(data.toString()))),
@@ -97,6 +99,36 @@ afterEach(async () => {
 });
 
 describe('WebSocket hub', () => {
+  it('lets only readers in: the token as a header or subprotocol, from its own origin and host', async () => {
+    const { url, close } = await hubWith();
+    cleanup.push(close);
+    // No token, or a wrong one: upgraded, then closed with a reason a dashboard can show.
+    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+      const refused = new WebSocket(url, { headers });
+      const [code, reason] = (await once(refused, 'close')) as [number, Buffer];
+      expect([code, reason.toString()]).toEqual([4401, 'reading needs the access token']);
+    }
+    // A browser's way: the token as a subprotocol, from the monitor's own page.
+    const port = new URL(url).port;
+    const browser = new WebSocket(
+      url,
+      ['tutti', `tutti-token.${Buffer.from('reader').toString('base64url')}`],
+      { origin: `http://127.0.0.1:${port}` },
+    );
+    await once(browser, 'open');
+    expect(browser.protocol).toBe('tutti');
+    browser.close();
+    // A page elsewhere, or a rebound DNS name: refused before the upgrade.
+    for (const options of [
+      { origin: 'http://evil.example', headers: { authorization: 'Bearer reader' } },
+      { headers: { host: 'evil.example', authorization: 'Bearer reader' } },
+    ]) {
+      const foreign = new WebSocket(url, options);
+      const [error] = (await once(foreign, 'error')) as [Error];
+      expect(error.message).toMatch(/Unexpected server response: 401/);
+    }
+  });
+
   it('refuses malformed, unknown and unauthorised messages with a reason', async () => {
     const { url, ctl, close } = await hubWith();
     cleanup.push(close);

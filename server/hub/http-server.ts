@@ -24,9 +24,10 @@ import {
   type ErrorResponse,
   type ParsedQuestionMessage,
 } from '../../shared/protocol/questions.js';
-import { healthResponseSchema } from '../../shared/protocol/health.js';
+import { healthResponseSchema, type HealthResponse } from '../../shared/protocol/health.js';
 import { MAX_HISTORY_PAGE } from '../storage/history-page.js';
 import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.js';
+import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
 import type { StreamControl } from './stream-control.js';
 
@@ -101,17 +102,17 @@ const historyQuerySchema = z.object({
   cursor: z.string().max(64).optional(),
 });
 
-/** Standing questions over HTTP: list; add and remove with `Authorization: Bearer <token>`. */
+/** Standing questions over HTTP: list (read access); add and remove (the control token). */
 async function handleQuestions(
   request: IncomingMessage,
   streams: StreamControl,
-  token: string,
+  access: AccessPolicy,
   [stream, questionId]: [string, string | undefined],
 ): Promise<[number, unknown]> {
   if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
   if (request.method === 'GET' && !questionId)
     return [200, { questions: streams.listQuestions(stream) }];
-  if (request.headers.authorization !== `Bearer ${token}`) {
+  if (!access.canControl(AccessPolicy.tokenOf(request))) {
     throw new HttpError(401, {
       error: 'adding and removing questions needs the access token (Authorization: Bearer …)',
     });
@@ -179,14 +180,38 @@ async function serveDashboard(
   return false;
 }
 
+/** Health for probes: its status for anyone, the reasons (which name streams) for readers. */
+function publicHealth(health: HealthResponse | undefined, reader: boolean): HealthResponse {
+  if (!health) return { status: 'ok', reasons: [], uptimeSeconds: process.uptime() };
+  return reader
+    ? health
+    : { status: health.status, reasons: [], uptimeSeconds: health.uptimeSeconds };
+}
+
 const DASHBOARD = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
-export function createHttpServer(streams?: { control: StreamControl; token: string }): Server {
+/** Routes that show what a stream sees, hears or says: they need read access. */
+const READ_ROUTES = [FRAME_ROUTE, HISTORY_ROUTE, QUESTIONS_ROUTE, /^\/api\/streams$/];
+
+export function createHttpServer(streams?: {
+  control: StreamControl;
+  access: AccessPolicy;
+}): Server {
   return createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const pathname = url.pathname;
     const route = `${request.method} ${pathname}`;
     const respond = async (): Promise<void> => {
+      const access = streams?.access;
+      if (access && !access.hostAllowed(request.headers.host))
+        throw new HttpError(421, {
+          error: `host "${request.headers.host ?? ''}" is not one this monitor answers to (TUTTI_ALLOWED_HOSTS adds names)`,
+        });
+      const reader = access?.canRead(AccessPolicy.tokenOf(request)) ?? true;
+      if (!reader && READ_ROUTES.some((r) => r.test(pathname)))
+        throw new HttpError(401, {
+          error: 'reading needs the access token (Authorization: Bearer …)',
+        });
       const frameRoute = FRAME_ROUTE.exec(pathname);
       if (frameRoute && streams && request.method === 'GET') {
         const frame = streams.control.latestFrame(frameRoute[1]!);
@@ -215,7 +240,7 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
       }
       const questions = QUESTIONS_ROUTE.exec(pathname);
       if (questions && streams) {
-        const [status, body] = await handleQuestions(request, streams.control, streams.token, [
+        const [status, body] = await handleQuestions(request, streams.control, streams.access, [
           questions[1]!,
           questions[2],
         ]);
@@ -234,13 +259,7 @@ export function createHttpServer(streams?: { control: StreamControl; token: stri
           return sendJson(
             response,
             200,
-            healthResponseSchema.parse(
-              streams?.control.health() ?? {
-                status: 'ok',
-                reasons: [],
-                uptimeSeconds: process.uptime(),
-              },
-            ),
+            healthResponseSchema.parse(publicHealth(streams?.control.health(), reader)),
           );
         case 'GET /api/question-space':
           return sendJson(response, 200, QUESTION_SPACE);

@@ -4,11 +4,12 @@
  * A slow dashboard never holds anyone up: what it cannot take waits in its own bounded queue, the
  * oldest dropped first and counted, and it is told how many it missed.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { QuestionParseError } from '../../shared/question-space/index.js';
 import type { StreamControl } from './stream-control.js';
+import { AccessPolicy, WS_PROTOCOL } from './access.js';
 import {
   MAX_MEDIA_CHUNK_BYTES,
   MAX_MESSAGE_BYTES,
@@ -20,7 +21,8 @@ import {
 export type { StreamControl } from './stream-control.js';
 
 export interface HubOptions {
-  readonly token: string;
+  /** Reading needs a read token; control messages the control token; see access.ts. */
+  readonly access: AccessPolicy;
   /** Messages a dashboard may fall behind by before the oldest are dropped. */
   readonly queueLimit?: number;
   /** Socket backlog (bytes) above which messages wait in the dashboard's queue. */
@@ -51,8 +53,19 @@ export class WsHub {
       server: http,
       path: '/ws',
       maxPayload: MAX_MEDIA_CHUNK_BYTES,
+      // A foreign page (cross-site WebSocket, DNS rebinding) is refused before the upgrade.
+      verifyClient: ({ origin, req }: { origin?: string; req: IncomingMessage }) =>
+        options.access.hostAllowed(req.headers.host) &&
+        options.access.originAllowed(origin, req.headers.host),
+      // A browser offering the token as a subprotocol needs one named back.
+      handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
     });
-    this.server.on('connection', (socket) => this.accept(socket));
+    this.server.on('connection', (socket, request) => {
+      // Upgraded, then closed with a reason a dashboard can show (a refused upgrade has none).
+      if (!options.access.canRead(AccessPolicy.tokenOf(request)))
+        return socket.close(4401, 'reading needs the access token');
+      this.accept(socket);
+    });
     this.flusher = setInterval(() => this.clients.forEach((client) => this.flush(client)), 50);
   }
 
@@ -129,7 +142,7 @@ export class WsHub {
         return;
       case 'add-question':
       case 'remove-question':
-        if (message.token !== this.options.token)
+        if (!this.options.access.canControl(message.token))
           return this.send(client, {
             type: 'error',
             message: 'control messages need the access token',
@@ -159,7 +172,7 @@ export class WsHub {
     client: Client,
     { stream, token, recording }: Extract<ClientMessage, { type: 'capture-start' }>,
   ): void {
-    if (token !== this.options.token)
+    if (!this.options.access.canControl(token))
       return this.send(client, {
         type: 'error',
         message: 'control messages need the access token',

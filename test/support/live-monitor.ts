@@ -24,7 +24,9 @@ export async function startLiveMonitor(
   const logs: string[] = [];
   const monitor = new Monitor({ ...config, host: '127.0.0.1', port: 0, log: (l) => logs.push(l) });
   await monitor.start();
-  const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+  const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`, {
+    headers: { authorization: `Bearer ${config.token}` },
+  });
   const messages: ServerMessage[] = [];
   socket.on('message', (data) =>
     messages.push(serverMessageSchema.parse(JSON.parse(data.toString()))),

@@ -3,6 +3,7 @@
  * state kept in Svelte runes, and a reconnect (with backoff) whenever the monitor goes away.
  */
 import { SvelteSet } from 'svelte/reactivity';
+import { authorisation, tokenProtocols } from './access-token';
 import {
   serverMessageSchema,
   type AnswerChangeMessage,
@@ -77,20 +78,38 @@ export class Connection {
   private closed = false;
   private readonly subscriptions = new SvelteSet<string>();
 
-  constructor(private readonly url: string) {
+  constructor(
+    private readonly url: string,
+    private token = '',
+  ) {
+    this.open();
+  }
+
+  /** A new token: the connection starts again with it. */
+  setToken(token: string): void {
+    if (token === this.token) return;
+    this.token = token;
+    this.retry = 0;
+    clearTimeout(this.reconnect);
+    const old = this.socket;
+    this.socket = undefined;
+    old?.close();
     this.open();
   }
 
   private open(): void {
-    const socket = new WebSocket(this.url);
+    const socket = new WebSocket(this.url, tokenProtocols(this.token));
     this.socket = socket;
     socket.onopen = () => {
       this.connected = true;
       this.retry = 0;
       for (const stream of this.subscriptions) this.send({ type: 'subscribe', stream });
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return; // replaced by a connection with a new token
       this.connected = false;
+      if (event.code === 4401)
+        this.error = 'reading needs the access token: enter it in "token" above';
       if (this.closed) return;
       // Reconnects by itself: 0.5 s, doubling to 8 s.
       this.reconnect = setTimeout(() => this.open(), Math.min(8000, 500 * 2 ** this.retry++));
@@ -175,7 +194,8 @@ export class Connection {
     const view = this.view(stream);
     const logged = async (type: string, since: number) => {
       const response = await fetch(
-        `/api/streams/${stream}/history?type=${type}&from=${Date.now() - since}&limit=2000`,
+        `/api/streams/${stream}/history?type=${type}&from=${Date.now() - since}&limit=2000&order=desc`,
+        authorisation(this.token),
       );
       if (!response.ok) return [];
       const { events } = (await response.json()) as { events: Array<{ message: unknown }> };
