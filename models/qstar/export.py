@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AST, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, INSTRUMENT_CLASSES, WORD_CODES, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -114,20 +114,39 @@ def case(out_dir, prefix, model, inputs):
     }
 
 
+def with_word_codes(inputs):
+    """Word tokens whose leading dims are codes as the tiny question encoder writes them: two noun
+    phrases (an instrument and a side each), so ClassSlots' phrase logic is exercised."""
+    words = inputs["words"].clone()
+    words[..., :WORD_CODES] = 0
+    for position, instrument, side in ((1, 3, 0), (4, 7, 2)):
+        if position + 1 < words.shape[1]:
+            words[:, position, instrument] = 1
+            words[:, position, -1 + WORD_CODES] = 1  # starts a phrase
+            words[:, position + 1, INSTRUMENT_CLASSES + side] = 1
+    return {**inputs, "words": words}
+
+
 def parity(out_dir, seed):
     """Small heads with random weights; inputs with padded segments and words; torch's outputs."""
     os.makedirs(out_dir, exist_ok=True)
     manifest = {}
-    for name, overrides in (("full", {}), ("late_fusion", {"late_fusion": True}), ("no_tfi_sti", {"tfi": False, "sti": False})):
+    variants = (
+        ("full", {}),
+        ("late_fusion", {"late_fusion": True}),
+        ("no_tfi_sti", {"tfi": False, "sti": False}),
+        ("class_slots", {"class_slots": True, "window_summary": True}),
+    )
+    for name, overrides in variants:
         torch.manual_seed(seed)
         config = QStarConfig(d_model=32, heads=4, frame_dim=24, patch_dim=20, audio_dim=16, ast_dim=12, word_dim=28, **overrides)
         model = QStar(config).eval()
-        inputs = example_inputs(config, seed=seed)
+        inputs = with_word_codes(example_inputs(config, seed=seed))
         export_head(model, os.path.join(out_dir, f"{name}.onnx"), inputs)
         manifest[name] = {"model": f"{name}.onnx", "cases": [case(out_dir, f"{name}.0", model, inputs)]}
         # The same graph on another batch, window (T), patch grid (P), band count (F) and question (L).
         other = example_inputs(config, batch=1, segments=9, patches=5, bands=3, words=11, seed=seed + 1)
-        manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, other))
+        manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, with_word_codes(other)))
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"parity fixtures in {out_dir}")

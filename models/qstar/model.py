@@ -48,8 +48,9 @@ class QStarConfig:
     # Not in the paper: the classifier also reads each stream's mean and max over the window,
     # gated by the question (tanh(sentence) ⊙ summary), besides the temporally attended pool.
     window_summary: bool = False
-    # Not in the paper: slots bind what each side of a comparison names to its own evidence (Slots).
-    slots: bool = False
+    # Not in the paper: each noun phrase of the question reads its own class's evidence (ClassSlots);
+    # needs a question encoder that emits word codes (the tiny one, with codes).
+    class_slots: bool = False
 
     def to_dict(self):
         return asdict(self)
@@ -153,45 +154,75 @@ class QCR(nn.Module):
         return self.refine_visual(visual, context), self.refine_audio(audio, context)
 
 
-class Slots(nn.Module):
+# Word codes: the first WORD_CODES dims of each word token the tiny question encoder emits say
+# what the word names — an instrument class (one-hot, in the encoders' class order), a side of the
+# stage (left, middle, right) — and whether it starts a noun phrase (an instrument's name or the
+# word "instrument"). A pretrained text encoder's embeddings carry such meaning; a question
+# encoder trained from scratch on ~30k questions does not learn it (measured: comparisons stay at
+# chance even on perfect inputs), so the tiny one is given it, fixed.
+INSTRUMENT_CLASSES = 22
+SIDES = {"left": 0, "leftest": 0, "middle": 1, "right": 2, "rightest": 2}
+WORD_CODES = INSTRUMENT_CLASSES + len(set(SIDES.values())) + 1
+
+
+def word_codes(vocabulary, instruments):
+    """(vocabulary, WORD_CODES): each word's fixed code (see above)."""
+    codes = torch.zeros(len(vocabulary), WORD_CODES)
+    for i, word in enumerate(vocabulary):
+        if word in instruments:
+            codes[i, instruments.index(word)] = 1
+        if word in SIDES:
+            codes[i, INSTRUMENT_CLASSES + SIDES[word]] = 1
+        codes[i, -1] = float(word in instruments or word == "instrument")
+    return codes
+
+
+class ClassSlots(nn.Module):
     """Not in the paper. "Is the violin on the left louder than the cello on the right?" names two
-    things and compares them; streams pooled over the window mix the two, and on perfect inputs
-    (the oracle) the paper's head answers comparisons at chance. Learned slot queries pick, by word
-    (the question encoder's tokens carry their position), what each side names; per second, a slot
-    finds it among the patches (which column) and reads the streams multiplicatively: a bilinear
-    readout can take one class's loudness out of an embedding that holds every class's. The
-    classifier gets each slot's evidence pooled over the window (mean, peak, and when it peaks)
-    and the difference of the first two."""
+    things and compares them; pooled streams mix the two, and on perfect inputs the paper's head
+    answers comparisons at chance. Each noun phrase of the question (from the word codes: the
+    k-th phrase holds the instrument and side words after its k-th start) is a slot; a slot finds
+    its thing among the patches (by class, or by side for "the instrument on the left"), reads
+    that class's channels of the audio (the streams are mapped to per-class channels, so the
+    binding is exact and only what each class sounds like is learned), and what is seen there;
+    the classifier gets each slot's evidence pooled over the window (mean, peak, and when it
+    peaks) and the difference of the two."""
 
-    def __init__(self, c, slots=2):
+    def __init__(self, c, slots=2, channels=16):
         super().__init__()
-        d, m = c.d_model, c.d_model // 2
-        self.queries = nn.Parameter(torch.randn(slots, d) * 0.02)
-        self.norm_words = nn.LayerNorm(d)
-        self.pick = nn.MultiheadAttention(d, c.heads, batch_first=True)
-        self.column_query, self.column_key = nn.Linear(d, d), nn.Linear(d, d)
-        self.gate = nn.Linear(2 * d, m)  # from the slot and what it found in the picture
-        self.read = nn.Linear(2 * d, m)  # from the audio and visual streams
-        self.look = nn.Linear(d, m)  # what it found in the picture, directly
-        self.out = nn.Sequential(nn.GELU(), nn.Linear(m, m))
-        self.size = 3 * m * (slots + 1)
+        d, self.slots, self.channels = c.d_model, slots, channels
+        self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST
+        self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
+        self.side = nn.Linear(d, len(set(SIDES.values())))  # which side of the stage a patch is on
+        self.look = nn.Linear(d, channels)
+        self.size = 3 * 2 * channels * (slots + 1)
 
-    def forward(self, words, word_mask, patches, visual, audio, segment_mask):
-        d = words.shape[-1]
-        words = self.norm_words(words)
-        queries = self.queries.expand(words.shape[0], -1, -1)
-        slot, _ = self.pick(queries, words, words, key_padding_mask=~word_mask, need_weights=False)  # (B, K, d)
-        where = torch.softmax(torch.einsum("bkd,btpd->bktp", self.column_query(slot), self.column_key(patches)) / math.sqrt(d), -1)
-        seen = torch.einsum("bktp,btpd->bktd", where, patches)  # (B, K, T, d)
-        key = self.gate(torch.cat([slot[:, :, None].expand_as(seen), seen], -1))
-        stream = self.read(torch.cat([audio, visual], -1))[:, None]  # (B, 1, T, m)
-        evidence = self.out(stream * key + self.look(seen))  # (B, K, T, m)
+    def forward(self, codes, word_mask, patches, audio, ast, segment_mask):
+        n = INSTRUMENT_CLASSES
+        valid_words = word_mask.to(codes.dtype)
+        phrase = torch.cumsum(codes[..., -1] * valid_words, 1)  # (B, L): 1 for the first phrase…
+        member = torch.stack([(phrase == k + 1).to(codes.dtype) * valid_words for k in range(self.slots)], 1)
+        named = torch.einsum("bkl,blc->bkc", member, codes[..., :n]).clamp(max=1)  # (B, K, classes)
+        sides = torch.einsum("bkl,blr->bkr", member, codes[..., n:-1]).clamp(max=1)
+        presence = self.presence(patches)  # (B, T, P, classes)
+        score = torch.einsum("bkc,btpc->bktp", named, presence) + torch.einsum("bkr,btpr->bktp", sides, self.side(patches))
+        where = torch.softmax(score, -1)  # (B, K, T, P)
+        # The class a slot means: the one it names, else the one standing where it points.
+        standing = torch.einsum("bktp,btpc->bktc", where, torch.softmax(presence, -1))
+        names = named.sum(-1, keepdim=True)[:, :, None]
+        key = names * named[:, :, None] + (1 - names) * standing  # (B, K, T, classes)
+        per_class = self.heard(torch.cat([audio, ast.mean(2)], -1))
+        per_class = per_class.reshape(per_class.shape[0], per_class.shape[1], n, self.channels)
+        heard = torch.einsum("bktc,btcm->bktm", key, per_class)
+        seen = self.look(torch.einsum("bktp,btpd->bktd", where, patches))
+        evidence = torch.cat([heard, seen], -1)  # (B, K, T, 2 × channels)
         valid = segment_mask[:, None, :, None]
         # Each second's place in the window, 0 … 1 (from the mask, so T stays dynamic on export).
-        position = (segment_mask.cumsum(1) - 1).to(evidence.dtype) / (segment_mask.sum(1, keepdim=True) - 1).clamp(min=1)
+        counted = segment_mask.to(evidence.dtype)
+        position = (counted.cumsum(1) - 1) / (counted.sum(1, keepdim=True) - 1).clamp(min=1)
         masked = evidence.masked_fill(~valid, -1e4)
         when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
-        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 3m)
+        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 6 × channels)
         return torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
 
 
@@ -212,13 +243,15 @@ class QStar(nn.Module):
         self.sti = STI(c) if c.sti and not c.late_fusion else None
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
-        self.slots = Slots(c) if c.slots and not c.late_fusion else None
+        self.slots = ClassSlots(c) if c.class_slots and not c.late_fusion else None
         fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d + (self.slots.size if self.slots else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
+        codes = words[..., :WORD_CODES]
         visual, audio = self.frame_in(frames), self.audio_in(audio)
         patches, ast = self.patch_in(patches), self.ast_in(ast)
+        heard_as_given = audio  # before the question mixes in: what ClassSlots reads per class
         words, sentence = self.word_in(words), self.sentence_in(sentence)
         # Uniform maps where a module is off (built from the inputs so they stay graph inputs).
         frequency = torch.ones_like(ast[:, 0, :, 0]) / ast.shape[2]
@@ -246,7 +279,7 @@ class QStar(nn.Module):
             for stream in (visual, audio):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
         if self.slots is not None:
-            parts.append(self.slots(words, word_mask, patches, visual, audio, segment_mask))
+            parts.append(self.slots(codes, word_mask, patches, heard_as_given, ast, segment_mask))
         logits = self.classifier(torch.cat(parts, dim=-1))
         return logits, frequency, spatial, temporal
 
@@ -258,9 +291,11 @@ class QuestionEncoder(nn.Module):
     """Word ids → word tokens (B,L,d) and sentence embedding (B,d): a closed-vocabulary stand-in for
     the paper's CLIP text encoder (the MUSIC-AVQA question space has ~100 distinct words)."""
 
-    def __init__(self, vocabulary_size, d, max_words=24, layers=1, heads=4, summary_token=False):
+    def __init__(self, vocabulary_size, d, max_words=24, layers=1, heads=4, summary_token=False, codes=None):
         super().__init__()
         self.embed = nn.Embedding(vocabulary_size, d)
+        # With `codes` (word_codes()), each word token's first WORD_CODES dims are its fixed code.
+        self.register_buffer("codes", codes if codes is not None else torch.zeros(vocabulary_size, 0))
         self.position = nn.Parameter(torch.randn(max_words, d) * 0.02)
         layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers)
@@ -272,10 +307,14 @@ class QuestionEncoder(nn.Module):
         x = self.embed(ids) + self.position[: ids.shape[1]]
         if self.summary is None:
             x = self.encoder(x, src_key_padding_mask=~mask)
-            return x, masked_mean(x, mask[..., None], 1)
+            return self.coded(x, ids), masked_mean(x, mask[..., None], 1)
         x = torch.cat([self.summary.expand(x.shape[0], -1, -1), x], dim=1)
         x = self.encoder(x, src_key_padding_mask=~torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1))
-        return x[:, 1:], x[:, 0]
+        return self.coded(x[:, 1:], ids), x[:, 0]
+
+    def coded(self, words, ids):
+        n = self.codes.shape[1]
+        return torch.cat([self.codes[ids], words[..., n:]], -1) if n else words
 
 
 def conv_stage(inputs, outputs, stride, convs=2):
