@@ -179,10 +179,17 @@ export function mediaFileSource(
     let stop: (() => void) | undefined;
     let closed = false;
     probeVideoSize(input)
-      .then(({ width, height }) => {
+      .then((size) => {
         if (closed) return;
+        // ffmpeg scales a large picture down (a 4K or 8K file would otherwise cost the monitor
+        // far more than any profile needs); a small one passes as it is.
+        const { width, height } = fittedSize(size);
+        const scale =
+          width === size.width && height === size.height
+            ? {}
+            : { scale: `scale=${width}:${height}` };
         stop = ffmpegEvents(
-          { name: input, args: [...pacing, '-i', input], width, height },
+          { name: input, args: [...pacing, '-i', input], width, height, ...scale },
           subscriber,
         );
       })
@@ -194,8 +201,23 @@ export function mediaFileSource(
   });
 }
 
-/** Frames of a stream whose size is unknown up front are letterboxed to this size. */
+/**
+ * The largest picture a source delivers: frames of a stream whose size is unknown up front are
+ * letterboxed to it, larger files scaled into it. More than either profile needs (tiny: 128 × 64,
+ * paper: 224 × 224 after a crop), and the dashboard's live picture.
+ */
 const LETTERBOX = { width: 640, height: 360 } as const;
+
+/** The size a picture is delivered at: within LETTERBOX, aspect kept, even, never enlarged. */
+export function fittedSize(size: { width: number; height: number }): {
+  width: number;
+  height: number;
+} {
+  const scale = Math.min(1, LETTERBOX.width / size.width, LETTERBOX.height / size.height);
+  if (scale === 1) return size;
+  const even = (value: number) => Math.max(2, 2 * Math.round((value * scale) / 2));
+  return { width: even(size.width), height: even(size.height) };
+}
 
 export function letterboxed(): Pick<FfmpegInput, 'width' | 'height' | 'scale'> {
   const { width, height } = LETTERBOX;
