@@ -3,7 +3,7 @@
  * by another process, the file deleted while in use. Writing never throws at the caller, never
  * waits on a lock, loses nothing within its bound, and counts what it drops past it.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { EventLog, type LogHealth } from '../server/storage/event-log.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
+import { holdLock } from './support/hold-lock.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 
 const status = (segments: number): ServerMessage => ({
@@ -22,24 +23,6 @@ const status = (segments: number): ServerMessage => ({
 });
 const tempFile = () =>
   path.join(mkdtempSync(path.join(tmpdir(), 'tutti-faults-')), 'events.sqlite');
-
-/** Another process holding the database's write lock until it is killed. */
-async function holdLock(file: string) {
-  const holder = spawn('/usr/bin/python3', [
-    '-c',
-    `import sqlite3,sys,time
-c=sqlite3.connect(sys.argv[1],isolation_level=None)
-c.execute('BEGIN EXCLUSIVE')
-print('locked',flush=True)
-time.sleep(60)`,
-    file,
-  ]);
-  await new Promise<void>((resolve, reject) => {
-    holder.stdout.once('data', () => resolve());
-    holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
-  });
-  return holder;
-}
 
 describe('event log faults', () => {
   it('keeps its process alive on a full disk: writes fail, are counted, the buffer stays bounded', async () => {

@@ -3,7 +3,7 @@
  * stopped with SIGSTOP, more captures than it takes. Answering goes on through each, /api/health
  * says what is wrong, and what recovers is seen to recover.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,13 +11,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthResponseSchema } from '../shared/protocol/health.js';
 import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
-import { mediaFileSource } from '../server/sources/media-file-source.js';
+import { holdLock } from './support/hold-lock.js';
 import { REPO_ROOT } from './support/musicavqa.js';
-import { startLiveMonitor, type LiveMonitor } from './support/live-monitor.js';
+import { demoStream, startLiveMonitor, type LiveMonitor } from './support/live-monitor.js';
 
 const TOKEN = 'fault-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const DEMO = path.join(REPO_ROOT, 'server/sources/demo/demo.mp4');
 
 describe('monitor faults', () => {
   let live: LiveMonitor;
@@ -38,14 +37,10 @@ describe('monitor faults', () => {
         database,
         limits: { stallSeconds: 2, maxCaptures: 1, endedStreamSeconds: 0.5 },
         streams: [
-          {
-            id: 'demo',
-            source: () => mediaFileSource(DEMO, { realtime: true, loop: true }),
-            questions: [
-              'Is there a flute sound?',
-              'How many instruments are sounding in the video?',
-            ],
-          },
+          demoStream([
+            'Is there a flute sound?',
+            'How many instruments are sounding in the video?',
+          ]),
         ],
       },
       ['demo'],
@@ -55,16 +50,7 @@ describe('monitor faults', () => {
   afterAll(() => live?.stop());
 
   it('keeps answering, without stalls, while another process holds the log locked', async () => {
-    const holder = spawn('/usr/bin/python3', [
-      '-c',
-      `import sqlite3,sys,time
-c=sqlite3.connect(sys.argv[1],isolation_level=None)
-c.execute('BEGIN EXCLUSIVE')
-print('locked',flush=True)
-time.sleep(60)`,
-      database,
-    ]);
-    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const holder = await holdLock(database);
     const lockedAt = Date.now();
     const from = live.messages.length;
     const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -21,6 +21,7 @@ import {
 import { healthResponseSchema } from '../shared/protocol/health.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 import { runCli } from './support/run-cli.js';
+import { demoStream } from './support/live-monitor.js';
 
 const TOKEN = 'test-token';
 const READ_TOKEN = 'read-only-token';
@@ -65,15 +66,7 @@ describe('monitor', () => {
       database: path.join(synth, 'events.sqlite'),
       log: (line) => logs.push(line),
       streams: [
-        {
-          id: 'demo',
-          source: () =>
-            mediaFileSource(path.join(REPO_ROOT, 'server/sources/demo/demo.mp4'), {
-              realtime: true,
-              loop: true,
-            }),
-          questions: ['How many instruments are sounding in the video?'],
-        },
+        demoStream(['How many instruments are sounding in the video?']),
         // A FluidSynth-rendered scene, played once.
         {
           id: 'scene',

@@ -557,7 +557,8 @@ def main():
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    # OMP_NUM_THREADS=1 lets two trainings share a 2-core machine without oversubscribing it.
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 0) or max(1, os.cpu_count() or 1))
     (train_encoders if args.command == "encoders" else train_head)(args)
 
 

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { EventLog } from '../../server/storage/event-log.js';
-import { mediaFileSource } from '../../server/sources/media-file-source.js';
 import type { AnswerMessage, ServerMessage } from '../../shared/protocol/messages.js';
 import { REPO_ROOT } from '../support/musicavqa.js';
-import { startLiveMonitor } from '../support/live-monitor.js';
+import { demoStream, startLiveMonitor } from '../support/live-monitor.js';
 
 const TOKEN = 'bench';
 const PHASE_SECONDS = 20;
@@ -58,20 +57,12 @@ export async function benchHistoryLoad() {
       hopSeconds: 1,
       database,
       streams: [
-        {
-          id: 'demo',
-          source: () =>
-            mediaFileSource(path.join(REPO_ROOT, 'server/sources/demo/demo.mp4'), {
-              realtime: true,
-              loop: true,
-            }),
-          questions: [
-            'How many instruments are sounding in the video?',
-            'Is there a flute sound?',
-            'Is the clarinet louder than the piano?',
-            'What is the first instrument that comes in?',
-          ],
-        },
+        demoStream([
+          'How many instruments are sounding in the video?',
+          'Is there a flute sound?',
+          'Is the clarinet louder than the piano?',
+          'What is the first instrument that comes in?',
+        ]),
       ],
     },
     ['demo'],

@@ -1,7 +1,20 @@
 /** A monitor on a free port with a WebSocket client that collects, validated, all it is sent. */
 import WebSocket from 'ws';
-import { Monitor, type MonitorConfig } from '../../server/monitor.js';
+import path from 'node:path';
+import { Monitor, type MonitorConfig, type StreamConfig } from '../../server/monitor.js';
+import { mediaFileSource } from '../../server/sources/media-file-source.js';
+import { REPO_ROOT } from './musicavqa.js';
 import { serverMessageSchema, type ServerMessage } from '../../shared/protocol/messages.js';
+
+/** The shipped demo clip, looping in real time, as stream "demo" standing at `questions`. */
+export function demoStream(questions: readonly string[]): StreamConfig {
+  const demo = path.join(REPO_ROOT, 'server/sources/demo/demo.mp4');
+  return {
+    id: 'demo',
+    source: () => mediaFileSource(demo, { realtime: true, loop: true }),
+    questions,
+  };
+}
 
 export interface LiveMonitor {
   readonly monitor: Monitor;
