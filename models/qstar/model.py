@@ -51,6 +51,9 @@ class QStarConfig:
     # Not in the paper: each noun phrase of the question reads its own class's evidence (ClassSlots);
     # needs a question encoder that emits word codes (the tiny one, with codes).
     class_slots: bool = False
+    # With class_slots: the 42-answer indices of the instrument classes, in class order; each
+    # class then scores itself as the answer (ClassAnswers). Empty: off.
+    instrument_answers: tuple = ()
 
     def to_dict(self):
         return asdict(self)
@@ -191,13 +194,15 @@ class ClassSlots(nn.Module):
     def __init__(self, c, slots=2, channels=16):
         super().__init__()
         d, self.slots, self.channels = c.d_model, slots, channels
+        # With instrument_answers: a token per class scores that class as the answer (below).
+        self.answers = ClassAnswers(c, slots, channels) if c.instrument_answers else None
         self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST
         self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
         self.side = nn.Linear(d, len(set(SIDES.values())))  # which side of the stage a patch is on
         self.look = nn.Linear(d, channels)
         self.size = 3 * 2 * channels * (slots + 1)
 
-    def forward(self, codes, word_mask, patches, audio, ast, segment_mask):
+    def forward(self, codes, word_mask, patches, audio, ast, segment_mask, sentence):
         n = INSTRUMENT_CLASSES
         valid_words = word_mask.to(codes.dtype)
         phrase = torch.cumsum(codes[..., -1] * valid_words, 1)  # (B, L): 1 for the first phrase…
@@ -223,7 +228,42 @@ class ClassSlots(nn.Module):
         masked = evidence.masked_fill(~valid, -1e4)
         when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
         pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 6 × channels)
-        return torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
+        features = torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
+        if self.answers is None:
+            return features, None
+        scores = self.answers(per_class, presence, self.side(patches), heard, named, segment_mask, position, sentence)
+        return features, scores
+
+
+class ClassAnswers(nn.Module):
+    """Not in the paper. Questions answered by an instrument ("What is the first instrument that
+    comes in?", "What is the instrument on the left of the violin?") pick one of 22 classes; a
+    classifier over a pooled vector must learn each class apart. Here every class is a token of
+    its own evidence — its audio channels over the window (mean, peak, when), where it stands
+    (seen, side of the stage), how it sounds together with each slot, whether a slot names it —
+    plus the sentence; one attention layer lets the classes compare (who came first), and a shared
+    scorer adds each class's score to that instrument's answer logit."""
+
+    def __init__(self, c, slots, channels):
+        super().__init__()
+        d, sides = c.d_model, len(set(SIDES.values()))
+        self.tokens = nn.Linear(3 * channels + 1 + sides + slots * channels + slots, d)
+        self.sentence = nn.Linear(d, d)
+        self.compare = nn.TransformerEncoderLayer(d, c.heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
+        self.score = nn.Linear(d, 1)
+
+    def forward(self, per_class, presence, side, heard, named, segment_mask, position, sentence):
+        valid = segment_mask[:, :, None, None]
+        masked = per_class.masked_fill(~valid, -1e4)  # (B, T, classes, channels)
+        when = torch.einsum("btcm,bt->bcm", torch.softmax(masked, 1), position)
+        audio = torch.cat([masked_mean(per_class, valid, 1), masked.amax(1), when], -1)
+        seen = masked_mean(torch.sigmoid(presence).amax(2), segment_mask[..., None], 1)[..., None]  # (B, classes, 1)
+        where = torch.softmax(presence, 2)  # over patches, per class
+        sides = masked_mean(torch.einsum("btpc,btpr->btcr", where, torch.softmax(side, -1)), valid, 1)
+        together = torch.einsum("btcm,bktm->bckm", per_class, heard).flatten(2) / segment_mask.sum(1)[:, None, None].to(per_class.dtype)
+        tokens = self.tokens(torch.cat([audio, seen, sides, together, named.transpose(1, 2)], -1))
+        tokens = self.compare(tokens + self.sentence(sentence)[:, None])
+        return self.score(tokens)[..., 0]  # (B, classes)
 
 
 class QStar(nn.Module):
@@ -244,6 +284,8 @@ class QStar(nn.Module):
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
         self.slots = ClassSlots(c) if c.class_slots and not c.late_fusion else None
+        if c.instrument_answers:
+            self.register_buffer("class_to_answer", torch.eye(c.answers)[list(c.instrument_answers)])
         fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d + (self.slots.size if self.slots else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
@@ -278,9 +320,13 @@ class QStar(nn.Module):
             gate, valid = torch.tanh(sentence), segment_mask[..., None]
             for stream in (visual, audio):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
+        scores = None
         if self.slots is not None:
-            parts.append(self.slots(codes, word_mask, patches, heard_as_given, ast, segment_mask))
+            features, scores = self.slots(codes, word_mask, patches, heard_as_given, ast, segment_mask, sentence)
+            parts.append(features)
         logits = self.classifier(torch.cat(parts, dim=-1))
+        if scores is not None:  # each class's own score, onto its answer
+            logits = logits + scores @ self.class_to_answer
         return logits, frequency, spatial, temporal
 
 

@@ -36,7 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import OPSET, export_head, export_question_encoder  # noqa: E402
+from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder  # noqa: E402
 from model import QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, word_codes  # noqa: E402
 from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
 
@@ -444,6 +444,13 @@ def accuracy_by_type(model, questions, features):
     return {**result, "overall": round(100 * p, 2), "standard_error": round(100 * math.sqrt(p * (1 - p) / max(1, n)), 2), "questions": n}
 
 
+def instrument_answers():
+    """The 42-answer indices of the instrument classes, in the encoders' class order."""
+    with open(ANSWER_ORDER) as f:
+        answers = json.load(f)["answers"]
+    return tuple(answers.index(instrument) for instrument in INSTRUMENTS)
+
+
 def train_head(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
@@ -452,14 +459,14 @@ def train_head(args):
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
-        class_slots=args.class_slots, window_summary=args.window_summary and not VARIANTS[args.variant].get("late_fusion", False), **VARIANTS[args.variant],
+        class_slots=args.class_slots, instrument_answers=instrument_answers() if args.class_answers else (), window_summary=args.window_summary and not VARIANTS[args.variant].get("late_fusion", False), **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if args.class_slots and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if args.class_slots and args.oracle else "") + ("-answers" if args.class_answers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -548,6 +555,7 @@ def main():
     h.add_argument("--lr", type=float, default=1e-4)
     h.add_argument("--d-model", type=int, default=64)
     h.add_argument("--window-summary", action=argparse.BooleanOptionalAction, default=False, help="classifier also reads question-gated window mean/max (not in the paper)")
+    h.add_argument("--class-answers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each instrument class scores itself as the answer (not in the paper)")
     h.add_argument("--class-slots", action=argparse.BooleanOptionalAction, default=False, help="each noun phrase of the question reads its own class's evidence (not in the paper)")
     h.add_argument("--question-layers", type=int, default=1, help="transformer layers of the question encoder")
     h.add_argument("--summary-token", action="store_true", help="sentence = a learned summary token, not the mean of the words")
