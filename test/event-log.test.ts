@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventLog } from '../server/storage/event-log.js';
+import { EventLog, type LoggedEvent } from '../server/storage/event-log.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
 
 const status = (stream: string, segments: number): ServerMessage => ({
@@ -93,5 +93,41 @@ describe('event log', () => {
         .map((e) => e.message),
     ).toEqual([status('stage', 9)]);
     reopened.close();
+  });
+});
+
+describe('history pages', () => {
+  it('pages through a stream newest first or oldest first, with a cursor, never more than the cap', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-pages-')), 'events.sqlite');
+    const log = new EventLog(file);
+    // Two events share a time: the cursor tells them apart by id.
+    for (let k = 0; k < 25; k++) log.record(status('stage', k), 1000 + Math.floor(k / 2) * 10);
+    log.record(status('booth', 99), 1000);
+    const segmentsOf = (events: LoggedEvent[]) =>
+      events.map((e) => (e.message as { segments: number }).segments);
+    for (const order of ['asc', 'desc'] as const) {
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const body = JSON.parse(
+          log.historyBody({ stream: 'stage', limit: 10, order, ...(cursor ? { cursor } : {}) }),
+        ) as { events: LoggedEvent[]; next?: string };
+        expect(body.events.length).toBeLessThanOrEqual(10);
+        seen.push(...segmentsOf(body.events));
+        cursor = body.next;
+        if (!cursor) break;
+      }
+      const all = Array.from({ length: 25 }, (_, k) => k);
+      expect(seen).toEqual(order === 'asc' ? all : all.reverse());
+    }
+    // The newest few, as the dashboard asks for them.
+    expect(segmentsOf(log.history({ stream: 'stage', order: 'desc', limit: 3 }))).toEqual([
+      24, 23, 22,
+    ]);
+    expect(() => log.historyBody({ stream: 'stage', cursor: 'x' })).toThrow(
+      /not one this log gave/,
+    );
+    expect(JSON.parse(log.historyBody({ stream: 'stage', limit: 5000 })).events).toHaveLength(25);
+    log.close();
   });
 });

@@ -10,15 +10,16 @@
         never used; validation scenes give the probes in encoders-report.json.
 
     train.py head --features OUT/features --out models/tiny [--variant full] [--epochs 30]
-                  [--lr 1e-4] [--d-model 64] [--window-summary] [--seed 0] [--resume]
-                  [--oracle SYNTH_DIR]
+                  [--lr 1e-4] [--d-model 64] [--window-summary] [--class-slots [--class-answers]]
+                  [--seed 0] [--resume] [--oracle SYNTH_DIR]
         Trains the question encoder and QSTar's head on the encoders' features (defaults: the
         paper's recipe — cross-entropy, AdamW 1e-4, ×0.1 every 10 epochs, batch 64, 30 epochs),
         keeps the best epoch on validation, reports test accuracy per type, exports both to ONNX
         (seed 0 only: other seeds are measured, not shipped). A checkpoint is written every epoch;
         --resume goes on from it. --oracle feeds the ground truth's per-second facts instead of
         the features: the head's ceiling. Variants: full, no_qgmc, no_sti, no_tfi, no_qcr,
-        no_all, late_fusion.
+        no_all, late_fusion. --class-slots and --class-answers add model.py's ClassSlots and
+        ClassAnswers (not in the paper) to any variant but late fusion.
 
     --max-steps N stops early (CI's smoke run).
 """
