@@ -5,8 +5,8 @@
 #   2. the TypeScript front-end over them (the monitor's own code)
 #   3. the three frozen encoders, pretrained on the scenes' per-second truth
 #   4. their features through onnxruntime-node
-#   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS (seed 0 is shipped;
-#      SEEDS more are trained and measured for the ablation's spread, not shipped)
+#   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots
+#      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread)
 #   6. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
 # Usage: models/train-tiny.sh [WORK_DIR] [HEAD_EPOCHS] [STEP_EPOCHS] [ENCODER_EPOCHS]
@@ -34,10 +34,12 @@ timed npm run extract -- --dataset "$work/synth" --out "$work/out" --stage featu
 head() {
   timed "${python[@]}" models/qstar/train.py head --features "$work/out/features" --out models/tiny \
     --epochs "$epochs" --step-epochs "$step" --checkpoints "$work/checkpoints" --d-model 128 --lr 1e-3 \
-    --window-summary --resume "$@"
+    --window-summary --class-slots --resume "$@"
 }
 mkdir -p "$work/oracle"
-head --variant full --oracle "$work/synth" --out "$work/oracle"
+# The ceiling: the shipped head, the paper's head (no class slots), and late fusion, on oracle inputs.
+head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4
+head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-class-slots
 head --variant late_fusion --oracle "$work/synth" --out "$work/oracle"
 for variant in $variants; do
   head --variant "$variant"

@@ -1,12 +1,11 @@
 /**
- * The monitor: HTTP and WebSocket on one port, one inference worker, and per stream its standing
- * questions and pipeline. A source that fails is reported and restarted with exponential backoff.
+ * The monitor: HTTP and WebSocket on one port, one inference worker, the event log, and per stream
+ * its standing questions and pipeline. A source that fails or stalls is reported and restarted
+ * with backoff; a failing log or worker is reported while answering goes on (README: Reliability).
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Observable, Subscription } from 'rxjs';
 import { defer, tap } from 'rxjs';
-import type { HealthResponse } from '../shared/protocol/health.js';
 import type { ServerMessage, StandingQuestionMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
@@ -17,23 +16,14 @@ import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
 import { HistoryReader } from './storage/history-reader.js';
-import type { RgbFrame } from './features/video/rgb-frame.js';
-import { runStream, type StreamCounters } from './pipeline/stream-pipeline.js';
+import { runStream } from './pipeline/stream-pipeline.js';
+import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/live-stream.js';
+import { monitorHealth } from './hub/monitor-health.js';
 import { superviseSource } from './sources/supervise-source.js';
-import {
-  pipedMediaSource,
-  SOURCE_SAMPLE_RATE,
-  type SourceEvent,
-} from './sources/media-file-source.js';
+import { pipedMediaSource, SOURCE_SAMPLE_RATE } from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
 
-export interface StreamConfig {
-  readonly id: string;
-  readonly source: () => Observable<SourceEvent>;
-  readonly questions?: readonly string[];
-  /** Restart the source when it fails (not for one-shot sources such as a browser capture). */
-  readonly retry?: boolean;
-}
+export type { StreamConfig } from './pipeline/live-stream.js';
 
 export interface MonitorConfig {
   readonly profile: string;
@@ -69,20 +59,6 @@ export interface MonitorLimits {
   readonly healthySeconds?: number;
   /** An inference request unanswered this long restarts the worker (default 30 s). */
   readonly hungWorkerSeconds?: number;
-}
-
-interface LiveStream {
-  readonly config: StreamConfig;
-  readonly questions: StandingQuestions;
-  readonly counters: StreamCounters;
-  state: 'starting' | 'live' | 'retrying' | 'stopped';
-  frame?: RgbFrame;
-  detail?: string;
-  /** What the source delivered since `since` (wall clock, ms), for the rates in its status. */
-  delivered: { frames: number; audioSeconds: number; since: number };
-  subscription?: Subscription;
-  /** Removes it once it has ended (after the grace period). */
-  removal?: NodeJS.Timeout;
 }
 
 export class Monitor {
@@ -175,7 +151,7 @@ export class Monitor {
     this.heartbeat = setInterval(
       () =>
         this.streams.forEach(
-          (live) => live.state !== 'stopped' && this.publish(this.status(live, true)),
+          (live) => live.state !== 'stopped' && this.publish(streamStatus(live, true)),
         ),
       5000,
     );
@@ -232,12 +208,13 @@ export class Monitor {
         this.events.flush(); // what waits in the buffer is history too
         return this.historyReader.page(query);
       },
-      health: () => this.health(),
+      health: () =>
+        monitorHealth(this.events.health(), this.inference?.status(), this.streams.values()),
       snapshot: (stream: string): ServerMessage[] => {
         const live = this.streams.get(stream)!;
         return [
           { type: 'questions', stream, questions: live.questions.describe() },
-          this.status(live),
+          streamStatus(live),
         ];
       },
     };
@@ -249,35 +226,11 @@ export class Monitor {
     this.hub?.publish(message);
   }
 
-  /** The stream's status; `rates` also reports what its source delivered since the last one. */
-  private status(live: LiveStream, rates = false): ServerMessage {
-    const now = performance.now();
-    const { delivered } = live;
-    const elapsed = (now - delivered.since) / 1000;
-    const measured =
-      rates && elapsed > 0
-        ? {
-            fps: Math.round((delivered.frames / elapsed) * 100) / 100,
-            speed: Math.round((delivered.audioSeconds / elapsed) * 100) / 100,
-          }
-        : {};
-    if (rates) live.delivered = { frames: 0, audioSeconds: 0, since: now };
-    return {
-      type: 'stream-status',
-      stream: live.config.id,
-      state: live.state,
-      ...(live.detail ? { detail: live.detail } : {}),
-      segments: live.counters.segments,
-      skippedHops: live.counters.skippedHops + live.counters.skippedSegments,
-      ...measured,
-    };
-  }
-
   private setState(live: LiveStream, state: LiveStream['state'], detail?: string): void {
     live.state = state;
     live.detail = detail;
     this.log(`stream ${live.config.id}: ${state}${detail ? ` (${detail})` : ''}`);
-    this.publish(this.status(live));
+    this.publish(streamStatus(live));
     if (state === 'stopped') {
       const grace = (this.config.limits?.endedStreamSeconds ?? 60) * 1000;
       live.removal = setTimeout(() => this.removeStream(live), grace);
@@ -291,30 +244,6 @@ export class Monitor {
     this.streams.delete(live.config.id);
     this.log(`stream ${live.config.id}: removed, ended`);
     this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
-  }
-
-  /** What fails, if anything, while answering goes on. */
-  private health(): HealthResponse {
-    const eventLog = this.events.health();
-    const inference = this.inference?.status();
-    const reasons = [
-      ...(eventLog.failing
-        ? [`event log writes failing: ${eventLog.failing} (${eventLog.pending} events waiting)`]
-        : []),
-      ...(inference?.state === 'restarting'
-        ? [`inference worker restarting: ${inference.reason}`]
-        : []),
-      ...[...this.streams.values()]
-        .filter((live) => live.state === 'retrying')
-        .map((live) => `stream ${live.config.id}: ${live.detail}`),
-    ];
-    return {
-      status: reasons.length > 0 ? 'degraded' : 'ok',
-      reasons,
-      uptimeSeconds: process.uptime(),
-      eventLog,
-      ...(inference ? { inference } : {}),
-    };
   }
 
   private startStream(config: StreamConfig): void {

@@ -456,18 +456,19 @@ def train_head(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
     features = Features(args.features, oracle=args.oracle)
+    late = VARIANTS[args.variant].get("late_fusion", False)  # the question enters only at the end
     train, val = Questions(args.features, "train"), Questions(args.features, "val")
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
-        class_slots=args.class_slots, instrument_answers=instrument_answers() if args.class_answers else (), window_summary=args.window_summary and not VARIANTS[args.variant].get("late_fusion", False), **VARIANTS[args.variant],
+        class_slots=args.class_slots and not late, instrument_answers=instrument_answers() if args.class_answers and not late else (), window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if args.class_slots and args.oracle else "") + ("-answers" if args.class_answers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.instrument_answers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):

@@ -1,0 +1,53 @@
+/** One stream the monitor runs: its standing questions, counters and state, and its status. */
+import type { Observable, Subscription } from 'rxjs';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { StandingQuestions } from '../answers/standing-questions.js';
+import type { RgbFrame } from '../features/video/rgb-frame.js';
+import type { SourceEvent } from '../sources/media-file-source.js';
+import type { StreamCounters } from './stream-pipeline.js';
+
+export interface StreamConfig {
+  readonly id: string;
+  readonly source: () => Observable<SourceEvent>;
+  readonly questions?: readonly string[];
+  /** Restart the source when it fails (not for one-shot sources such as a browser capture). */
+  readonly retry?: boolean;
+}
+
+export interface LiveStream {
+  readonly config: StreamConfig;
+  readonly questions: StandingQuestions;
+  readonly counters: StreamCounters;
+  state: 'starting' | 'live' | 'retrying' | 'stopped';
+  frame?: RgbFrame;
+  detail?: string;
+  /** What the source delivered since `since` (wall clock, ms), for the rates in its status. */
+  delivered: { frames: number; audioSeconds: number; since: number };
+  subscription?: Subscription;
+  /** Removes it once it has ended (after the grace period). */
+  removal?: NodeJS.Timeout;
+}
+
+/** The stream's status; `rates` also reports what its source delivered since the last one. */
+export function streamStatus(live: LiveStream, rates = false): ServerMessage {
+  const now = performance.now();
+  const { delivered } = live;
+  const elapsed = (now - delivered.since) / 1000;
+  const measured =
+    rates && elapsed > 0
+      ? {
+          fps: Math.round((delivered.frames / elapsed) * 100) / 100,
+          speed: Math.round((delivered.audioSeconds / elapsed) * 100) / 100,
+        }
+      : {};
+  if (rates) live.delivered = { frames: 0, audioSeconds: 0, since: now };
+  return {
+    type: 'stream-status',
+    stream: live.config.id,
+    state: live.state,
+    ...(live.detail ? { detail: live.detail } : {}),
+    segments: live.counters.segments,
+    skippedHops: live.counters.skippedHops + live.counters.skippedSegments,
+    ...measured,
+  };
+}
