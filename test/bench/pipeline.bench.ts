@@ -97,7 +97,9 @@ async function liveRun(streams: number, seconds: number) {
     })),
   });
   await monitor.start();
-  const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`);
+  const socket = new WebSocket(`${monitor.url.replace('http', 'ws')}/ws`, {
+    headers: { authorization: 'Bearer bench' },
+  });
   const latencies: number[] = [];
   const answeredAt: number[] = [];
   socket.on('open', () => {
