@@ -165,11 +165,13 @@ class QCR(nn.Module):
 # chance even on perfect inputs), so the tiny one is given it, fixed.
 INSTRUMENT_CLASSES = 22
 SIDES = {"left": 0, "leftest": 0, "middle": 1, "right": 2, "rightest": 2}
-WORD_CODES = INSTRUMENT_CLASSES + len(set(SIDES.values())) + 1
+SIDE_COUNT = 3  # left, middle, right
+WORD_CODES = INSTRUMENT_CLASSES + SIDE_COUNT + 1
 
 
 def word_codes(vocabulary, instruments):
     """(vocabulary, WORD_CODES): each word's fixed code (see above)."""
+    assert len(instruments) == INSTRUMENT_CLASSES, "word codes need the encoders' 22 classes"
     codes = torch.zeros(len(vocabulary), WORD_CODES)
     for i, word in enumerate(vocabulary):
         if word in instruments:
@@ -198,7 +200,7 @@ class ClassSlots(nn.Module):
         self.answers = ClassAnswers(c, slots, channels) if c.instrument_answers else None
         self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST
         self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
-        self.side = nn.Linear(d, len(set(SIDES.values())))  # which side of the stage a patch is on
+        self.side = nn.Linear(d, SIDE_COUNT)  # which side of the stage a patch is on
         self.look = nn.Linear(d, channels)
         self.size = 3 * 2 * channels * (slots + 1)
 
@@ -209,8 +211,8 @@ class ClassSlots(nn.Module):
         member = torch.stack([(phrase == k + 1).to(codes.dtype) * valid_words for k in range(self.slots)], 1)
         named = torch.einsum("bkl,blc->bkc", member, codes[..., :n]).clamp(max=1)  # (B, K, classes)
         sides = torch.einsum("bkl,blr->bkr", member, codes[..., n:-1]).clamp(max=1)
-        presence = self.presence(patches)  # (B, T, P, classes)
-        score = torch.einsum("bkc,btpc->bktp", named, presence) + torch.einsum("bkr,btpr->bktp", sides, self.side(patches))
+        presence, side = self.presence(patches), self.side(patches)  # (B, T, P, classes), (B, T, P, sides)
+        score = torch.einsum("bkc,btpc->bktp", named, presence) + torch.einsum("bkr,btpr->bktp", sides, side)
         where = torch.softmax(score, -1)  # (B, K, T, P)
         # The class a slot means: the one it names, else the one standing where it points.
         standing = torch.einsum("bktp,btpc->bktc", where, torch.softmax(presence, -1))
@@ -231,7 +233,7 @@ class ClassSlots(nn.Module):
         features = torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
         if self.answers is None:
             return features, None
-        scores = self.answers(per_class, presence, self.side(patches), heard, named, segment_mask, position, sentence)
+        scores = self.answers(per_class, presence, side, heard, named, segment_mask, position, sentence)
         return features, scores
 
 
@@ -246,8 +248,8 @@ class ClassAnswers(nn.Module):
 
     def __init__(self, c, slots, channels):
         super().__init__()
-        d, sides = c.d_model, len(set(SIDES.values()))
-        self.tokens = nn.Linear(3 * channels + 1 + sides + slots * channels + slots, d)
+        d = c.d_model
+        self.tokens = nn.Linear(3 * channels + 1 + SIDE_COUNT + slots * channels + slots, d)
         self.sentence = nn.Linear(d, d)
         self.compare = nn.TransformerEncoderLayer(d, c.heads, 2 * d, dropout=0.0, batch_first=True, norm_first=True)
         self.score = nn.Linear(d, 1)

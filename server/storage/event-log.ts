@@ -58,6 +58,8 @@ const MAX_RETRY_MS = 5000;
 
 export class EventLog {
   private db?: Database.Database;
+  /** The insert, prepared once per opened file (flushes run a few times a second). */
+  private insert?: Database.Statement;
   private inode?: number;
   private pending: Row[] = [];
   private timer?: NodeJS.Timeout;
@@ -74,6 +76,7 @@ export class EventLog {
 
   private open(): Database.Database {
     const db = openEventDatabase(this.file);
+    this.insert = db.prepare('INSERT INTO events (stream, at, type, message) VALUES (?, ?, ?, ?)');
     this.inode = this.file === ':memory:' ? undefined : statSync(this.file).ino;
     return db;
   }
@@ -107,13 +110,10 @@ export class EventLog {
     this.timer = undefined;
     try {
       this.noticeReplacedFile();
-      const db = (this.db ??= this.open());
-      const rows = this.pending;
-      const insert = db.prepare(
-        'INSERT INTO events (stream, at, type, message) VALUES (?, ?, ?, ?)',
-      );
-      db.transaction(() => rows.forEach((row) => insert.run(...row)))();
-      this.pending = this.pending.slice(rows.length);
+      const db = this.database();
+      const insert = this.insert!;
+      db.transaction((rows: Row[]) => rows.forEach((row) => insert.run(...row)))(this.pending);
+      this.pending = [];
       this.retryMs = 0;
       this.setFailing(undefined);
       return true;
