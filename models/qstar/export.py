@@ -136,7 +136,8 @@ def parity(out_dir, seed):
         ("late_fusion", {"late_fusion": True}),
         ("no_tfi_sti", {"tfi": False, "sti": False}),
         ("class_slots", {"class_slots": True, "window_summary": True}),
-        ("class_answers", {"class_slots": True, "window_summary": True, "instrument_answers": tuple(range(20, 42))}),
+        ("class_answers", {"class_slots": True, "window_summary": True, "class_answers": True, "instrument_answers": tuple(range(20, 42))}),
+        ("performers", {"class_slots": True, "window_summary": True, "performers": True, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
         torch.manual_seed(seed)

@@ -51,9 +51,14 @@ class QStarConfig:
     # Not in the paper: each noun phrase of the question reads its own class's evidence (ClassSlots);
     # needs a question encoder that emits word codes (the tiny one, with codes).
     class_slots: bool = False
-    # With class_slots: the 42-answer indices of the instrument classes, in class order; each
-    # class then scores itself as the answer (ClassAnswers). Empty: off.
+    # With class_slots, not in the paper: each class scores itself as the answer (ClassAnswers);
+    # each stage column is a performer token that the question reasons over (Performers).
+    class_answers: bool = False
+    performers: bool = False
+    # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
+    # where ClassAnswers and Performers add their scores.
     instrument_answers: tuple = ()
+    position_answers: tuple = ()
 
     def to_dict(self):
         return asdict(self)
@@ -63,6 +68,12 @@ def masked_mean(x, mask, dim):
     """Mean of x over `dim` where mask (broadcastable, True = valid) holds."""
     mask = mask.to(x.dtype)
     return (x * mask).sum(dim) / mask.sum(dim).clamp(min=1.0)
+
+
+def window_position(segment_mask, dtype):
+    """Each second's place in the window, 0 … 1 (B, T); from the mask, so T stays dynamic on export."""
+    counted = segment_mask.to(dtype)
+    return (counted.cumsum(1) - 1) / (counted.sum(1, keepdim=True) - 1).clamp(min=1)
 
 
 def masked_softmax(scores, mask):
@@ -196,37 +207,39 @@ class ClassSlots(nn.Module):
     def __init__(self, c, slots=2, channels=16):
         super().__init__()
         d, self.slots, self.channels = c.d_model, slots, channels
-        # With instrument_answers: a token per class scores that class as the answer (below).
-        self.answers = ClassAnswers(c, slots, channels) if c.instrument_answers else None
+        # With class_answers: a token per class scores that class as the answer (below).
+        self.answers = ClassAnswers(c, slots, channels) if c.class_answers else None
         self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST
         self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
         self.side = nn.Linear(d, SIDE_COUNT)  # which side of the stage a patch is on
         self.look = nn.Linear(d, channels)
         self.size = 3 * 2 * channels * (slots + 1)
 
-    def forward(self, codes, word_mask, patches, audio, ast, segment_mask, sentence):
+    def read(self, patches, audio, ast):
+        """Per patch: which class stands there and which side it is on (B, T, P, classes / sides);
+        per class: its channels of the sound (B, T, classes, channels)."""
+        per_class = self.heard(torch.cat([audio, ast.mean(2)], -1))
+        per_class = per_class.reshape(per_class.shape[0], per_class.shape[1], INSTRUMENT_CLASSES, self.channels)
+        return self.presence(patches), self.side(patches), per_class
+
+    def forward(self, codes, word_mask, patches, presence, side, per_class, segment_mask, sentence):
         n = INSTRUMENT_CLASSES
         valid_words = word_mask.to(codes.dtype)
         phrase = torch.cumsum(codes[..., -1] * valid_words, 1)  # (B, L): 1 for the first phrase…
         member = torch.stack([(phrase == k + 1).to(codes.dtype) * valid_words for k in range(self.slots)], 1)
         named = torch.einsum("bkl,blc->bkc", member, codes[..., :n]).clamp(max=1)  # (B, K, classes)
         sides = torch.einsum("bkl,blr->bkr", member, codes[..., n:-1]).clamp(max=1)
-        presence, side = self.presence(patches), self.side(patches)  # (B, T, P, classes), (B, T, P, sides)
         score = torch.einsum("bkc,btpc->bktp", named, presence) + torch.einsum("bkr,btpr->bktp", sides, side)
         where = torch.softmax(score, -1)  # (B, K, T, P)
         # The class a slot means: the one it names, else the one standing where it points.
         standing = torch.einsum("bktp,btpc->bktc", where, torch.softmax(presence, -1))
         names = named.sum(-1, keepdim=True)[:, :, None]
         key = names * named[:, :, None] + (1 - names) * standing  # (B, K, T, classes)
-        per_class = self.heard(torch.cat([audio, ast.mean(2)], -1))
-        per_class = per_class.reshape(per_class.shape[0], per_class.shape[1], n, self.channels)
         heard = torch.einsum("bktc,btcm->bktm", key, per_class)
         seen = self.look(torch.einsum("bktp,btpd->bktd", where, patches))
         evidence = torch.cat([heard, seen], -1)  # (B, K, T, 2 × channels)
         valid = segment_mask[:, None, :, None]
-        # Each second's place in the window, 0 … 1 (from the mask, so T stays dynamic on export).
-        counted = segment_mask.to(evidence.dtype)
-        position = (counted.cumsum(1) - 1) / (counted.sum(1, keepdim=True) - 1).clamp(min=1)
+        position = window_position(segment_mask, evidence.dtype)
         masked = evidence.masked_fill(~valid, -1e4)
         when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
         pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 6 × channels)
@@ -268,6 +281,69 @@ class ClassAnswers(nn.Module):
         return self.score(tokens)[..., 0]  # (B, classes)
 
 
+class Reasoning(nn.Module):
+    """A pre-norm transformer layer over one sequence with padding (True = valid)."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.attend = CrossAttention(d, heads, 0.0)
+        self.norm = nn.LayerNorm(d)
+        self.feed = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+
+    def forward(self, x, mask):
+        x = self.attend(x, x, mask)
+        return x + self.feed(self.norm(x))
+
+
+class Performers(nn.Module):
+    """Not in the paper. "What is the instrument on the left of the violin?", "Where is the first
+    sounding instrument?", "Is the instrument on the left louder than the one on the right?" are
+    about performers: who stands where, who comes in when, how each sounds. Pooled streams and
+    per-class evidence lose who is who; here each stage column (patch) is a performer token of its
+    own — what stands there and on which side, how the class standing there sounds (ClassSlots'
+    per-class channels), what is seen there, and when it first plays (a soft first-onset over the
+    window) — and the question's words and the performers attend to each other for a few layers.
+    A summary token goes to the classifier; each performer scores itself as the answer, onto the
+    class standing there (instrument answers) and the side it stands on (left, middle, right)."""
+
+    def __init__(self, c, channels=16, layers=2):
+        super().__init__()
+        d = c.d_model
+        self.look = nn.Linear(d, channels)
+        self.active = nn.Linear(2 * channels, 1)
+        self.tokens = nn.Linear(d + 4 * channels + INSTRUMENT_CLASSES + SIDE_COUNT + 2, d)
+        self.kinds = nn.Parameter(torch.randn(3, d) * 0.02)  # summary, word, performer
+        self.layers = nn.ModuleList(Reasoning(d, c.heads) for _ in range(layers))
+        self.norm = nn.LayerNorm(d)
+        self.instrument, self.position = nn.Linear(d, 1), nn.Linear(d, 1)
+
+    def forward(self, patches, presence, side, per_class, words, word_mask, segment_mask):
+        b, p = patches.shape[0], patches.shape[2]
+        valid = segment_mask[:, :, None, None]
+        standing = torch.softmax(presence, -1)  # (B, T, P, classes)
+        heard = torch.einsum("btpc,btcm->btpm", standing, per_class)
+        evidence = torch.cat([heard, self.look(patches)], -1)  # (B, T, P, 2 × channels)
+        playing = torch.sigmoid(self.active(evidence))[..., 0] * segment_mask[:, :, None].to(evidence.dtype)
+        # The second it first plays: playing then and in none before (a product, as a cumsum of logs).
+        silent = torch.log1p(-playing.clamp(max=0.999))
+        first = playing * torch.exp(torch.cumsum(silent, 1) - silent)  # (B, T, P)
+        position = window_position(segment_mask, evidence.dtype)
+        entry = torch.einsum("btp,bt->bp", first, position) + 2.0 * (1 - first.sum(1))  # never: past the end
+        classes, sides = masked_mean(standing, valid, 1), masked_mean(torch.softmax(side, -1), valid, 1)
+        pooled = [masked_mean(patches, valid, 1), masked_mean(evidence, valid, 1), evidence.masked_fill(~valid, -1e4).amax(1)]
+        pooled += [classes, sides, entry[..., None], masked_mean(playing[..., None], valid, 1)]
+        tokens = self.tokens(torch.cat(pooled, -1)) + self.kinds[2]
+        x = torch.cat([self.kinds[0].expand(b, 1, -1), words + self.kinds[1], tokens], 1)
+        mask = torch.cat([segment_mask[:, :1], word_mask, torch.ones_like(segment_mask[:, :1]).expand(b, p)], 1)
+        for layer in self.layers:
+            x = layer(x, mask)
+        x = self.norm(x)
+        performers = x[:, -p:]
+        instrument = torch.einsum("bp,bpc->bc", self.instrument(performers)[..., 0], classes)
+        side_scores = torch.einsum("bp,bpr->br", self.position(performers)[..., 0], sides)
+        return x[:, 0], instrument, side_scores
+
+
 class QStar(nn.Module):
     """Inputs per window of T one-second segments (B = batch, P = patches, F = AST bands, L = words):
     frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
@@ -286,9 +362,13 @@ class QStar(nn.Module):
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
         self.slots = ClassSlots(c) if c.class_slots and not c.late_fusion else None
-        if c.instrument_answers:
+        self.performers = Performers(c) if self.slots and c.performers else None
+        if self.slots and (c.class_answers or c.performers):
             self.register_buffer("class_to_answer", torch.eye(c.answers)[list(c.instrument_answers)])
-        fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d + (self.slots.size if self.slots else 0)
+        if self.performers:
+            self.register_buffer("side_to_answer", torch.eye(c.answers)[list(c.position_answers)])
+        fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d
+        fused += (self.slots.size if self.slots else 0) + (d if self.performers else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
@@ -322,13 +402,20 @@ class QStar(nn.Module):
             gate, valid = torch.tanh(sentence), segment_mask[..., None]
             for stream in (visual, audio):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
-        scores = None
+        scores, answer_scores = None, []
         if self.slots is not None:
-            features, scores = self.slots(codes, word_mask, patches, heard_as_given, ast, segment_mask, sentence)
+            presence, side, per_class = self.slots.read(patches, heard_as_given, ast)
+            features, scores = self.slots(codes, word_mask, patches, presence, side, per_class, segment_mask, sentence)
             parts.append(features)
+            if scores is not None:  # each class's own score, onto its answer
+                answer_scores.append(scores @ self.class_to_answer)
+            if self.performers is not None:
+                summary, instrument, side_scores = self.performers(patches, presence, side, per_class, words, word_mask, segment_mask)
+                parts.append(summary)
+                answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer]
         logits = self.classifier(torch.cat(parts, dim=-1))
-        if scores is not None:  # each class's own score, onto its answer
-            logits = logits + scores @ self.class_to_answer
+        for answer_score in answer_scores:
+            logits = logits + answer_score
         return logits, frequency, spatial, temporal
 
 

@@ -10,7 +10,7 @@
         never used; validation scenes give the probes in encoders-report.json.
 
     train.py head --features OUT/features --out models/tiny [--variant full] [--epochs 30]
-                  [--lr 1e-4] [--d-model 64] [--window-summary] [--class-slots [--class-answers]]
+                  [--lr 1e-4] [--d-model 64] [--window-summary] [--class-slots [--class-answers] [--performers]]
                   [--seed 0] [--resume] [--oracle SYNTH_DIR]
         Trains the question encoder and QSTar's head on the encoders' features (defaults: the
         paper's recipe — cross-entropy, AdamW 1e-4, ×0.1 every 10 epochs, batch 64, 30 epochs),
@@ -18,8 +18,8 @@
         (seed 0 only: other seeds are measured, not shipped). A checkpoint is written every epoch;
         --resume goes on from it. --oracle feeds the ground truth's per-second facts instead of
         the features: the head's ceiling. Variants: full, no_qgmc, no_sti, no_tfi, no_qcr,
-        no_all, late_fusion. --class-slots and --class-answers add model.py's ClassSlots and
-        ClassAnswers (not in the paper) to any variant but late fusion.
+        no_all, late_fusion. --class-slots, --class-answers and --performers add model.py's ClassSlots,
+        ClassAnswers and Performers (not in the paper) to any variant but late fusion.
 
     --max-steps N stops early (CI's smoke run).
 """
@@ -445,11 +445,11 @@ def accuracy_by_type(model, questions, features):
     return {**result, "overall": round(100 * p, 2), "standard_error": round(100 * math.sqrt(p * (1 - p) / max(1, n)), 2), "questions": n}
 
 
-def instrument_answers():
-    """The 42-answer indices of the instrument classes, in the encoders' class order."""
+def answer_indices(names):
+    """The 42-answer indices of these answers, in the order given."""
     with open(ANSWER_ORDER) as f:
         answers = json.load(f)["answers"]
-    return tuple(answers.index(instrument) for instrument in INSTRUMENTS)
+    return tuple(answers.index(name) for name in names)
 
 
 def train_head(args):
@@ -461,14 +461,16 @@ def train_head(args):
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
-        class_slots=args.class_slots and not late, instrument_answers=instrument_answers() if args.class_answers and not late else (), window_summary=args.window_summary and not late, **VARIANTS[args.variant],
+        class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
+        instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
+        window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.instrument_answers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -558,6 +560,7 @@ def main():
     h.add_argument("--d-model", type=int, default=64)
     h.add_argument("--window-summary", action=argparse.BooleanOptionalAction, default=False, help="classifier also reads question-gated window mean/max (not in the paper)")
     h.add_argument("--class-answers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each instrument class scores itself as the answer (not in the paper)")
+    h.add_argument("--performers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each stage column is a performer token the question reasons over (not in the paper)")
     h.add_argument("--class-slots", action=argparse.BooleanOptionalAction, default=False, help="each noun phrase of the question reads its own class's evidence (not in the paper)")
     h.add_argument("--question-layers", type=int, default=1, help="transformer layers of the question encoder")
     h.add_argument("--summary-token", action="store_true", help="sentence = a learned summary token, not the mean of the words")
