@@ -80,7 +80,13 @@ function ensureNodeModules() {
   const lockHash = createHash('sha256').update(readFileSync('package-lock.json')).digest('hex');
   const stamp = 'node_modules/.tutti-lock-hash';
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === lockHash) return;
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // onnxruntime-node's install script would download CUDA files from the internet; the package
+  // already ships the CPU binaries (CUDA is detected at run time), so skip it. An environment
+  // variable, not an .npmrc key: npm warns on every command about project keys it does not know.
+  run('npm', ['ci', '--no-audit', '--no-fund'], {
+    ...process.env,
+    ONNXRUNTIME_NODE_INSTALL: 'skip',
+  });
   writeFileSync(stamp, lockHash);
 }
 
