@@ -19,6 +19,7 @@ import { HistoryReader } from './storage/history-reader.js';
 import { runStream } from './pipeline/stream-pipeline.js';
 import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/live-stream.js';
 import { monitorHealth } from './hub/monitor-health.js';
+import { MonitorMetrics } from './hub/metrics.js';
 import { superviseSource } from './sources/supervise-source.js';
 import { pipedMediaSource, SOURCE_SAMPLE_RATE } from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
@@ -74,6 +75,7 @@ export class Monitor {
   private profile?: { patchGrid: [number, number]; tokenize: (sentence: string) => number[] };
   private readonly http;
   private readonly access: AccessPolicy;
+  private readonly metrics: MonitorMetrics;
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
@@ -102,7 +104,17 @@ export class Monitor {
       ...(config.readToken ? { readToken: config.readToken } : {}),
       ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
     });
-    this.http = createHttpServer({ control: this.control, access: this.access });
+    this.metrics = new MonitorMetrics({
+      streams: () => this.streams.values(),
+      hub: () => this.hub?.stats,
+      eventLog: () => ({ ...this.events.health(), failedWrites: this.events.failedWrites }),
+      inference: () => this.inference?.usage(),
+    });
+    this.http = createHttpServer({
+      control: this.control,
+      access: this.access,
+      metrics: this.metrics,
+    });
   }
 
   private log(line: string): void {
@@ -222,6 +234,7 @@ export class Monitor {
 
   /** To the dashboards, and into the event log. */
   private publish(message: ServerMessage): void {
+    this.metrics.observe(message);
     this.events.record(message);
     this.hub?.publish(message);
   }
@@ -242,6 +255,7 @@ export class Monitor {
   private removeStream(live: LiveStream): void {
     if (this.streams.get(live.config.id) !== live) return;
     this.streams.delete(live.config.id);
+    this.metrics.forget(live.config.id);
     this.log(`stream ${live.config.id}: removed, ended`);
     this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
   }
@@ -255,6 +269,7 @@ export class Monitor {
       counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
       state: 'starting',
       delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
+      totals: { frames: 0, audioSeconds: 0, restarts: 0 },
     };
     // The questions it stood at when the monitor last ran (added and removed ones included), or
     // else the configured ones.
@@ -276,8 +291,14 @@ export class Monitor {
       tap({
         next: (event) => {
           if (live.state !== 'live') this.setState(live, 'live');
-          if (event.kind === 'frame') live.delivered.frames += 1;
-          else live.delivered.audioSeconds += event.samples.length / SOURCE_SAMPLE_RATE;
+          if (event.kind === 'frame') {
+            live.delivered.frames += 1;
+            live.totals.frames += 1;
+          } else {
+            const seconds = event.samples.length / SOURCE_SAMPLE_RATE;
+            live.delivered.audioSeconds += seconds;
+            live.totals.audioSeconds += seconds;
+          }
         },
       }),
       superviseSource({
@@ -285,8 +306,10 @@ export class Monitor {
         stallSeconds: limits.stallSeconds ?? 10,
         healthySeconds: limits.healthySeconds ?? 60,
         maxWaitSeconds: 30,
-        onRetry: (error, wait) =>
-          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`),
+        onRetry: (error, wait) => {
+          live.totals.restarts += 1;
+          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`);
+        },
       }),
     );
     live.subscription = runStream(

@@ -27,6 +27,13 @@ export interface InferenceOptions {
   readonly onHealth?: (health: InferenceHealth) => void;
 }
 
+/** How much the worker was used: its busy time and requests since the start, and restarts. */
+export interface InferenceUsage {
+  readonly busySeconds: number;
+  readonly requests: number;
+  readonly restarts: number;
+}
+
 export interface InferenceHealth {
   readonly state: 'ready' | 'restarting';
   readonly restarts: number;
@@ -66,6 +73,9 @@ export class InferenceClient {
   private health: InferenceHealth = { state: 'ready', restarts: 0 };
   private readonly watchdog: NodeJS.Timeout;
   private closing = false;
+  private busyMs = 0;
+  private requests = 0;
+  private lastReplyAt = 0;
 
   private constructor(
     private readonly init: WorkerInit,
@@ -100,12 +110,26 @@ export class InferenceClient {
     return this.health;
   }
 
+  usage(): InferenceUsage {
+    return {
+      busySeconds: this.busyMs / 1000,
+      requests: this.requests,
+      restarts: this.health.restarts,
+    };
+  }
+
   private adopt(worker: Worker): void {
     this.worker = worker;
     worker.on('message', (reply: WorkerReply) => {
       if (!('id' in reply)) return;
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      // The worker takes requests one at a time: each was worked on from when it was sent or
+      // the previous one was answered, whichever is later.
+      const now = performance.now();
+      if (waiter) this.busyMs += now - Math.max(waiter.since, this.lastReplyAt);
+      this.lastReplyAt = now;
+      this.requests += 1;
       if (reply.kind === 'error') waiter?.reject(new Error(reply.message));
       else waiter?.resolve(reply);
     });

@@ -29,6 +29,7 @@ import { MAX_HISTORY_PAGE } from '../storage/history-page.js';
 import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.js';
 import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
+import type { MonitorMetrics } from './metrics.js';
 import type { StreamControl } from './stream-control.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -191,11 +192,12 @@ function publicHealth(health: HealthResponse | undefined, reader: boolean): Heal
 const DASHBOARD = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Routes that show what a stream sees, hears or says: they need read access. */
-const READ_ROUTES = [FRAME_ROUTE, HISTORY_ROUTE, QUESTIONS_ROUTE, /^\/api\/streams$/];
+const READ_ROUTES = [FRAME_ROUTE, HISTORY_ROUTE, QUESTIONS_ROUTE, /^\/api\/streams$/, /^\/metrics$/];
 
 export function createHttpServer(streams?: {
   control: StreamControl;
   access: AccessPolicy;
+  metrics?: MonitorMetrics;
 }): Server {
   return createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -245,6 +247,11 @@ export function createHttpServer(streams?: {
           questions[2],
         ]);
         return sendJson(response, status, body);
+      }
+      if (route === 'GET /metrics' && streams?.metrics) {
+        const body = await streams.metrics.exposition();
+        response.writeHead(200, { 'content-type': streams.metrics.contentType });
+        return void response.end(body);
       }
       if (route === 'GET /api/streams' && streams)
         return sendJson(response, 200, { streams: streams.control.listStreams() });

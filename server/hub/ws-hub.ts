@@ -38,11 +38,23 @@ interface Client {
   capture?: Writable;
 }
 
+/** What the hub has done since it started, and how many dashboards it serves now. */
+export interface HubStats {
+  readonly clients: number;
+  readonly sent: number;
+  readonly dropped: number;
+  readonly rejected: number;
+}
+
 export class WsHub {
   private readonly server: WebSocketServer;
   private readonly clients = new Set<Client>();
   private readonly flusher: NodeJS.Timeout;
-  readonly stats = { sent: 0, dropped: 0, rejected: 0 };
+  private readonly counts = { sent: 0, dropped: 0, rejected: 0 };
+
+  get stats(): HubStats {
+    return { clients: this.clients.size, ...this.counts };
+  }
 
   constructor(
     http: Server,
@@ -88,7 +100,7 @@ export class WsHub {
 
   private receiveMedia(client: Client, data: Buffer): void {
     if (!client.capture) {
-      this.stats.rejected += 1;
+      this.counts.rejected += 1;
       return this.send(client, {
         type: 'error',
         message: 'binary messages are media for a capture: send capture-start first',
@@ -117,7 +129,7 @@ export class WsHub {
         );
       message = parsed.data;
     } catch (error) {
-      this.stats.rejected += 1;
+      this.counts.rejected += 1;
       return this.send(client, {
         type: 'error',
         message: error instanceof SyntaxError ? 'message is not JSON' : (error as Error).message,
@@ -211,7 +223,7 @@ export class WsHub {
     while (client.queue.length > limit) {
       client.queue.shift();
       client.dropped += 1;
-      this.stats.dropped += 1;
+      this.counts.dropped += 1;
     }
     this.flush(client);
   }
@@ -227,7 +239,7 @@ export class WsHub {
     }
     while (client.queue.length > 0 && client.socket.bufferedAmount < backlog) {
       client.socket.send(client.queue.shift()!);
-      this.stats.sent += 1;
+      this.counts.sent += 1;
     }
   }
 

@@ -23,6 +23,8 @@ export interface LiveStream {
   detail?: string;
   /** What the source delivered since `since` (wall clock, ms), for the rates in its status. */
   delivered: { frames: number; audioSeconds: number; since: number };
+  /** Since the stream started: what its source delivered, and how often it was restarted. */
+  readonly totals: { frames: number; audioSeconds: number; restarts: number };
   subscription?: Subscription;
   /** Removes it once it has ended (after the grace period). */
   removal?: NodeJS.Timeout;

@@ -66,6 +66,8 @@ export class EventLog {
   private retryMs = 0;
   private failing?: string;
   private dropped = 0;
+  /** Flushes that failed, since the start (each is retried). */
+  failedWrites = 0;
 
   constructor(
     readonly file: string,
@@ -124,6 +126,7 @@ export class EventLog {
         // the next flush starts clean or fails again, counted the same way
       }
       this.retryMs = Math.min(MAX_RETRY_MS, Math.max(250, this.retryMs * 2));
+      this.failedWrites += 1;
       this.setFailing(describe(error));
       if (this.pending.length > 0) this.timer = this.later(this.retryMs);
       return false;
