@@ -31,7 +31,14 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
     manifest = JSON.parse(readFileSync(path.join(dir, 'parity.json'), 'utf8')) as typeof manifest;
   }, 120_000);
 
-  for (const variant of ['full', 'late_fusion', 'no_tfi_sti', 'class_slots', 'class_answers', 'performers']) {
+  for (const variant of [
+    'full',
+    'late_fusion',
+    'no_tfi_sti',
+    'class_slots',
+    'class_answers',
+    'performers',
+  ]) {
     it(`${variant}: every output within 1e-4 of torch, for two window and question lengths`, async () => {
       const { session, provider } = await loadModel(path.join(dir, manifest[variant]!.model));
       expect(installedProviders()).toContain(provider);

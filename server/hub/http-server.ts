@@ -192,7 +192,13 @@ function publicHealth(health: HealthResponse | undefined, reader: boolean): Heal
 const DASHBOARD = fileURLToPath(new URL('../../client/dist', import.meta.url));
 
 /** Routes that show what a stream sees, hears or says: they need read access. */
-const READ_ROUTES = [FRAME_ROUTE, HISTORY_ROUTE, QUESTIONS_ROUTE, /^\/api\/streams$/, /^\/metrics$/];
+const READ_ROUTES = [
+  FRAME_ROUTE,
+  HISTORY_ROUTE,
+  QUESTIONS_ROUTE,
+  /^\/api\/streams$/,
+  /^\/metrics$/,
+];
 
 export function createHttpServer(streams?: {
   control: StreamControl;
