@@ -30,6 +30,8 @@ import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.j
 import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
 import type { MonitorMetrics } from './metrics.js';
+import { EXPORT_FORMATS, EXPORT_WRITERS } from '../exports/export-formats.js';
+import { ExportTooLargeError, streamExport } from '../exports/stream-export.js';
 import type { StreamControl } from './stream-control.js';
 
 const MAX_BODY_BYTES = 16 * 1024;
@@ -93,6 +95,42 @@ const QUESTION_SPACE = {
 const QUESTIONS_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/questions(?:\/([\w-]{1,64}))?$/;
 const HISTORY_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/history$/;
 const FRAME_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/frame\.jpg$/;
+const EXPORT_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/export$/;
+
+const exportQuerySchema = z.object({
+  format: z.enum(EXPORT_FORMATS).default('json'),
+  /** Wall-clock ms since the epoch; default the last hour. */
+  from: z.coerce.number().optional(),
+  to: z.coerce.number().optional(),
+});
+
+/** `GET /api/streams/:id/export?format=…&from=…&to=…`: a file for a studio tool. */
+async function sendExport(
+  response: ServerResponse,
+  control: StreamControl,
+  stream: string,
+  params: URLSearchParams,
+): Promise<void> {
+  if (!control.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
+  const query = exportQuerySchema.safeParse(Object.fromEntries(params));
+  if (!query.success) throw new HttpError(400, { error: z.prettifyError(query.error) });
+  const to = query.data.to ?? Date.now();
+  const from = query.data.from ?? to - 3_600_000;
+  if (!(from < to)) throw new HttpError(400, { error: '`from` must be before `to`' });
+  const data = await streamExport(control.history, stream, { from, to }).catch((error: unknown) => {
+    if (error instanceof ExportTooLargeError) throw new HttpError(413, { error: error.message });
+    if (error instanceof HistoryBusyError)
+      throw new HttpError(503, { error: `busy: ${error.message}; try again shortly` });
+    throw error;
+  });
+  const writer = EXPORT_WRITERS[query.data.format];
+  const name = `tutti-${stream}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.${writer.extension}`;
+  response.writeHead(200, {
+    'content-type': writer.contentType,
+    'content-disposition': `attachment; filename="${name}"`,
+  });
+  response.end(writer.write(data));
+}
 
 const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
@@ -195,6 +233,7 @@ const DASHBOARD = fileURLToPath(new URL('../../client/dist', import.meta.url));
 const READ_ROUTES = [
   FRAME_ROUTE,
   HISTORY_ROUTE,
+  EXPORT_ROUTE,
   QUESTIONS_ROUTE,
   /^\/api\/streams$/,
   /^\/metrics$/,
@@ -246,6 +285,9 @@ export function createHttpServer(streams?: {
         response.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
         return void response.end(body);
       }
+      const exported = EXPORT_ROUTE.exec(pathname);
+      if (exported && streams && request.method === 'GET')
+        return sendExport(response, streams.control, exported[1]!, url.searchParams);
       const questions = QUESTIONS_ROUTE.exec(pathname);
       if (questions && streams) {
         const [status, body] = await handleQuestions(request, streams.control, streams.access, [

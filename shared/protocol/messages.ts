@@ -132,16 +132,20 @@ export const segmentMessageSchema = z.object({
 });
 export type SegmentMessage = z.infer<typeof segmentMessageSchema>;
 
+/** A stream's standing questions, whenever they change (and to a new subscriber). */
+export const questionsMessageSchema = z.object({
+  type: z.literal('questions'),
+  stream: streamId,
+  questions: z.array(standingQuestionSchema),
+});
+export type QuestionsMessage = z.infer<typeof questionsMessageSchema>;
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   answerMessageSchema,
   answerChangeSchema,
   segmentMessageSchema,
   streamStatusSchema,
-  z.object({
-    type: z.literal('questions'),
-    stream: streamId,
-    questions: z.array(standingQuestionSchema),
-  }),
+  questionsMessageSchema,
   z.object({
     type: z.literal('error'),
     message: z.string(),
