@@ -13,7 +13,8 @@
  * file or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device
  * id, or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
  * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO, default
- * "pulse:default"; stream "camera").
+ * "pulse:default"; stream "camera"). TUTTI_OSC: comma-separated OSC targets (udp://host:port,
+ * tcp://host:port) that get every stream's answers and answer changes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -58,6 +59,11 @@ const monitor = new Monitor({
   hopSeconds: numberFromEnv('TUTTI_HOP', 1),
   database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
   retentionDays: numberFromEnv('TUTTI_RETENTION_DAYS', 7),
+  osc: (process.env.TUTTI_OSC ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
+    .map((url) => ({ url })),
   streams: [
     ...(process.env.TUTTI_INPUT
       ? [

@@ -20,6 +20,7 @@ import { runStream } from './pipeline/stream-pipeline.js';
 import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/live-stream.js';
 import { monitorHealth } from './hub/monitor-health.js';
 import { MonitorMetrics } from './hub/metrics.js';
+import { OscOutput, type OscTarget } from './outputs/osc-output.js';
 import { superviseSource } from './sources/supervise-source.js';
 import { pipedMediaSource, SOURCE_SAMPLE_RATE } from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
@@ -47,6 +48,8 @@ export interface MonitorConfig {
   readonly log?: (line: string) => void;
   /** Limits and watchdogs; see the README's reliability section. */
   readonly limits?: MonitorLimits;
+  /** Where answers and answer changes are sent as Open Sound Control. */
+  readonly osc?: readonly OscTarget[];
 }
 
 export interface MonitorLimits {
@@ -76,6 +79,7 @@ export class Monitor {
   private readonly http;
   private readonly access: AccessPolicy;
   private readonly metrics: MonitorMetrics;
+  private osc?: OscOutput;
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
@@ -122,6 +126,8 @@ export class Monitor {
   }
 
   async start(): Promise<void> {
+    // First: a malformed target stops the start with its reason.
+    this.osc = new OscOutput(this.config.osc ?? [], (line) => this.log(line));
     const manifest = readManifest(this.config.profile);
     this.inference = await InferenceClient.start(
       { profile: this.config.profile, variant: this.config.variant ?? 'full' },
@@ -235,6 +241,7 @@ export class Monitor {
   /** To the dashboards, and into the event log. */
   private publish(message: ServerMessage): void {
     this.metrics.observe(message);
+    this.osc?.send(message);
     this.events.record(message);
     this.hub?.publish(message);
   }
@@ -364,5 +371,6 @@ export class Monitor {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.historyReader.close();
     this.events.close();
+    this.osc?.close();
   }
 }
