@@ -15,104 +15,137 @@
  * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO, default
  * "pulse:default"; stream "camera"). TUTTI_OSC: comma-separated OSC targets (udp://host:port,
  * tcp://host:port) that get every stream's answers and answer changes.
+ *
+ * `npm start -- --config FILE` reads a venue file (JSON or YAML, server/config/venue-config.ts):
+ * its streams replace the demo, its settings are used where the environment sets none.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Monitor } from './monitor.js';
-import { isNetworkStream, mediaFileSource } from './sources/media-file-source.js';
-import { microphoneSource } from './sources/microphone-source.js';
-import { captureDeviceSource, parseCaptureInput } from './sources/capture-device-source.js';
+import { streamConfig } from './config/stream-sources.js';
+import { loadVenueConfig, VenueConfigError, type StreamSpec } from './config/venue-config.js';
+import { isNetworkStream } from './sources/media-file-source.js';
 
 const repo = (relative: string) => fileURLToPath(new URL(`../${relative}`, import.meta.url));
-/** A numeric setting from the environment; a value that is not a number stops the start. */
-function numberFromEnv(name: string, fallback: number): number {
+const fail = (message: string): never => {
+  console.error(`tutti: cannot start: ${message}`);
+  process.exit(1);
+};
+/** A numeric setting from the environment, else the file's, else the default. */
+function setting(name: string, fromFile: number | undefined, fallback: number): number {
   const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
+  if (text === undefined || text === '') return fromFile ?? fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) {
-    console.error(`tutti: cannot start: ${name} must be a number ≥ 0, not "${text}"`);
-    process.exit(1);
-  }
+  if (!Number.isFinite(value) || value < 0) fail(`${name} must be a number ≥ 0, not "${text}"`);
   return value;
 }
+const list = (text: string | undefined) =>
+  (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
+const { values: args } = (() => {
+  try {
+    return parseArgs({ options: { config: { type: 'string' } } });
+  } catch (error) {
+    return fail(`${(error as Error).message} (usage: npm start -- [--config FILE])`);
+  }
+})();
+const venue = (() => {
+  if (!args.config) return undefined;
+  try {
+    return loadVenueConfig(args.config);
+  } catch (error) {
+    if (error instanceof VenueConfigError) return fail(`\n${error.message}`);
+    throw error;
+  }
+})();
+const fromFile = venue?.monitor ?? {};
 const token = process.env.TUTTI_TOKEN ?? randomBytes(12).toString('hex');
+const demo = repo('server/sources/demo/demo.mp4');
+
+/** Streams from the environment, beside (or, with no file, before) the demo. */
+const fromEnvironment: StreamSpec[] = [
+  ...(process.env.TUTTI_INPUT
+    ? [
+        {
+          id: 'input',
+          source: isNetworkStream(process.env.TUTTI_INPUT)
+            ? { url: process.env.TUTTI_INPUT }
+            : { file: process.env.TUTTI_INPUT },
+        },
+      ]
+    : []),
+  ...(process.env.TUTTI_MIC
+    ? [
+        {
+          id: 'microphone',
+          source: {
+            microphone:
+              process.env.TUTTI_MIC === 'default'
+                ? ('default' as const)
+                : Number(process.env.TUTTI_MIC),
+          },
+        },
+      ]
+    : []),
+  ...(process.env.TUTTI_CAMERA
+    ? [
+        {
+          id: 'camera',
+          source: {
+            camera: process.env.TUTTI_CAMERA,
+            ...(process.env.TUTTI_CAMERA_AUDIO ? { audio: process.env.TUTTI_CAMERA_AUDIO } : {}),
+          },
+        },
+      ]
+    : []),
+];
+const demoStream: StreamSpec = {
+  id: 'demo',
+  source: { demo: true },
+  questions: [
+    'How many instruments are sounding in the video?',
+    'Is there a flute sound?',
+    'Is the clarinet louder than the piano?',
+    'What is the first instrument that comes in?',
+  ],
+};
+// A venue file's streams replace the demo; environment streams are added either way.
+const specs = [...fromEnvironment, ...(venue ? venue.streams : [demoStream])];
+const everyStream = [...list(process.env.TUTTI_OSC).map((url) => ({ url })), ...(venue?.osc ?? [])];
 
 const monitor = new Monitor({
   // The paper profile once its files have been exported into models/paper, else the shipped tiny.
   profile:
     process.env.TUTTI_PROFILE ??
+    fromFile.profile ??
     (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny')),
-  host: process.env.TUTTI_HOST ?? '127.0.0.1',
-  port: numberFromEnv('TUTTI_PORT', 8080),
+  ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+  host: process.env.TUTTI_HOST ?? fromFile.host ?? '127.0.0.1',
+  port: setting('TUTTI_PORT', fromFile.port, 8080),
   token,
   ...(process.env.TUTTI_READ_TOKEN ? { readToken: process.env.TUTTI_READ_TOKEN } : {}),
-  ...(process.env.TUTTI_ALLOWED_HOSTS
-    ? { allowedHosts: process.env.TUTTI_ALLOWED_HOSTS.split(',').map((h) => h.trim()) }
-    : {}),
+  allowedHosts: process.env.TUTTI_ALLOWED_HOSTS
+    ? list(process.env.TUTTI_ALLOWED_HOSTS)
+    : (fromFile.allowedHosts ?? []),
   limits: {
-    maxCaptures: numberFromEnv('TUTTI_MAX_CAPTURES', 4),
-    stallSeconds: numberFromEnv('TUTTI_STALL_SECONDS', 10),
+    maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
+    stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),
   },
-  windowSeconds: numberFromEnv('TUTTI_WINDOW', 10),
-  hopSeconds: numberFromEnv('TUTTI_HOP', 1),
-  database: process.env.TUTTI_DB ?? repo('data/tutti.sqlite'),
-  retentionDays: numberFromEnv('TUTTI_RETENTION_DAYS', 7),
-  osc: (process.env.TUTTI_OSC ?? '')
-    .split(',')
-    .map((url) => url.trim())
-    .filter(Boolean)
-    .map((url) => ({ url })),
-  streams: [
-    ...(process.env.TUTTI_INPUT
-      ? [
-          {
-            id: 'input',
-            source: () =>
-              // A file is played at its own pace, as if live; a network stream is live already,
-              // and when it drops it is retried.
-              mediaFileSource(
-                process.env.TUTTI_INPUT!,
-                isNetworkStream(process.env.TUTTI_INPUT!) ? { live: true } : { realtime: true },
-              ),
-          },
-        ]
-      : []),
-    ...(process.env.TUTTI_MIC
-      ? [
-          {
-            id: 'microphone',
-            source: () =>
-              microphoneSource({
-                deviceId: process.env.TUTTI_MIC === 'default' ? -1 : Number(process.env.TUTTI_MIC),
-              }),
-          },
-        ]
-      : []),
-    ...(process.env.TUTTI_CAMERA
-      ? [
-          {
-            id: 'camera',
-            source: () =>
-              captureDeviceSource({
-                video: parseCaptureInput(process.env.TUTTI_CAMERA!, 'v4l2'),
-                audio: parseCaptureInput(process.env.TUTTI_CAMERA_AUDIO ?? 'default', 'pulse'),
-              }),
-          },
-        ]
-      : []),
-    {
-      id: 'demo',
-      source: () =>
-        mediaFileSource(repo('server/sources/demo/demo.mp4'), { realtime: true, loop: true }),
-      questions: [
-        'How many instruments are sounding in the video?',
-        'Is there a flute sound?',
-        'Is the clarinet louder than the piano?',
-        'What is the first instrument that comes in?',
-      ],
-    },
+  windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
+  hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
+  database: process.env.TUTTI_DB ?? fromFile.database ?? repo('data/tutti.sqlite'),
+  retentionDays: setting('TUTTI_RETENTION_DAYS', fromFile.retentionDays, 7),
+  streams: specs.map((spec) => streamConfig(spec, demo)),
+  osc: [
+    ...everyStream,
+    ...specs.flatMap((spec) =>
+      (spec.osc ?? []).map((target) => ({ ...target, streams: [spec.id] })),
+    ),
   ],
 });
 
