@@ -288,12 +288,13 @@ def validate(encoder, readout, data, indices, metrics_fn):
 
 
 def progress(label, done, total, elapsed, detail=""):
-    """One rewritten line: a bar, the count, the rate and the time left."""
+    """One rewritten line on a terminal (plain lines every 200 steps elsewhere): a bar, the count,
+    the rate and the time left."""
     eta = elapsed / max(done, 1) * (total - done)
     bar = "#" * int(24 * done / max(total, 1))
     end = "\n" if done >= total or not sys.stderr.isatty() else "\r"
     if sys.stderr.isatty() or done >= total or done % 200 == 0:
-        sys.stderr.write(f"{label} [{bar:<24}] {done}/{total} {detail} ETA {eta / 60:.1f} min{end}")
+        sys.stderr.write(f"{label} [{bar:<24}] {done}/{total} {detail} {done / max(elapsed, 1e-3):.1f}/s ETA {eta / 60:.1f} min{end}")
 
 
 def train_encoders(args):

@@ -12,6 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { predictWithModel } from '../evaluation/served-predictions.js';
+import { Progress } from './progress.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { formatAccuracyReport, scoreAccuracy } from '../evaluation/accuracy.js';
 import { readPredictions } from '../evaluation/predictions.js';
@@ -47,8 +48,15 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`missing arguments\n${USAGE}`);
 
   const annotations = await readAnnotations(values.annotations);
+  let progress: Progress | undefined;
   const predictions = served
-    ? await predictWithModel(annotations, values.features!, values.model!, values.variant)
+    ? await predictWithModel(
+        annotations,
+        values.features!,
+        values.model!,
+        values.variant,
+        (done, total) => (progress ??= new Progress('eval', total, 'questions')).update(done),
+      )
     : prior
       ? templatePriorPredictions(await readAnnotations(prior), annotations)
       : await readPredictions(values.predictions!);

@@ -18,7 +18,7 @@ import {
   type FrontendSpec,
 } from '../features/segment-frontend.js';
 import { NpyWriter } from '../datasets/npy-writer.js';
-import { progressLine } from './progress-line.js';
+import { Progress } from './progress.js';
 import {
   applyCounterfactual,
   isCounterfactual,
@@ -71,6 +71,7 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
     3,
   ]);
   const started = performance.now();
+  const progress = new Progress('extract front-end', count, 'videos');
   // Decode the next video while the front-end works on this one.
   const decode = (name: string) =>
     Promise.all([
@@ -96,10 +97,7 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
       await logMel.append(segment.logMel);
       await pixels.append(segment.pixels);
     }
-    if ((k + 1) % 50 === 0 || k + 1 === count)
-      console.log(
-        `extract: ${progressLine(k + 1, count, (performance.now() - started) / 1000)} videos`,
-      );
+    progress.update(k + 1);
   }
   await Promise.all([fbank.close(), logMel.close(), pixels.close()]);
   await writeFile(
@@ -155,9 +153,11 @@ async function extractFeatures(
   await mkdir(dir, { recursive: true });
   let writers: Record<string, NpyWriter> | undefined;
   const started = performance.now();
+  const progress = new Progress('extract features', total, 'segments');
   const BATCH = 250;
   for (let from = 0; from < total; from += BATCH) {
     const count = Math.min(BATCH, total - from);
+    progress.update(from);
     const features = await encoders.encode({
       count,
       fbank: (fbank!.data as Float32Array).subarray(from * per.fbank, (from + count) * per.fbank),
@@ -196,6 +196,7 @@ async function extractFeatures(
       await writers[name]!.append(output.data);
     }
   }
+  progress.update(total);
   await Promise.all(Object.values(writers!).map((writer) => writer.close()));
   await encoders.release();
 

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeQuestions, probeReport } from '../evaluation/instrument-probe.js';
+import { Progress } from './progress.js';
 import { predictWithModel } from '../evaluation/served-predictions.js';
 import { splitOf } from '../synth/question-dataset.js';
 import type { SceneTruth } from '../synth/ground-truth.js';
@@ -51,11 +52,13 @@ async function main(argv: string[]): Promise<void> {
     ),
   );
   const questions = probeQuestions(truths);
+  const progress = new Progress('probe', questions.length, 'questions');
   const predictions = await predictWithModel(
     questions,
     values.features,
     values.model,
     values.variant,
+    (done) => progress.update(done),
   );
   const report = probeReport(questions, predictions);
   if (values.json)

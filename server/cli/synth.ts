@@ -16,7 +16,7 @@ import {
 } from '../synth/question-dataset.js';
 import { Random } from '../synth/random.js';
 import { synthesizeScenes } from '../synth/synthesize-scenes.js';
-import { progressLine } from './progress-line.js';
+import { Progress } from './progress.js';
 
 const USAGE =
   'usage: npm run synth -- --scenes N --seconds S --seed K --out DIR [--width 320] [--height 180] [--fps 8] [--questions-per-scene 12]';
@@ -66,9 +66,8 @@ async function main(argv: string[]): Promise<void> {
   const perScene = positiveInteger('questions-per-scene', values['questions-per-scene'], 12);
 
   const started = performance.now();
-  const scenes = await synthesizeScenes(options, (done, total) =>
-    console.log(`synth: ${progressLine(done, total, (performance.now() - started) / 1000)} scenes`),
-  );
+  const progress = new Progress('synth', options.scenes, 'scenes');
+  const scenes = await synthesizeScenes(options, (done) => progress.update(done));
   const annotations = toAnnotations(
     balanceQuestions(scenes, perScene, new Random(seed ^ 0x51ed270b)),
   );

@@ -27,6 +27,7 @@ export async function predictWithModel(
   featuresDir: string,
   modelDir: string,
   variant: string,
+  onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<Map<number, string>> {
   const manifest = readManifest(modelDir);
   const info = JSON.parse(await readFile(path.join(featuresDir, 'features.json'), 'utf8')) as {
@@ -77,6 +78,7 @@ export async function predictWithModel(
         const row = probabilities.subarray(b * ANSWERS.length, (b + 1) * ANSWERS.length);
         predictions.set(a.questionId, ANSWERS[row.indexOf(Math.max(...row))]!);
       });
+      onProgress(from + chunk.length, annotations.length);
     }
   } finally {
     await answerer.release();
