@@ -21,6 +21,9 @@ import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/liv
 import { monitorHealth } from './hub/monitor-health.js';
 import { MonitorMetrics } from './hub/metrics.js';
 import { OscOutput, type OscTarget } from './outputs/osc-output.js';
+import { AlertDispatcher } from './alerts/alert-dispatcher.js';
+import { StreamRules } from './alerts/stream-rules.js';
+import type { AlertMessage, RuleMessage } from '../shared/protocol/rules.js';
 import { superviseSource } from './sources/supervise-source.js';
 import { pipedMediaSource, SOURCE_SAMPLE_RATE } from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
@@ -50,6 +53,8 @@ export interface MonitorConfig {
   readonly limits?: MonitorLimits;
   /** Where answers and answer changes are sent as Open Sound Control. */
   readonly osc?: readonly OscTarget[];
+  /** Signs webhook deliveries of alerts (HMAC-SHA256); unsigned without. */
+  readonly webhookSecret?: string;
 }
 
 export interface MonitorLimits {
@@ -80,6 +85,8 @@ export class Monitor {
   private readonly access: AccessPolicy;
   private readonly metrics: MonitorMetrics;
   private osc?: OscOutput;
+  private readonly alerts: AlertDispatcher;
+  private alertClock?: NodeJS.Timeout;
   url = '';
 
   constructor(private readonly config: MonitorConfig) {
@@ -102,6 +109,10 @@ export class Monitor {
       },
     });
     this.historyReader = new HistoryReader(config.database);
+    this.alerts = new AlertDispatcher({
+      ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+      log: (line) => this.log(line),
+    });
     this.control = this.controls();
     this.access = new AccessPolicy({
       controlToken: config.token,
@@ -173,6 +184,12 @@ export class Monitor {
         ),
       5000,
     );
+    // Each second, rules on the sources' state (a source that is not live).
+    this.alertClock = setInterval(() => {
+      for (const live of this.streams.values())
+        for (const alert of live.rules.observeState(live.state === 'live', Date.now()))
+          this.fire(alert);
+    }, 1000);
   }
 
   private controls(): StreamControl {
@@ -220,6 +237,17 @@ export class Monitor {
         if (removed) announce(stream);
         return removed;
       },
+      listRules: (stream: string) => this.streams.get(stream)!.rules.list(),
+      addRule: (stream, rule) => {
+        const added = this.streams.get(stream)!.rules.add(rule);
+        this.announceRules(stream);
+        return added;
+      },
+      removeRule: (stream, id) => {
+        const removed = this.streams.get(stream)!.rules.remove(id);
+        if (removed) this.announceRules(stream);
+        return removed;
+      },
       history: (query) => {
         if (this.config.database === ':memory:')
           return Promise.resolve(this.events.historyBody(query));
@@ -232,18 +260,37 @@ export class Monitor {
         const live = this.streams.get(stream)!;
         return [
           { type: 'questions', stream, questions: live.questions.describe() },
+          { type: 'rules', stream, rules: live.rules.list() },
           streamStatus(live),
         ];
       },
     };
   }
 
-  /** To the dashboards, and into the event log. */
+  /** To the dashboards, and into the event log; an answer is checked against the alert rules. */
   private publish(message: ServerMessage): void {
     this.metrics.observe(message);
     this.osc?.send(message);
     this.events.record(message);
     this.hub?.publish(message);
+    if (message.type === 'answer')
+      for (const alert of this.streams.get(message.stream)?.rules.observeAnswer(message) ?? [])
+        this.fire(alert);
+  }
+
+  private announceRules(stream: string): void {
+    this.publish({ type: 'rules', stream, rules: this.streams.get(stream)!.rules.list() });
+  }
+
+  /** An alert: to the dashboards and the log (as a message), and to its rule's webhooks and OSC. */
+  private fire(alert: AlertMessage): void {
+    this.log(`stream ${alert.stream}: alert ${alert.ruleId} (${alert.name}): ${alert.description}`);
+    this.publish(alert);
+    const rule = this.streams
+      .get(alert.stream)
+      ?.rules.list()
+      .find((r: RuleMessage) => r.id === alert.ruleId);
+    if (rule) this.alerts.dispatch(rule, alert);
   }
 
   private setState(live: LiveStream, state: LiveStream['state'], detail?: string): void {
@@ -270,9 +317,11 @@ export class Monitor {
   private startStream(config: StreamConfig): void {
     const { patchGrid, tokenize } = this.profile!;
     const limits = this.config.limits ?? {};
+    const questions = new StandingQuestions(tokenize);
     const live: LiveStream = {
       config,
-      questions: new StandingQuestions(tokenize),
+      questions,
+      rules: new StreamRules(config.id, (id) => questions.describe().some((q) => q.id === id)),
       counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
       state: 'starting',
       delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
@@ -292,6 +341,7 @@ export class Monitor {
     })();
     if (logged) this.restoreQuestions(live, logged.questions);
     else for (const question of config.questions ?? []) live.questions.add(question);
+    this.restoreRules(live);
     this.streams.set(config.id, live);
     this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
     const source = defer(() => config.source()).pipe(
@@ -352,6 +402,24 @@ export class Monitor {
       this.log(`stream ${live.config.id}: cannot restore question ${reason}`);
   }
 
+  /** The rules it had when the monitor last ran, or else the configured ones. */
+  private restoreRules(live: LiveStream): void {
+    const { id } = live.config;
+    try {
+      const logged = this.events.latest(id, 'rules');
+      if (logged) return live.rules.restore(logged.rules);
+    } catch (error) {
+      this.log(`stream ${id}: cannot read its logged rules: ${(error as Error).message}`);
+    }
+    for (const rule of live.config.rules ?? []) {
+      try {
+        live.rules.add(rule);
+      } catch (error) {
+        this.log(`stream ${id}: rule refused: ${(error as Error).message}`);
+      }
+    }
+  }
+
   private prune(): void {
     const days = this.config.retentionDays ?? 7;
     try {
@@ -364,6 +432,8 @@ export class Monitor {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.alertClock);
+    this.alerts.close();
     clearInterval(this.pruner);
     for (const live of this.streams.values()) live.subscription?.unsubscribe();
     await this.hub?.close();

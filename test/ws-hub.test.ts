@@ -44,6 +44,11 @@ function control(captures?: Capture[]): StreamControl & { added: string[] } {
       };
     },
     removeQuestion: () => false,
+    listRules: () => [],
+    addRule: () => {
+      throw new Error('no rules here');
+    },
+    removeRule: () => false,
     snapshot: (stream) => [{ type: 'questions', stream, questions: [] }],
   };
 }

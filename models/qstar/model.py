@@ -55,9 +55,6 @@ class QStarConfig:
     # each stage column is a performer token that the question reasons over (Performers).
     class_answers: bool = False
     performers: bool = False
-    # With class_slots, not in the paper: each slot also averages its evidence over the seconds
-    # its thing plays ("louder" means louder while playing; a plain mean mixes in the silences).
-    playing_mean: bool = False
     # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
     # where ClassAnswers and Performers add their scores.
     instrument_answers: tuple = ()
@@ -216,8 +213,7 @@ class ClassSlots(nn.Module):
         self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
         self.side = nn.Linear(d, SIDE_COUNT)  # which side of the stage a patch is on
         self.look = nn.Linear(d, channels)
-        self.playing = nn.Linear(2 * channels, 1) if c.playing_mean else None
-        self.size = (4 if c.playing_mean else 3) * 2 * channels * (slots + 1)
+        self.size = 3 * 2 * channels * (slots + 1)
 
     def read(self, patches, audio, ast):
         """Per patch: which class stands there and which side it is on (B, T, P, classes / sides);
@@ -246,11 +242,7 @@ class ClassSlots(nn.Module):
         position = window_position(segment_mask, evidence.dtype)
         masked = evidence.masked_fill(~valid, -1e4)
         when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
-        pooled = [masked_mean(evidence, valid, 2), masked.amax(2), when]  # (B, K, 2 × channels) each
-        if self.playing is not None:  # the mean over the seconds the slot's thing plays
-            playing = torch.sigmoid(self.playing(evidence)) * valid.to(evidence.dtype)  # (B, K, T, 1)
-            pooled.append((playing * evidence).sum(2) / playing.sum(2).clamp(min=1e-3))
-        pooled = torch.cat(pooled, -1)
+        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 6 × channels)
         features = torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
         if self.answers is None:
             return features, None

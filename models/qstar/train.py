@@ -463,7 +463,6 @@ def train_head(args):
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
         class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
-        playing_mean=args.playing_mean and not late,
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -472,7 +471,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-playing" if config.playing_mean and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -563,7 +562,6 @@ def main():
     h.add_argument("--window-summary", action=argparse.BooleanOptionalAction, default=False, help="classifier also reads question-gated window mean/max (not in the paper)")
     h.add_argument("--class-answers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each instrument class scores itself as the answer (not in the paper)")
     h.add_argument("--performers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each stage column is a performer token the question reasons over (not in the paper)")
-    h.add_argument("--playing-mean", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: slots also average their evidence over the seconds they play (not in the paper)")
     h.add_argument("--class-slots", action=argparse.BooleanOptionalAction, default=False, help="each noun phrase of the question reads its own class's evidence (not in the paper)")
     h.add_argument("--question-layers", type=int, default=1, help="transformer layers of the question encoder")
     h.add_argument("--summary-token", action="store_true", help="sentence = a learned summary token, not the mean of the words")

@@ -29,6 +29,8 @@ import { MAX_HISTORY_PAGE } from '../storage/history-page.js';
 import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.js';
 import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
+import type { RuleRequest } from '../../shared/protocol/rules.js';
+import { RuleError } from '../alerts/stream-rules.js';
 import type { MonitorMetrics } from './metrics.js';
 import { EXPORT_FORMATS, EXPORT_WRITERS } from '../exports/export-formats.js';
 import { ExportTooLargeError, streamExport } from '../exports/stream-export.js';
@@ -93,6 +95,7 @@ const QUESTION_SPACE = {
 };
 
 const QUESTIONS_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/questions(?:\/([\w-]{1,64}))?$/;
+const RULES_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/rules(?:\/([\w-]{1,64}))?$/;
 const HISTORY_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/history$/;
 const FRAME_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/frame\.jpg$/;
 const EXPORT_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/export$/;
@@ -135,7 +138,9 @@ async function sendExport(
 const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
   to: z.coerce.number().optional(),
-  type: z.enum(['answer', 'answer-change', 'stream-status', 'questions']).optional(),
+  type: z
+    .enum(['answer', 'answer-change', 'stream-status', 'questions', 'rules', 'alert'])
+    .optional(),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).optional(),
   order: z.enum(['asc', 'desc']).optional(),
   cursor: z.string().max(64).optional(),
@@ -171,6 +176,35 @@ async function handleQuestions(
     if (!streams.removeQuestion(stream, questionId))
       throw new HttpError(404, { error: `no question "${questionId}" on stream "${stream}"` });
     return [200, { removed: questionId }];
+  }
+  throw new HttpError(405, { error: `${request.method} is not allowed here` });
+}
+
+/** `GET|POST /api/streams/:id/rules`, `DELETE /api/streams/:id/rules/:ruleId`. */
+async function handleRules(
+  request: IncomingMessage,
+  streams: StreamControl,
+  access: AccessPolicy,
+  [stream, ruleId]: [string, string | undefined],
+): Promise<[number, unknown]> {
+  if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
+  if (request.method === 'GET' && !ruleId) return [200, { rules: streams.listRules(stream) }];
+  if (!access.canControl(AccessPolicy.tokenOf(request)))
+    throw new HttpError(401, {
+      error: 'adding and removing rules needs the access token (Authorization: Bearer …)',
+    });
+  if (request.method === 'POST' && !ruleId) {
+    try {
+      return [201, streams.addRule(stream, (await readJsonBody(request)) as RuleRequest)];
+    } catch (error) {
+      if (error instanceof RuleError) throw new HttpError(422, { error: error.message });
+      throw error;
+    }
+  }
+  if (request.method === 'DELETE' && ruleId) {
+    if (!streams.removeRule(stream, ruleId))
+      throw new HttpError(404, { error: `no rule "${ruleId}" on stream "${stream}"` });
+    return [200, { removed: ruleId }];
   }
   throw new HttpError(405, { error: `${request.method} is not allowed here` });
 }
@@ -235,6 +269,7 @@ const READ_ROUTES = [
   HISTORY_ROUTE,
   EXPORT_ROUTE,
   QUESTIONS_ROUTE,
+  RULES_ROUTE,
   /^\/api\/streams$/,
   /^\/metrics$/,
 ];
@@ -288,6 +323,14 @@ export function createHttpServer(streams?: {
       const exported = EXPORT_ROUTE.exec(pathname);
       if (exported && streams && request.method === 'GET')
         return sendExport(response, streams.control, exported[1]!, url.searchParams);
+      const rules = RULES_ROUTE.exec(pathname);
+      if (rules && streams) {
+        const [status, body] = await handleRules(request, streams.control, streams.access, [
+          rules[1]!,
+          rules[2],
+        ]);
+        return sendJson(response, status, body);
+      }
       const questions = QUESTIONS_ROUTE.exec(pathname);
       if (questions && streams) {
         const [status, body] = await handleQuestions(request, streams.control, streams.access, [

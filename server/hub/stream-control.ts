@@ -1,5 +1,6 @@
 /** What the HTTP API and the WebSocket hub ask of the monitor about its streams. */
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type { RuleMessage, RuleRequest } from '../../shared/protocol/rules.js';
 import type { Writable } from 'node:stream';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { HealthResponse } from '../../shared/protocol/health.js';
@@ -12,6 +13,10 @@ export interface StreamControl {
   /** Throws QuestionParseError for a question outside the question space. */
   addQuestion(stream: string, question: string, values: readonly string[]): StandingQuestionMessage;
   removeQuestion(stream: string, questionId: string): boolean;
+  listRules(stream: string): RuleMessage[];
+  /** Throws RuleError with the reason for a rule that cannot be added. */
+  addRule(stream: string, rule: RuleRequest): RuleMessage;
+  removeRule(stream: string, ruleId: string): boolean;
   /** Messages a new subscriber gets at once: the stream's questions and status. */
   snapshot(stream: string): ServerMessage[];
   /**

@@ -25,11 +25,19 @@ export const DEFAULT_OSC_ADDRESS = '/tutti/{stream}/{questionId}';
 /** Messages a TCP target that is down may fall behind by. */
 const TCP_QUEUE = 1000;
 
-/** The OSC message for an answer or a change (undefined for other messages). */
+/** The OSC message for an answer, a change or an alert (undefined for other messages). */
 export function oscMessage(
   message: ServerMessage,
   pattern = DEFAULT_OSC_ADDRESS,
 ): Message | undefined {
+  if (message.type === 'alert')
+    // rule name, what happened, when it fired (UTC, ISO 8601)
+    return new Message(
+      `/tutti/${message.stream}/alert/${message.ruleId}`,
+      message.name,
+      message.description,
+      new Date(message.at).toISOString(),
+    );
   if (message.type !== 'answer' && message.type !== 'answer-change') return undefined;
   const address = pattern
     .replaceAll('{stream}', message.stream)
@@ -168,13 +176,19 @@ export class OscOutput {
     });
   }
 
-  /** Sends an answer or a change to every target that wants it. */
+  /** Sends an answer or a change to every target that wants it, an alert to all of the stream's. */
   send(message: ServerMessage): void {
-    if (message.type !== 'answer' && message.type !== 'answer-change') return;
+    if (message.type !== 'answer' && message.type !== 'answer-change' && message.type !== 'alert')
+      return;
     for (const { target, endpoint } of this.endpoints) {
       if (target.streams && !target.streams.includes(message.stream)) continue;
       const wanted = target.send ?? 'both';
-      if (wanted !== 'both' && (wanted === 'answers') !== (message.type === 'answer')) continue;
+      if (
+        message.type !== 'alert' &&
+        wanted !== 'both' &&
+        (wanted === 'answers') !== (message.type === 'answer')
+      )
+        continue;
       endpoint.send(encode(oscMessage(message, target.address)));
       this.stats.sent += 1;
     }

@@ -1,7 +1,9 @@
 /** One stream the monitor runs: its standing questions, counters and state, and its status. */
 import type { Observable, Subscription } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { RuleRequest } from '../../shared/protocol/rules.js';
 import type { StandingQuestions } from '../answers/standing-questions.js';
+import type { StreamRules } from '../alerts/stream-rules.js';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { SourceEvent } from '../sources/media-file-source.js';
 import type { StreamCounters } from './stream-pipeline.js';
@@ -10,6 +12,8 @@ export interface StreamConfig {
   readonly id: string;
   readonly source: () => Observable<SourceEvent>;
   readonly questions?: readonly string[];
+  /** Alert rules it starts with when none were logged (as for questions). */
+  readonly rules?: readonly RuleRequest[];
   /** Restart the source when it fails (not for one-shot sources such as a browser capture). */
   readonly retry?: boolean;
 }
@@ -17,6 +21,7 @@ export interface StreamConfig {
 export interface LiveStream {
   readonly config: StreamConfig;
   readonly questions: StandingQuestions;
+  readonly rules: StreamRules;
   readonly counters: StreamCounters;
   state: 'starting' | 'live' | 'retrying' | 'stopped';
   frame?: RgbFrame;

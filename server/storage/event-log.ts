@@ -178,14 +178,14 @@ export class EventLog {
 
   /**
    * Deletes what was logged before `before` (ms since the epoch), keeping each stream's latest
-   * `questions` event (what it stands at); returns how many events went.
+   * `questions` and `rules` events (what it stands at); returns how many events went.
    */
   prune(before: number): number {
     this.flush();
     return this.database()
       .prepare(
         `DELETE FROM events WHERE at < ? AND id NOT IN (
-           SELECT MAX(id) FROM events WHERE type = 'questions' GROUP BY stream)`,
+           SELECT MAX(id) FROM events WHERE type IN ('questions', 'rules') GROUP BY stream, type)`,
       )
       .run(before).changes;
   }

@@ -3,6 +3,7 @@
  * schemas validated at the boundary, TypeScript types inferred from them.
  */
 import { z } from 'zod';
+import { alertMessageSchema, rulesMessageSchema } from './rules.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Binary messages carry captured media (MediaRecorder chunks); they may be larger. */
@@ -146,6 +147,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   segmentMessageSchema,
   streamStatusSchema,
   questionsMessageSchema,
+  rulesMessageSchema,
+  alertMessageSchema,
   z.object({
     type: z.literal('error'),
     message: z.string(),
