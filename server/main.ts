@@ -14,7 +14,8 @@
  * id, or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or
  * "format:device" for another ffmpeg input device, with the sound of TUTTI_CAMERA_AUDIO, default
  * "pulse:default"; stream "camera"). TUTTI_OSC: comma-separated OSC targets (udp://host:port,
- * tcp://host:port) that get every stream's answers and answer changes.
+ * tcp://host:port) that get every stream's answers and answer changes. TUTTI_WEBHOOK_SECRET signs
+ * the webhook deliveries of alerts (HMAC-SHA256).
  *
  * `npm start -- --config FILE` reads a venue file (JSON or YAML, server/config/venue-config.ts):
  * its streams replace the demo, its settings are used where the environment sets none.
@@ -140,6 +141,7 @@ const monitor = new Monitor({
   hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
   database: process.env.TUTTI_DB ?? fromFile.database ?? repo('data/tutti.sqlite'),
   retentionDays: setting('TUTTI_RETENTION_DAYS', fromFile.retentionDays, 7),
+  ...(process.env.TUTTI_WEBHOOK_SECRET ? { webhookSecret: process.env.TUTTI_WEBHOOK_SECRET } : {}),
   streams: specs.map((spec) => streamConfig(spec, demo)),
   osc: [
     ...everyStream,

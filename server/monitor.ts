@@ -124,6 +124,7 @@ export class Monitor {
       hub: () => this.hub?.stats,
       eventLog: () => ({ ...this.events.health(), failedWrites: this.events.failedWrites }),
       inference: () => this.inference?.usage(),
+      webhooks: () => this.alerts.webhooks.stats,
     });
     this.http = createHttpServer({
       control: this.control,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadVenueConfig, parseVenueConfig } from '../server/config/venue-config.js';
+import { streamConfig } from '../server/config/stream-sources.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 
 const errorOf = (text: string, file = 'venue.yaml') => {
@@ -31,6 +32,13 @@ describe('venue configuration file', () => {
     expect(config.streams[0]!.osc?.[0]).toMatchObject({ url: 'tcp://10.0.1.30:9000' });
     expect(config.osc).toEqual([{ url: 'udp://10.0.0.20:53000', send: 'changes' }]);
     expect(config.monitor?.port).toBe(8080);
+    // Its rules name their question by position: the stream's second question is q2.
+    const stage = streamConfig(config.streams[0]!, 'demo.mp4');
+    expect(stage.rules?.map((r) => [r.name, r.questionId, r.condition.kind])).toEqual([
+      ['violin missing while it is scheduled to play', 'q2', 'answer-stays'],
+      ['main stage feed down', undefined, 'stream-not-live'],
+    ]);
+    expect(stage.questions?.[1]).toBe('Is there a violin sound?');
   });
 
   it('finds a file source beside the configuration', () => {
@@ -59,6 +67,13 @@ describe('venue configuration file', () => {
     expect(
       errorOf('streams:\n  - {id: a, source: {demo: true}, osc: [{url: "osc://desk:9"}]}'),
     ).toBe('venue.yaml: streams[0].osc[0].url: expected udp://host:port or tcp://host:port');
+    expect(
+      errorOf(
+        'streams:\n  - {id: a, source: {demo: true}, rules: [{condition: {kind: answer-becomes, answer: "yes"}}]}',
+      ),
+    ).toBe(
+      'venue.yaml: streams[0].rules[0].question: a rule on answers needs the question it watches (its position in questions)',
+    );
     expect(errorOf('monitor: {port: 99999}\nstreams: [{id: a, source: {demo: true}}]')).toMatch(
       /^venue\.yaml: monitor\.port: /,
     );

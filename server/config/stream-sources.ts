@@ -13,6 +13,15 @@ export function streamConfig(spec: StreamSpec, demoFile: string): StreamConfig {
   return {
     id: spec.id,
     ...(spec.questions ? { questions: spec.questions } : {}),
+    // A rule names its question by position; standing questions get ids q1, q2… in order.
+    ...(spec.rules
+      ? {
+          rules: spec.rules.map(({ question, ...rule }) => ({
+            ...rule,
+            ...(question !== undefined ? { questionId: `q${question + 1}` } : {}),
+          })),
+        }
+      : {}),
     source:
       'demo' in source
         ? () => mediaFileSource(demoFile, { realtime: true, loop: true })

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { QuestionParseError, parseQuestion } from '../../shared/question-space/index.js';
+import { ruleFieldsSchema } from '../../shared/protocol/rules.js';
 
 const oscTargetSchema = z.strictObject({
   url: z
@@ -48,6 +49,21 @@ const streamSchema = z.strictObject({
   source: sourceSchema,
   questions: z.array(question).optional(),
   osc: z.array(oscTargetSchema).optional(),
+  /** Alert rules; `question` names one of `questions` by its position (0 = the first). */
+  rules: z
+    .array(
+      ruleFieldsSchema
+        .omit({ questionId: true })
+        .extend({ question: z.number().int().min(0).optional() })
+        .refine(
+          (rule) => rule.condition.kind === 'stream-not-live' || rule.question !== undefined,
+          {
+            message: 'a rule on answers needs the question it watches (its position in questions)',
+            path: ['question'],
+          },
+        ),
+    )
+    .optional(),
 });
 
 const seconds = z.number().positive();

@@ -20,6 +20,7 @@ export interface MetricSources {
   hub(): HubStats | undefined;
   eventLog(): LogHealth & { readonly failedWrites: number };
   inference(): InferenceUsage | undefined;
+  webhooks(): { readonly delivered: number; readonly failed: number; readonly dropped: number };
 }
 
 /** A counter whose value is read at scrape time from a total kept elsewhere. */
@@ -45,6 +46,7 @@ function countedFrom<L extends string>(
 export class MonitorMetrics {
   readonly registry = new Registry();
   private readonly answers: Counter<'stream'>;
+  private readonly alerts: Counter<'stream'>;
   private readonly hopLatency: Histogram<'stream'>;
   /** The last hop seen per stream: a hop's answers share its audio end, latency counts once. */
   private readonly lastHop = new Map<string, number>();
@@ -58,6 +60,22 @@ export class MonitorMetrics {
       labelNames: ['stream'],
       registers: [registry],
     });
+    this.alerts = new Counter({
+      name: 'tutti_alerts_total',
+      help: 'Alerts fired by alert rules.',
+      labelNames: ['stream'],
+      registers: [registry],
+    });
+    countedFrom(
+      registry,
+      'tutti_webhook_deliveries_total',
+      'Webhook deliveries of alerts, by outcome (delivered, failed after retries, dropped waiting).',
+      ['outcome'],
+      () =>
+        (['delivered', 'failed', 'dropped'] as const).map(
+          (outcome): [{ outcome: string }, number] => [{ outcome }, sources.webhooks()[outcome]],
+        ),
+    );
     this.hopLatency = new Histogram({
       name: 'tutti_hop_latency_seconds',
       help: "From the end of a hop's audio to its answers leaving the monitor.",
@@ -203,6 +221,7 @@ export class MonitorMetrics {
 
   /** Sees every published message; counts answers and each hop's latency once. */
   observe(message: ServerMessage): void {
+    if (message.type === 'alert') this.alerts.inc({ stream: message.stream });
     if (message.type !== 'answer') return;
     this.answers.inc({ stream: message.stream });
     if (this.lastHop.get(message.stream) === message.audioEndedAt) return;
@@ -213,6 +232,7 @@ export class MonitorMetrics {
   /** A removed stream's series go (Prometheus sees its counters end). */
   forget(stream: string): void {
     this.answers.remove({ stream });
+    this.alerts.remove({ stream });
     this.hopLatency.remove({ stream });
     this.lastHop.delete(stream);
   }

@@ -33,38 +33,39 @@ const scheduleSchema = z
   )
   .max(100);
 
-export const ruleRequestSchema = z
-  .strictObject({
-    name: z.string().min(1).max(200).optional(),
-    /** The standing question it watches (all but stream-not-live need one). */
-    questionId: z.string().max(64).optional(),
-    condition: ruleConditionSchema,
-    /** After firing, the rule stays quiet this long even if a new episode starts (default 60 s). */
-    cooldownSeconds: z.number().min(0).max(86_400).default(60),
-    /** Armed only inside these spans (default: always). */
-    schedule: scheduleSchema.optional(),
-    /** URLs its alerts are POSTed to (signed with the monitor's TUTTI_WEBHOOK_SECRET when set). */
-    webhooks: z
-      .array(z.url({ protocol: /^https?$/ }))
-      .max(8)
-      .default([]),
-    /** OSC targets for its alerts (`udp://host:port` / `tcp://host:port`). */
-    osc: z
-      .array(
-        z
-          .string()
-          .regex(
-            /^(udp|tcp):\/\/[^\s/]+:\d{1,5}\/?$/,
-            'expected udp://host:port or tcp://host:port',
-          ),
-      )
-      .max(8)
-      .default([]),
-  })
-  .refine((rule) => rule.condition.kind === 'stream-not-live' || rule.questionId, {
+/** A rule's fields (`ruleRequestSchema` adds the check that an answer rule names its question). */
+export const ruleFieldsSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  /** The standing question it watches (all but stream-not-live need one). */
+  questionId: z.string().max(64).optional(),
+  condition: ruleConditionSchema,
+  /** After firing, the rule stays quiet this long even if a new episode starts (default 60 s). */
+  cooldownSeconds: z.number().min(0).max(86_400).default(60),
+  /** Armed only inside these spans (default: always). */
+  schedule: scheduleSchema.optional(),
+  /** URLs its alerts are POSTed to (signed with the monitor's TUTTI_WEBHOOK_SECRET when set). */
+  webhooks: z
+    .array(z.url({ protocol: /^https?$/ }))
+    .max(8)
+    .default([]),
+  /** OSC targets for its alerts (`udp://host:port` / `tcp://host:port`). */
+  osc: z
+    .array(
+      z
+        .string()
+        .regex(/^(udp|tcp):\/\/[^\s/]+:\d{1,5}\/?$/, 'expected udp://host:port or tcp://host:port'),
+    )
+    .max(8)
+    .default([]),
+});
+
+export const ruleRequestSchema = ruleFieldsSchema.refine(
+  (rule) => rule.condition.kind === 'stream-not-live' || rule.questionId,
+  {
     message: 'a rule on answers needs the questionId it watches',
     path: ['questionId'],
-  });
+  },
+);
 export type RuleRequest = z.input<typeof ruleRequestSchema>;
 
 /** A rule as stored, logged and shown: the request with its id and a name. */

@@ -2,6 +2,7 @@
  * The dashboard's WebSocket to the monitor: every message validated with the shared protocol,
  * state kept in Svelte runes, and a reconnect (with backoff) whenever the monitor goes away.
  */
+import type { AlertMessage, RuleMessage } from '../../../shared/protocol/rules';
 import { SvelteSet } from 'svelte/reactivity';
 import { authorisation, tokenProtocols } from './access-token';
 import {
@@ -33,6 +34,9 @@ export interface StreamView {
   changes: Record<string, AnswerChangeMessage[]>;
   /** The last segments heard, oldest first (the scrolling spectrogram). */
   segments: SegmentMessage[];
+  /** Its alert rules, and the alerts they fired (newest last), live and from the log. */
+  rules: RuleMessage[];
+  alerts: AlertMessage[];
 }
 
 const SEGMENTS_KEPT = 20;
@@ -40,6 +44,8 @@ const SEGMENTS_KEPT = 20;
 const TIMELINE_LENGTH = 60;
 
 const CHANGES_KEPT = 8;
+
+const ALERTS_KEPT = 20;
 /** The messages the monitor may answer with an error. */
 const REQUESTS = new Set<ClientMessage['type']>([
   'add-question',
@@ -125,6 +131,8 @@ export class Connection {
       timeline: {},
       changes: {},
       segments: [],
+      rules: [],
+      alerts: [],
     });
   }
 
@@ -163,6 +171,12 @@ export class Connection {
       case 'streams':
         this.streamIds = message.streams;
         break;
+      case 'rules':
+        this.view(message.stream).rules = message.rules;
+        break;
+      case 'alert':
+        this.addAlert(this.view(message.stream), message);
+        break;
       case 'dropped':
         break;
     }
@@ -180,6 +194,12 @@ export class Connection {
       },
       TIMELINE_LENGTH,
     );
+  }
+
+  private addAlert(view: StreamView, alert: AlertMessage): void {
+    // The log and the live stream may both hold it.
+    if (view.alerts.some((a) => a.at === alert.at && a.ruleId === alert.ruleId)) return;
+    view.alerts = [...view.alerts, alert].sort((a, b) => a.at - b.at).slice(-ALERTS_KEPT);
   }
 
   private addChange(view: StreamView, message: AnswerChangeMessage): void {
@@ -208,6 +228,8 @@ export class Connection {
       if (message.type === 'answer') this.addToTimeline(view, message);
     for (const message of await logged('answer-change', 3_600_000))
       if (message.type === 'answer-change') this.addChange(view, message);
+    for (const message of await logged('alert', 3_600_000))
+      if (message.type === 'alert') this.addAlert(view, message);
   }
 
   send(message: ClientMessage): void {
