@@ -15,6 +15,7 @@ import type { AlertMessage, RuleMessage } from '../shared/protocol/rules.js';
 import { RuleError, StreamRules } from '../server/alerts/stream-rules.js';
 import { WebhookSender } from '../server/outputs/webhook-sender.js';
 import { REPO_ROOT } from './support/musicavqa.js';
+import { closedAfterEach, until } from './support/until.js';
 import { demoStream, startLiveMonitor, type LiveMonitor } from './support/live-monitor.js';
 
 const T0 = Date.UTC(2026, 10, 25, 20, 0, 0);
@@ -177,15 +178,7 @@ async function receiver(statuses: number[] = []) {
   return { received, url, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-const until = async (check: () => boolean, what: string, ms = 10_000) => {
-  for (const started = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20)))
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-};
-
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
+const closers = closedAfterEach();
 
 describe('webhooks', () => {
   it('POSTs the JSON with an HMAC-SHA256 signature over the timestamp and body', async () => {

@@ -8,10 +8,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fromBuffer, type OscMessageOutput } from 'osc-min';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnswerChangeMessage, AnswerMessage } from '../shared/protocol/messages.js';
 import { OscOutput } from '../server/outputs/osc-output.js';
 import { REPO_ROOT } from './support/musicavqa.js';
+import { closedAfterEach, until } from './support/until.js';
 import { demoStream, startLiveMonitor } from './support/live-monitor.js';
 
 const answer = (stream: string, questionId: string, text: string): AnswerMessage =>
@@ -87,15 +88,7 @@ async function tcpReceiver(port = 0) {
   };
 }
 
-const until = async (check: () => boolean, what: string, ms = 10_000) => {
-  for (const started = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20)))
-    if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}`);
-};
-
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
+const closers = closedAfterEach();
 
 describe('OSC output', () => {
   it('sends answers and changes over UDP with the address pattern and OSC type tags', async () => {

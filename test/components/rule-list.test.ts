@@ -67,6 +67,52 @@ describe('RuleList', () => {
     expect(fired[1]).toContain('feed down');
   });
 
+  it('adds a rule for a standing question with the token', async () => {
+    const calls: Array<[string, RequestInit]> = [];
+    vi.stubGlobal('fetch', (url: string, init: RequestInit) => {
+      calls.push([url, init]);
+      return Promise.resolve(Response.json({}, { status: 201 }));
+    });
+    const { getByLabelText, getByRole } = render(RuleList, {
+      stream: 'stage',
+      token: 'secret',
+      rules: [],
+      alerts: [],
+      questions: [
+        {
+          id: 'q1',
+          templateId: 'audio-object-heard',
+          sentence: 'Is there a flute sound?',
+          type: { modality: 'Audio', kind: 'Counting' },
+        },
+        {
+          id: 'q2',
+          templateId: 'audio-object-heard',
+          sentence: 'Is there a violin sound?',
+          type: { modality: 'Audio', kind: 'Counting' },
+        },
+      ],
+      onerror: () => {},
+    });
+    await fireEvent.change(getByLabelText('Rule question'), { target: { value: 'q2' } });
+    await fireEvent.input(getByLabelText('Rule seconds'), { target: { value: '15' } });
+    await fireEvent.input(getByLabelText('Rule webhook'), {
+      target: { value: 'https://ops.example/hook' },
+    });
+    await fireEvent.click(getByRole('button', { name: 'Add rule' }));
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]![0]).toBe('/api/streams/stage/rules');
+    expect(calls[0]![1]).toMatchObject({
+      method: 'POST',
+      headers: { authorization: 'Bearer secret' },
+    });
+    expect(JSON.parse(calls[0]![1].body as string)).toEqual({
+      condition: { kind: 'answer-stays', answer: 'no', seconds: 15 },
+      questionId: 'q2',
+      webhooks: ['https://ops.example/hook'],
+    });
+  });
+
   it('removes a rule with the token, and reports a refusal', async () => {
     const calls: Array<[string, RequestInit]> = [];
     vi.stubGlobal('fetch', (url: string, init: RequestInit) => {
