@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { defer, tap } from 'rxjs';
-import type { ServerMessage, StandingQuestionMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage } from '../shared/protocol/messages.js';
 import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
@@ -19,6 +19,7 @@ import { HistoryReader } from './storage/history-reader.js';
 import { runStream } from './pipeline/stream-pipeline.js';
 import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/live-stream.js';
 import { monitorHealth } from './hub/monitor-health.js';
+import { restoreStanding } from './answers/restore-standing.js';
 import { MonitorMetrics } from './hub/metrics.js';
 import { OscOutput, type OscTarget } from './outputs/osc-output.js';
 import { AlertDispatcher } from './alerts/alert-dispatcher.js';
@@ -328,21 +329,7 @@ export class Monitor {
       delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
       totals: { frames: 0, audioSeconds: 0, restarts: 0 },
     };
-    // The questions it stood at when the monitor last ran (added and removed ones included), or
-    // else the configured ones.
-    const logged = (() => {
-      try {
-        return this.events.latest(config.id, 'questions');
-      } catch (error) {
-        this.log(
-          `stream ${config.id}: cannot read its logged questions: ${(error as Error).message}`,
-        );
-        return undefined;
-      }
-    })();
-    if (logged) this.restoreQuestions(live, logged.questions);
-    else for (const question of config.questions ?? []) live.questions.add(question);
-    this.restoreRules(live);
+    restoreStanding(live, this.events, (line) => this.log(line));
     this.streams.set(config.id, live);
     this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
     const source = defer(() => config.source()).pipe(
@@ -392,33 +379,6 @@ export class Monitor {
       error: (error: Error) => this.setState(live, 'stopped', error.message),
       complete: () => this.setState(live, 'stopped', 'source ended'),
     });
-  }
-
-  private restoreQuestions(live: LiveStream, questions: StandingQuestionMessage[]): void {
-    const refused = live.questions.restore(questions);
-    this.log(
-      `stream ${live.config.id}: ${questions.length - refused.length} standing questions restored`,
-    );
-    for (const reason of refused)
-      this.log(`stream ${live.config.id}: cannot restore question ${reason}`);
-  }
-
-  /** The rules it had when the monitor last ran, or else the configured ones. */
-  private restoreRules(live: LiveStream): void {
-    const { id } = live.config;
-    try {
-      const logged = this.events.latest(id, 'rules');
-      if (logged) return live.rules.restore(logged.rules);
-    } catch (error) {
-      this.log(`stream ${id}: cannot read its logged rules: ${(error as Error).message}`);
-    }
-    for (const rule of live.config.rules ?? []) {
-      try {
-        live.rules.add(rule);
-      } catch (error) {
-        this.log(`stream ${id}: rule refused: ${(error as Error).message}`);
-      }
-    }
   }
 
   private prune(): void {
