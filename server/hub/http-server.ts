@@ -1,7 +1,8 @@
 /**
- * The HTTP face of the monitor: health, the question space and each stream's standing questions.
- * Request bodies are validated
- * with the schemas in shared/protocol; every error is a JSON body that says what was wrong.
+ * The HTTP face of the monitor: health, the question space, each stream's standing questions,
+ * pictures and history, its rules (rules-route.ts) and exports (export-route.ts), `/metrics`, and
+ * the dashboard. Request bodies are validated with the schemas in shared/protocol; every error is
+ * a JSON body that says what was wrong.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -21,7 +22,6 @@ import {
 } from '../../shared/question-space/index.js';
 import {
   parseQuestionRequestSchema,
-  type ErrorResponse,
   type ParsedQuestionMessage,
 } from '../../shared/protocol/questions.js';
 import { healthResponseSchema, type HealthResponse } from '../../shared/protocol/health.js';
@@ -29,44 +29,11 @@ import { MAX_HISTORY_PAGE } from '../storage/history-page.js';
 import { HistoryBusyError, HistoryQueryError } from '../storage/history-reader.js';
 import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
-import type { RuleRequest } from '../../shared/protocol/rules.js';
-import { RuleError } from '../alerts/stream-rules.js';
 import type { MonitorMetrics } from './metrics.js';
-import { EXPORT_FORMATS, EXPORT_WRITERS } from '../exports/export-formats.js';
-import { ExportTooLargeError, streamExport } from '../exports/stream-export.js';
+import { sendExport } from './export-route.js';
+import { HttpError, readJsonBody, sendJson } from './http-json.js';
+import { handleRules } from './rules-route.js';
 import type { StreamControl } from './stream-control.js';
-
-const MAX_BODY_BYTES = 16 * 1024;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorResponse,
-  ) {
-    super(body.error);
-  }
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  response.end(JSON.stringify(body));
-}
-
-async function readJsonBody(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, { error: 'body is not JSON' });
-  }
-}
 
 function handleParse(body: unknown): ParsedQuestionMessage {
   const request = parseQuestionRequestSchema.safeParse(body);
@@ -99,41 +66,6 @@ const RULES_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/rules(?:\/([\w-]{1,64}))?$
 const HISTORY_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/history$/;
 const FRAME_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/frame\.jpg$/;
 const EXPORT_ROUTE = /^\/api\/streams\/([\w.-]{1,64})\/export$/;
-
-const exportQuerySchema = z.object({
-  format: z.enum(EXPORT_FORMATS).default('json'),
-  /** Wall-clock ms since the epoch; default the last hour. */
-  from: z.coerce.number().optional(),
-  to: z.coerce.number().optional(),
-});
-
-/** `GET /api/streams/:id/export?format=…&from=…&to=…`: a file for a studio tool. */
-async function sendExport(
-  response: ServerResponse,
-  control: StreamControl,
-  stream: string,
-  params: URLSearchParams,
-): Promise<void> {
-  if (!control.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
-  const query = exportQuerySchema.safeParse(Object.fromEntries(params));
-  if (!query.success) throw new HttpError(400, { error: z.prettifyError(query.error) });
-  const to = query.data.to ?? Date.now();
-  const from = query.data.from ?? to - 3_600_000;
-  if (!(from < to)) throw new HttpError(400, { error: '`from` must be before `to`' });
-  const data = await streamExport(control.history, stream, { from, to }).catch((error: unknown) => {
-    if (error instanceof ExportTooLargeError) throw new HttpError(413, { error: error.message });
-    if (error instanceof HistoryBusyError)
-      throw new HttpError(503, { error: `busy: ${error.message}; try again shortly` });
-    throw error;
-  });
-  const writer = EXPORT_WRITERS[query.data.format];
-  const name = `tutti-${stream}-${new Date(from).toISOString().replace(/[:.]/g, '-')}.${writer.extension}`;
-  response.writeHead(200, {
-    'content-type': writer.contentType,
-    'content-disposition': `attachment; filename="${name}"`,
-  });
-  response.end(writer.write(data));
-}
 
 const historyQuerySchema = z.object({
   from: z.coerce.number().optional(),
@@ -176,35 +108,6 @@ async function handleQuestions(
     if (!streams.removeQuestion(stream, questionId))
       throw new HttpError(404, { error: `no question "${questionId}" on stream "${stream}"` });
     return [200, { removed: questionId }];
-  }
-  throw new HttpError(405, { error: `${request.method} is not allowed here` });
-}
-
-/** `GET|POST /api/streams/:id/rules`, `DELETE /api/streams/:id/rules/:ruleId`. */
-async function handleRules(
-  request: IncomingMessage,
-  streams: StreamControl,
-  access: AccessPolicy,
-  [stream, ruleId]: [string, string | undefined],
-): Promise<[number, unknown]> {
-  if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
-  if (request.method === 'GET' && !ruleId) return [200, { rules: streams.listRules(stream) }];
-  if (!access.canControl(AccessPolicy.tokenOf(request)))
-    throw new HttpError(401, {
-      error: 'adding and removing rules needs the access token (Authorization: Bearer …)',
-    });
-  if (request.method === 'POST' && !ruleId) {
-    try {
-      return [201, streams.addRule(stream, (await readJsonBody(request)) as RuleRequest)];
-    } catch (error) {
-      if (error instanceof RuleError) throw new HttpError(422, { error: error.message });
-      throw error;
-    }
-  }
-  if (request.method === 'DELETE' && ruleId) {
-    if (!streams.removeRule(stream, ruleId))
-      throw new HttpError(404, { error: `no rule "${ruleId}" on stream "${stream}"` });
-    return [200, { removed: ruleId }];
   }
   throw new HttpError(405, { error: `${request.method} is not allowed here` });
 }
