@@ -7,7 +7,6 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { defer, tap } from 'rxjs';
 import type { ServerMessage } from '../shared/protocol/messages.js';
-import { StandingQuestions } from './answers/standing-questions.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
 import { AccessPolicy } from './hub/access.js';
@@ -17,16 +16,21 @@ import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
 import { HistoryReader } from './storage/history-reader.js';
 import { runStream } from './pipeline/stream-pipeline.js';
-import { streamStatus, type LiveStream, type StreamConfig } from './pipeline/live-stream.js';
+import {
+  countDelivered,
+  newLiveStream,
+  streamStatus,
+  type LiveStream,
+  type StreamConfig,
+} from './pipeline/live-stream.js';
 import { monitorHealth } from './hub/monitor-health.js';
 import { restoreStanding } from './answers/restore-standing.js';
 import { MonitorMetrics } from './hub/metrics.js';
 import { OscOutput, type OscTarget } from './outputs/osc-output.js';
 import { AlertDispatcher } from './alerts/alert-dispatcher.js';
-import { StreamRules } from './alerts/stream-rules.js';
 import type { AlertMessage, RuleMessage } from '../shared/protocol/rules.js';
 import { superviseSource } from './sources/supervise-source.js';
-import { pipedMediaSource, SOURCE_SAMPLE_RATE } from './sources/media-file-source.js';
+import { pipedMediaSource } from './sources/media-file-source.js';
 import { PassThrough } from 'node:stream';
 
 export type { StreamConfig } from './pipeline/live-stream.js';
@@ -319,33 +323,13 @@ export class Monitor {
   private startStream(config: StreamConfig): void {
     const { patchGrid, tokenize } = this.profile!;
     const limits = this.config.limits ?? {};
-    const questions = new StandingQuestions(tokenize);
-    const live: LiveStream = {
-      config,
-      questions,
-      rules: new StreamRules(config.id, (id) => questions.describe().some((q) => q.id === id)),
-      counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
-      state: 'starting',
-      delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
-      totals: { frames: 0, audioSeconds: 0, restarts: 0 },
-    };
+    const live = newLiveStream(config, tokenize);
     restoreStanding(live, this.events, (line) => this.log(line));
     this.streams.set(config.id, live);
     this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
     const source = defer(() => config.source()).pipe(
-      tap({
-        next: (event) => {
-          if (live.state !== 'live') this.setState(live, 'live');
-          if (event.kind === 'frame') {
-            live.delivered.frames += 1;
-            live.totals.frames += 1;
-          } else {
-            const seconds = event.samples.length / SOURCE_SAMPLE_RATE;
-            live.delivered.audioSeconds += seconds;
-            live.totals.audioSeconds += seconds;
-          }
-        },
-      }),
+      tap(() => live.state !== 'live' && this.setState(live, 'live')),
+      countDelivered(live),
       superviseSource({
         retry: config.retry !== false,
         stallSeconds: limits.stallSeconds ?? 10,

@@ -1,9 +1,10 @@
 /** One stream the monitor runs: its standing questions, counters and state, and its status. */
-import type { Observable, Subscription } from 'rxjs';
+import { tap, type MonoTypeOperatorFunction, type Observable, type Subscription } from 'rxjs';
+import { StandingQuestions } from '../answers/standing-questions.js';
+import { StreamRules } from '../alerts/stream-rules.js';
+import { SOURCE_SAMPLE_RATE } from '../sources/media-file-source.js';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import type { RuleRequest } from '../../shared/protocol/rules.js';
-import type { StandingQuestions } from '../answers/standing-questions.js';
-import type { StreamRules } from '../alerts/stream-rules.js';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { SourceEvent } from '../sources/media-file-source.js';
 import type { StreamCounters } from './stream-pipeline.js';
@@ -33,6 +34,37 @@ export interface LiveStream {
   subscription?: Subscription;
   /** Removes it once it has ended (after the grace period). */
   removal?: NodeJS.Timeout;
+}
+
+/** A stream about to start: no questions or rules yet, nothing delivered. */
+export function newLiveStream(
+  config: StreamConfig,
+  tokenize: (sentence: string) => number[],
+): LiveStream {
+  const questions = new StandingQuestions(tokenize);
+  return {
+    config,
+    questions,
+    rules: new StreamRules(config.id, (id) => questions.describe().some((q) => q.id === id)),
+    counters: { segments: 0, skippedSegments: 0, skippedHops: 0 },
+    state: 'starting',
+    delivered: { frames: 0, audioSeconds: 0, since: performance.now() },
+    totals: { frames: 0, audioSeconds: 0, restarts: 0 },
+  };
+}
+
+/** Counts what the source delivers: into the rates of the next status, and the totals. */
+export function countDelivered(live: LiveStream): MonoTypeOperatorFunction<SourceEvent> {
+  return tap((event) => {
+    if (event.kind === 'frame') {
+      live.delivered.frames += 1;
+      live.totals.frames += 1;
+    } else {
+      const seconds = event.samples.length / SOURCE_SAMPLE_RATE;
+      live.delivered.audioSeconds += seconds;
+      live.totals.audioSeconds += seconds;
+    }
+  });
 }
 
 /** The stream's status; `rates` also reports what its source delivered since the last one. */
