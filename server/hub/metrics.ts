@@ -43,6 +43,11 @@ function countedFrom<L extends string>(
   });
 }
 
+/** An unlabelled counter read at scrape time from one total kept elsewhere. */
+function totalFrom(registry: Registry, name: string, help: string, read: () => number): void {
+  countedFrom(registry, name, help, [], () => [[{}, read()]]);
+}
+
 export class MonitorMetrics {
   readonly registry = new Registry();
   private readonly answers: Counter<'stream'>;
@@ -150,43 +155,35 @@ export class MonitorMetrics {
         this.set(sources.hub()?.clients ?? 0);
       },
     });
-    const hub = (key: 'sent' | 'dropped' | 'rejected') => () => [
-      [{}, sources.hub()?.[key] ?? 0] as [Record<string, never>, number],
-    ];
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_websocket_messages_sent_total',
       'Messages sent to dashboards.',
-      [],
-      hub('sent'),
+      () => sources.hub()?.sent ?? 0,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_websocket_messages_dropped_total',
       'Messages dropped for dashboards that fell behind.',
-      [],
-      hub('dropped'),
+      () => sources.hub()?.dropped ?? 0,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_websocket_rejected_total',
       'WebSocket connections refused (token, origin, host).',
-      [],
-      hub('rejected'),
+      () => sources.hub()?.rejected ?? 0,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_event_log_write_failures_total',
       'Event log writes that failed.',
-      [],
-      () => [[{}, sources.eventLog().failedWrites]],
+      () => sources.eventLog().failedWrites,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_event_log_dropped_events_total',
       'Events dropped because too many waited for a failing log.',
-      [],
-      () => [[{}, sources.eventLog().dropped]],
+      () => sources.eventLog().dropped,
     );
     new Gauge({
       name: 'tutti_event_log_pending_events',
@@ -196,26 +193,23 @@ export class MonitorMetrics {
         this.set(sources.eventLog().pending);
       },
     });
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_inference_busy_seconds_total',
       'Time the inference worker spent on requests.',
-      [],
-      () => [[{}, sources.inference()?.busySeconds ?? 0]],
+      () => sources.inference()?.busySeconds ?? 0,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_inference_requests_total',
       'Requests the inference worker answered or failed.',
-      [],
-      () => [[{}, sources.inference()?.requests ?? 0]],
+      () => sources.inference()?.requests ?? 0,
     );
-    countedFrom(
+    totalFrom(
       registry,
       'tutti_inference_worker_restarts_total',
       'Times the inference worker died or hung and was started again.',
-      [],
-      () => [[{}, sources.inference()?.restarts ?? 0]],
+      () => sources.inference()?.restarts ?? 0,
     );
   }
 
