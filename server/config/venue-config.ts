@@ -9,12 +9,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { QuestionParseError, parseQuestion } from '../../shared/question-space/index.js';
-import { ruleFieldsSchema } from '../../shared/protocol/rules.js';
+import { oscUrlSchema, ruleFieldsSchema } from '../../shared/protocol/rules.js';
 
 const oscTargetSchema = z.strictObject({
-  url: z
-    .string()
-    .regex(/^(udp|tcp):\/\/[^\s/]+:\d{1,5}\/?$/, 'expected udp://host:port or tcp://host:port'),
+  url: oscUrlSchema,
   address: z.string().startsWith('/', 'an OSC address starts with "/"').optional(),
   send: z.enum(['answers', 'changes', 'both']).optional(),
 });

@@ -7,6 +7,11 @@ import { z } from 'zod';
 
 const seconds = z.number().positive().max(86_400);
 
+/** An OSC target: `udp://host:port` or `tcp://host:port` (rules and the venue file alike). */
+export const oscUrlSchema = z
+  .string()
+  .regex(/^(udp|tcp):\/\/[^\s/]+:\d{1,5}\/?$/, 'expected udp://host:port or tcp://host:port');
+
 export const ruleConditionSchema = z.discriminatedUnion('kind', [
   /** The question's answer changes to `answer`. */
   z.strictObject({ kind: z.literal('answer-becomes'), answer: z.string().min(1) }),
@@ -49,14 +54,7 @@ export const ruleFieldsSchema = z.strictObject({
     .max(8)
     .default([]),
   /** OSC targets for its alerts (`udp://host:port` / `tcp://host:port`). */
-  osc: z
-    .array(
-      z
-        .string()
-        .regex(/^(udp|tcp):\/\/[^\s/]+:\d{1,5}\/?$/, 'expected udp://host:port or tcp://host:port'),
-    )
-    .max(8)
-    .default([]),
+  osc: z.array(oscUrlSchema).max(8).default([]),
 });
 
 export const ruleRequestSchema = ruleFieldsSchema.refine(
