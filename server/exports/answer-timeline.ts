@@ -94,25 +94,40 @@ export function heardInstrument(sentence: string): string | undefined {
   }
 }
 
-/** Per second of the range, the instruments whose "… sound?" answer was yes for most of it. */
+/**
+ * Per second of the range, the instruments whose "… sound?" answer was yes for most of it. Each
+ * span visits only the seconds it covers (a week's range has 604,800 seconds), and each question
+ * is parsed once, not once per span.
+ */
 export function instrumentActivity(
   spans: readonly AnswerSpan[],
   range: TimeRange,
 ): ActivitySecond[] {
+  const instrumentOf = new Map<string, string | undefined>();
   const sounding = spans
     .filter((span) => span.answer === 'yes')
-    .map((span) => ({ span, instrument: heardInstrument(span.sentence) }))
+    .map((span) => {
+      if (!instrumentOf.has(span.sentence))
+        instrumentOf.set(span.sentence, heardInstrument(span.sentence));
+      return { span, instrument: instrumentOf.get(span.sentence) };
+    })
     .filter((entry): entry is { span: AnswerSpan; instrument: string } => !!entry.instrument);
-  const seconds: ActivitySecond[] = [];
-  for (let second = 0; range.from + second * 1000 < range.to; second++) {
-    const start = range.from + second * 1000;
-    const end = Math.min(range.to, start + 1000);
-    const instruments = new Set<string>();
-    for (const { span, instrument } of sounding) {
-      const overlap = Math.min(end, span.end) - Math.max(start, span.start);
-      if (overlap * 2 > end - start) instruments.add(instrument);
+  const count = Math.max(0, Math.ceil((range.to - range.from) / 1000));
+  const secondStart = (second: number) => range.from + second * 1000;
+  const secondEnd = (second: number) => Math.min(range.to, secondStart(second) + 1000);
+  const heard = Array.from({ length: count }, () => new Set<string>());
+  for (const { span, instrument } of sounding) {
+    const first = Math.max(0, Math.floor((span.start - range.from) / 1000));
+    const last = Math.min(count - 1, Math.floor((span.end - range.from) / 1000));
+    for (let second = first; second <= last; second++) {
+      const overlap =
+        Math.min(secondEnd(second), span.end) - Math.max(secondStart(second), span.start);
+      if (overlap * 2 > secondEnd(second) - secondStart(second)) heard[second]!.add(instrument);
     }
-    seconds.push({ second, at: start, instruments: [...instruments].sort() });
   }
-  return seconds;
+  return heard.map((instruments, second) => ({
+    second,
+    at: secondStart(second),
+    instruments: [...instruments].sort(),
+  }));
 }
