@@ -1,6 +1,7 @@
 /** JSON over HTTP for the monitor's routes: errors that carry their status, bodies read with a bound. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorResponse } from '../../shared/protocol/questions.js';
+import { AccessPolicy } from './access.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -32,4 +33,12 @@ export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
   } catch {
     throw new HttpError(400, { error: 'body is not JSON' });
   }
+}
+
+/** Refuses (401) a request that changes a stream's `what` without the control token. */
+export function requireControl(request: IncomingMessage, access: AccessPolicy, what: string): void {
+  if (!access.canControl(AccessPolicy.tokenOf(request)))
+    throw new HttpError(401, {
+      error: `adding and removing ${what} needs the access token (Authorization: Bearer …)`,
+    });
 }

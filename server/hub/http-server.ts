@@ -31,7 +31,7 @@ import { AccessPolicy } from './access.js';
 import { frameToJpeg } from './frame-jpeg.js';
 import type { MonitorMetrics } from './metrics.js';
 import { sendExport } from './export-route.js';
-import { HttpError, readJsonBody, sendJson } from './http-json.js';
+import { HttpError, readJsonBody, requireControl, sendJson } from './http-json.js';
 import { handleRules } from './rules-route.js';
 import type { StreamControl } from './stream-control.js';
 
@@ -88,11 +88,7 @@ async function handleQuestions(
   if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
   if (request.method === 'GET' && !questionId)
     return [200, { questions: streams.listQuestions(stream) }];
-  if (!access.canControl(AccessPolicy.tokenOf(request))) {
-    throw new HttpError(401, {
-      error: 'adding and removing questions needs the access token (Authorization: Bearer …)',
-    });
-  }
+  requireControl(request, access, 'questions');
   if (request.method === 'POST' && !questionId) {
     const body = parseQuestionRequestSchema.safeParse(await readJsonBody(request));
     if (!body.success) throw new HttpError(400, { error: z.prettifyError(body.error) });
@@ -226,19 +222,16 @@ export function createHttpServer(streams?: {
       const exported = EXPORT_ROUTE.exec(pathname);
       if (exported && streams && request.method === 'GET')
         return sendExport(response, streams.control, exported[1]!, url.searchParams);
-      const rules = RULES_ROUTE.exec(pathname);
-      if (rules && streams) {
-        const [status, body] = await handleRules(request, streams.control, streams.access, [
-          rules[1]!,
-          rules[2],
-        ]);
-        return sendJson(response, status, body);
-      }
-      const questions = QUESTIONS_ROUTE.exec(pathname);
-      if (questions && streams) {
-        const [status, body] = await handleQuestions(request, streams.control, streams.access, [
-          questions[1]!,
-          questions[2],
+      // A stream's standing questions and rules: listed, added and removed alike.
+      for (const [pattern, handle] of [
+        [QUESTIONS_ROUTE, handleQuestions],
+        [RULES_ROUTE, handleRules],
+      ] as const) {
+        const match = pattern.exec(pathname);
+        if (!match || !streams) continue;
+        const [status, body] = await handle(request, streams.control, streams.access, [
+          match[1]!,
+          match[2],
         ]);
         return sendJson(response, status, body);
       }

@@ -2,8 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { RuleRequest } from '../../shared/protocol/rules.js';
 import { RuleError } from '../alerts/stream-rules.js';
-import { AccessPolicy } from './access.js';
-import { HttpError, readJsonBody } from './http-json.js';
+import type { AccessPolicy } from './access.js';
+import { HttpError, readJsonBody, requireControl } from './http-json.js';
 import type { StreamControl } from './stream-control.js';
 
 /** `GET|POST /api/streams/:id/rules`, `DELETE /api/streams/:id/rules/:ruleId`. */
@@ -15,10 +15,7 @@ export async function handleRules(
 ): Promise<[number, unknown]> {
   if (!streams.hasStream(stream)) throw new HttpError(404, { error: `no stream "${stream}"` });
   if (request.method === 'GET' && !ruleId) return [200, { rules: streams.listRules(stream) }];
-  if (!access.canControl(AccessPolicy.tokenOf(request)))
-    throw new HttpError(401, {
-      error: 'adding and removing rules needs the access token (Authorization: Bearer …)',
-    });
+  requireControl(request, access, 'rules');
   if (request.method === 'POST' && !ruleId) {
     try {
       return [201, streams.addRule(stream, (await readJsonBody(request)) as RuleRequest)];
