@@ -402,7 +402,7 @@ class QStar(nn.Module):
             gate, valid = torch.tanh(sentence), segment_mask[..., None]
             for stream in (visual, audio):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
-        scores, answer_scores = None, []
+        answer_scores = []  # per-answer scores the slots' modules add to the classifier's logits
         if self.slots is not None:
             presence, side, per_class = self.slots.read(patches, heard_as_given, ast)
             features, scores = self.slots(codes, word_mask, patches, presence, side, per_class, segment_mask, sentence)

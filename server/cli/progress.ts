@@ -40,7 +40,7 @@ export class Progress {
     private readonly plainEverySeconds = 10,
   ) {}
 
-  /** `count` more done (or set the count with `at`). */
+  /** `count` more done (`update` sets the count itself). */
   advance(count = 1): void {
     this.update(this.done + count);
   }
