@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../server/hub/http-server.js';
@@ -100,6 +100,36 @@ describe('the dashboard, as the monitor serves it', () => {
       // Unknown paths get the page (the dashboard routes itself).
       expect(await (await fetch(`${base}/streams/demo`)).text()).toBe(html);
     } finally {
+      server.close();
+    }
+  }, 120_000);
+
+  it('lets a browser hang up halfway through ffmpeg.wasm without an error escaping, and keeps serving', async () => {
+    await ensureDashboardBuilt();
+    const escaped: unknown[] = [];
+    const keep = (reason: unknown) => escaped.push(reason);
+    process.on('unhandledRejection', keep);
+    const server = createHttpServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const wasm = readdirSync(path.join(REPO_ROOT, 'client', 'dist', 'assets')).find((f) =>
+        /^ffmpeg-core-.*\.wasm$/.test(f),
+      )!;
+      for (let i = 0; i < 3; i++) {
+        // A page closed while its 32 MB core is downloading: the socket goes after the first bytes.
+        const socket = connect(port, '127.0.0.1');
+        socket.write(`GET /assets/${wasm} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        await once(socket, 'data');
+        socket.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Tutti');
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', keep);
       server.close();
     }
   }, 120_000);

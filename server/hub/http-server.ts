@@ -152,6 +152,23 @@ async function serveDashboard(
   return false;
 }
 
+/**
+ * Ends a request that failed. Once the head has gone out (a file half streamed) no status can
+ * follow: the connection is cut, and a client that hung up mid-file is not worth a log line.
+ */
+export function failResponse(response: ServerResponse, error: unknown): void {
+  if (response.headersSent) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET' && code !== 'EPIPE')
+      console.error('http: failed after the response began', error);
+    response.destroy();
+    return;
+  }
+  if (error instanceof HttpError) return sendJson(response, error.status, error.body);
+  console.error('http: unexpected error', error);
+  sendJson(response, 500, { error: 'internal error' });
+}
+
 /** Health for probes: its status for anyone, the reasons (which name streams) for readers. */
 function publicHealth(health: HealthResponse | undefined, reader: boolean): HealthResponse {
   if (!health) return { status: 'ok', reasons: [], uptimeSeconds: process.uptime() };
@@ -198,8 +215,9 @@ export function createHttpServer(streams?: {
         const frame = streams.control.latestFrame(frameRoute[1]!);
         if (!frame)
           throw new HttpError(404, { error: `no picture from stream "${frameRoute[1]}" yet` });
+        const jpeg = await frameToJpeg(frame);
         response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' });
-        return void response.end(await frameToJpeg(frame));
+        return void response.end(jpeg);
       }
       const history = HISTORY_ROUTE.exec(pathname);
       if (history && streams && request.method === 'GET') {
@@ -263,10 +281,6 @@ export function createHttpServer(streams?: {
           throw new HttpError(404, { error: `no route ${route}` });
       }
     };
-    respond().catch((error: unknown) => {
-      if (error instanceof HttpError) return sendJson(response, error.status, error.body);
-      console.error('http: unexpected error', error);
-      sendJson(response, 500, { error: 'internal error' });
-    });
+    respond().catch((error: unknown) => failResponse(response, error));
   });
 }
