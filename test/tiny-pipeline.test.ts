@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../server/encoders/model-manifest.js';
+import { readNpy } from '../server/datasets/npy-reader.js';
 import { extract, repoPath, runCli, runPython } from './support/run-cli.js';
 
 describe('tiny profile training path (smoke)', () => {
@@ -94,5 +95,44 @@ describe('tiny profile training path (smoke)', () => {
         /variant no_tfi, names missing files: tiny-question-no_tfi\.onnx, qstar-tiny-no_tfi\.onnx/,
       ),
     });
+  }, 240_000);
+
+  it('degrades the audio of every video as a room and microphone would, and extracts features from it', async () => {
+    await runCli('extract', ['--dataset', synth(), '--out', out(), '--degrade', 'all']);
+    const frontend = path.join(out(), 'frontend-all');
+    const record = JSON.parse(readFileSync(path.join(frontend, 'degradations.json'), 'utf8')) as {
+      applied: Record<string, Array<{ kind: string }>>;
+    };
+    expect(Object.keys(record.applied)).toHaveLength(10);
+    for (const applied of Object.values(record.applied))
+      expect(applied.map((a) => a.kind)).toEqual(['reverb', 'noise', 'mic-eq', 'level', 'codec']);
+    const clean = await readNpy(path.join(out(), 'frontend', 'fbank.npy'));
+    const degraded = await readNpy(path.join(frontend, 'fbank.npy'));
+    expect(degraded.shape).toEqual(clean.shape);
+    const changed = (degraded.data as Float32Array).filter(
+      (x, i) => Math.abs(x - (clean.data as Float32Array)[i]!) > 0.5,
+    ).length;
+    expect(changed / clean.data.length).toBeGreaterThan(0.2);
+    // Pictures are left alone: only the sound changes.
+    const [pixels, cleanPixels] = await Promise.all(
+      [frontend, path.join(out(), 'frontend')].map((dir) => readNpy(path.join(dir, 'pixels.npy'))),
+    );
+    expect(
+      Buffer.compare(Buffer.from(pixels!.data.buffer), Buffer.from(cleanPixels!.data.buffer)),
+    ).toBe(0);
+    await runCli('extract', [
+      '--dataset',
+      synth(),
+      '--out',
+      out(),
+      '--stage',
+      'features',
+      '--degrade',
+      'all',
+    ]);
+    expect(existsSync(path.join(out(), 'features-all', 'audio.npy'))).toBe(true);
+    await expect(
+      runCli('extract', ['--dataset', synth(), '--out', out(), '--degrade', 'reverb+echo']),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown degradation "echo"/) });
   }, 240_000);
 });

@@ -8,6 +8,9 @@
  *   per-segment features QSTar's head trains and is evaluated on. With --counterfactual
  *   silent-audio|black-picture|swap-audio the front-end is altered first and the features go to
  *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual).
+ * --degrade reverb|noise|mic-eq|level|codec (joined by +) or all: the room and microphone a real
+ *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
+ *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +28,9 @@ import {
   type Counterfactual,
 } from '../evaluation/counterfactuals.js';
 import { decodeAudio, decodeSegmentFrames } from '../sources/decode-media-file.js';
+import { degradeClip, parseDegradations } from '../evaluation/degrade-clip.js';
+import type { DegradationSettings } from '../evaluation/room-degradations.js';
+import { Random } from '../synth/random.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { readNpy } from '../datasets/npy-reader.js';
 import { readManifest } from '../encoders/model-manifest.js';
@@ -38,18 +44,34 @@ import {
 } from '../../shared/question-space/index.js';
 
 const USAGE =
-  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR] [--counterfactual silent-audio|black-picture|swap-audio]';
+  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR] [--counterfactual silent-audio|black-picture|swap-audio] [--degrade all|reverb+noise+mic-eq+level+codec] [--degrade-seed N]';
 export const TINY_FRONTEND: FrontendSpec = { astFrames: 100, frameWidth: 128, frameHeight: 64 };
 
-async function extractFrontend(dataset: string, out: string, spec: FrontendSpec): Promise<void> {
+/** A degraded front-end: which degradations, and the seed their per-video settings come from. */
+interface DegradeOption {
+  readonly spec: string;
+  readonly seed: number;
+}
+
+const frontendName = (degrade?: DegradeOption) =>
+  degrade ? `frontend-${degrade.spec}` : 'frontend';
+
+async function extractFrontend(
+  dataset: string,
+  out: string,
+  spec: FrontendSpec,
+  degrade?: DegradeOption,
+): Promise<void> {
+  const kinds = degrade ? parseDegradations(degrade.spec) : [];
   const videos = (await readdir(path.join(dataset, 'videos')))
     .filter((name) => name.endsWith('.mp4'))
     .sort();
   if (videos.length === 0) throw new Error(`no .mp4 files in ${path.join(dataset, 'videos')}`);
   const first = await decodeAudio(path.join(dataset, 'videos', videos[0]!));
   const segments = Math.floor(first.length / SEGMENT_SAMPLES);
-  const dir = path.join(out, 'frontend');
+  const dir = path.join(out, frontendName(degrade));
   await mkdir(dir, { recursive: true });
+  const applied: Record<string, DegradationSettings[]> = {};
   const count = videos.length;
   const fbank = await NpyWriter.create(path.join(dir, 'fbank.npy'), 'Float32Array', [
     count,
@@ -73,15 +95,20 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
   const started = performance.now();
   const progress = new Progress('extract front-end', count, 'videos');
   // Decode the next video while the front-end works on this one.
-  const decode = (name: string) =>
-    Promise.all([
+  const decode = async (name: string, index: number) => {
+    const [clean, frames] = await Promise.all([
       decodeAudio(path.join(dataset, 'videos', name)),
       decodeSegmentFrames(path.join(dataset, 'videos', name)),
     ]);
-  let next = decode(videos[0]!);
+    if (!degrade) return [clean, frames] as const;
+    const degraded = await degradeClip(clean, kinds, 16_000, Random.forItem(degrade.seed, index));
+    applied[name.replace('.mp4', '')] = degraded.applied;
+    return [degraded.samples, frames] as const;
+  };
+  let next = decode(videos[0]!, 0);
   for (const [k, name] of videos.entries()) {
     const [audio, frames] = await next;
-    if (k + 1 < videos.length) next = decode(videos[k + 1]!);
+    if (k + 1 < videos.length) next = decode(videos[k + 1]!, k + 1);
     if (audio.length < segments * SEGMENT_SAMPLES || frames.length < segments) {
       throw new Error(
         `${name}: ${audio.length / SEGMENT_SAMPLES} s of audio and ${frames.length} frames; every video needs ${segments} s`,
@@ -104,6 +131,11 @@ async function extractFrontend(dataset: string, out: string, spec: FrontendSpec)
     path.join(dir, 'videos.json'),
     JSON.stringify({ spec, segments, videos: videos.map((v) => v.replace('.mp4', '')) }, null, 1),
   );
+  if (degrade)
+    await writeFile(
+      path.join(dir, 'degradations.json'),
+      JSON.stringify({ degrade: degrade.spec, seed: degrade.seed, applied }, null, 1),
+    );
   console.log(
     `extract: front-end of ${count} videos × ${segments} s → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -116,9 +148,10 @@ async function extractFeatures(
   out: string,
   profile: string,
   counterfactual?: Counterfactual,
+  degrade?: DegradeOption,
 ): Promise<void> {
   const manifest = readManifest(profile);
-  const frontendDir = path.join(out, 'frontend');
+  const frontendDir = path.join(out, frontendName(degrade));
   const index = JSON.parse(await readFile(path.join(frontendDir, 'videos.json'), 'utf8')) as {
     spec: FrontendSpec;
     segments: number;
@@ -149,7 +182,8 @@ async function extractFeatures(
     logMel: logMel!.data.length / total,
     pixels: pixels!.data.length / total,
   };
-  const dir = path.join(out, counterfactual ? `features-${counterfactual}` : 'features');
+  const altered = counterfactual ?? degrade?.spec;
+  const dir = path.join(out, altered ? `features-${altered}` : 'features');
   await mkdir(dir, { recursive: true });
   let writers: Record<string, NpyWriter> | undefined;
   const started = performance.now();
@@ -242,16 +276,26 @@ async function main(argv: string[]): Promise<void> {
       stage: { type: 'string', default: 'frontend' },
       profile: { type: 'string', default: 'models/tiny' },
       counterfactual: { type: 'string' },
+      degrade: { type: 'string' },
+      'degrade-seed': { type: 'string', default: '7' },
     },
   });
   const counterfactual = values.counterfactual;
   if (counterfactual !== undefined && !isCounterfactual(counterfactual))
     throw new Error(`unknown --counterfactual "${counterfactual}"\n${USAGE}`);
   if (!values.dataset || !values.out) throw new Error(`--dataset and --out are required\n${USAGE}`);
+  let degrade: DegradeOption | undefined;
+  if (values.degrade !== undefined) {
+    parseDegradations(values.degrade); // refuses an unknown name before any work
+    const seed = Number(values['degrade-seed']);
+    if (!Number.isInteger(seed)) throw new Error(`--degrade-seed must be an integer\n${USAGE}`);
+    if (counterfactual) throw new Error(`--degrade and --counterfactual do not combine\n${USAGE}`);
+    degrade = { spec: values.degrade, seed };
+  }
   if (values.stage === 'frontend')
-    return extractFrontend(values.dataset, values.out, TINY_FRONTEND);
+    return extractFrontend(values.dataset, values.out, TINY_FRONTEND, degrade);
   if (values.stage === 'features')
-    return extractFeatures(values.dataset, values.out, values.profile, counterfactual);
+    return extractFeatures(values.dataset, values.out, values.profile, counterfactual, degrade);
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }
 

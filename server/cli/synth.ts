@@ -5,6 +5,7 @@
  * Writes DIR/videos/*.mp4, DIR/truth/*.json (per-second ground truth), DIR/avqa-{train,val,test,all}.json
  * (MUSIC-AVQA format) and DIR/stats.json (counts, majority-answer baselines, timing).
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,11 +16,12 @@ import {
   toAnnotations,
 } from '../synth/question-dataset.js';
 import { Random } from '../synth/random.js';
+import { SOUNDFONTS, SOUNDFONT_NAMES, type SoundfontName } from '../synth/instrument-catalog.js';
 import { synthesizeScenes } from '../synth/synthesize-scenes.js';
 import { Progress } from './progress.js';
 
 const USAGE =
-  'usage: npm run synth -- --scenes N --seconds S --seed K --out DIR [--width 320] [--height 180] [--fps 8] [--questions-per-scene 12]';
+  'usage: npm run synth -- --scenes N --seconds S --seed K --out DIR [--width 320] [--height 180] [--fps 8] [--questions-per-scene 12] [--soundfont csound]';
 
 function positiveInteger(name: string, text: string | undefined, fallback?: number): number {
   if (text === undefined) {
@@ -44,6 +46,7 @@ async function main(argv: string[]): Promise<void> {
       height: { type: 'string' },
       fps: { type: 'string' },
       'questions-per-scene': { type: 'string' },
+      soundfont: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,7 +54,15 @@ async function main(argv: string[]): Promise<void> {
   if (!values.out) throw new Error(`--out is required\n${USAGE}`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${values.seed}"`);
+  const soundfont = values.soundfont;
+  if (soundfont !== undefined && !(SOUNDFONT_NAMES as string[]).includes(soundfont))
+    throw new Error(`--soundfont must be one of ${SOUNDFONT_NAMES.join(', ')}, got "${soundfont}"`);
+  if (soundfont !== undefined && !existsSync(SOUNDFONTS[soundfont as SoundfontName]))
+    throw new Error(
+      `--soundfont ${soundfont}: ${SOUNDFONTS[soundfont as SoundfontName]} is missing (Debian: sudo apt-get install csound-soundfont)`,
+    );
   const options = {
+    ...(soundfont !== undefined && { soundfont: soundfont as SoundfontName }),
     scenes: positiveInteger('scenes', values.scenes),
     seconds: positiveInteger('seconds', values.seconds),
     seed,

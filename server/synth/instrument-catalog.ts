@@ -262,11 +262,17 @@ export const LOOKALIKE_PAIRS: readonly (readonly [Instrument, Instrument])[] = [
   ['acoustic_guitar', 'ukulele'],
 ];
 
-/** Debian's sampled General MIDI soundfonts; each stem picks one, so timbres vary. */
+/**
+ * Debian's sampled General MIDI soundfonts. Each stem of a training scene picks one of the first
+ * three, so timbres vary; `csound` (Debian's csound-soundfont) is never used in training: a data
+ * set rendered with it alone (`npm run synth -- --soundfont csound`) measures unseen timbres.
+ */
 export const SOUNDFONTS = {
   fluidr3: '/usr/share/sounds/sf2/FluidR3_GM.sf2',
   musescore: '/usr/share/sounds/sf3/MuseScore_General.sf3',
   timgm6mb: '/usr/share/sounds/sf2/TimGM6mb.sf2',
+  csound: '/usr/share/sounds/sf2/sf_GMbank.sf2',
 } as const;
 export type SoundfontName = keyof typeof SOUNDFONTS;
 export const SOUNDFONT_NAMES = Object.keys(SOUNDFONTS) as SoundfontName[];
+export const TRAINING_SOUNDFONTS: readonly SoundfontName[] = ['fluidr3', 'musescore', 'timgm6mb'];

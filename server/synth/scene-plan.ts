@@ -6,7 +6,7 @@ import { INSTRUMENTS, type Instrument } from '../../shared/question-space/index.
 import {
   INSTRUMENT_VOICES,
   LOOKALIKE_PAIRS,
-  SOUNDFONT_NAMES,
+  TRAINING_SOUNDFONTS,
   type SoundfontName,
 } from './instrument-catalog.js';
 import type { Random } from './random.js';
@@ -145,6 +145,8 @@ function notesFor(random: Random, instrument: Instrument, rate: number, timing: 
 
 export interface PlanOptions {
   readonly seconds: number;
+  /** Every stem in this soundfont (the draw still happens, so the scene is otherwise the same). */
+  readonly soundfont?: SoundfontName;
 }
 
 export function planScene(random: Random, id: string, options: PlanOptions): ScenePlan {
@@ -175,7 +177,7 @@ export function planScene(random: Random, id: string, options: PlanOptions): Sce
       id: i,
       instrument,
       x: i < count ? positions[i]! : null,
-      soundfont: random.pick(SOUNDFONT_NAMES),
+      soundfont: ((drawn) => options.soundfont ?? drawn)(random.pick(TRAINING_SOUNDFONTS)),
       gainDb: Math.round(random.range(-32, -14)),
       notesPerSecond: rate,
       reverb: random.int(10, 70),

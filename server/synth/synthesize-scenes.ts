@@ -13,6 +13,7 @@ import { planScene, type ScenePlan } from './scene-plan.js';
 import { sceneQuestions, type SceneQuestion } from './scene-questions.js';
 import { StageRenderer, type VideoFormat } from './stage-renderer.js';
 import { speak } from './voiceover.js';
+import type { SoundfontName } from './instrument-catalog.js';
 
 export interface SynthOptions {
   readonly scenes: number;
@@ -24,6 +25,8 @@ export interface SynthOptions {
   readonly batchSize?: number;
   /** Index of the first scene (ids and random streams follow it). */
   readonly firstIndex?: number;
+  /** Every stem in this soundfont instead of one drawn from the training three. */
+  readonly soundfont?: SoundfontName;
 }
 
 export interface SynthesizedScene {
@@ -109,7 +112,10 @@ export async function synthesizeScenes(
       (_, k) => first + start + k,
     );
     const plans = indices.map((index) =>
-      planScene(Random.forItem(options.seed, index), sceneId(index), { seconds: options.seconds }),
+      planScene(Random.forItem(options.seed, index), sceneId(index), {
+        seconds: options.seconds,
+        ...(options.soundfont && { soundfont: options.soundfont }),
+      }),
     );
     results.push(...(await synthesizeBatch(plans, options, indices)));
     onProgress(results.length, options.scenes);
