@@ -22,6 +22,7 @@ const SYSTEM_PACKAGES = {
     'fluid-soundfont-gm': 'sampled General MIDI instruments',
     'musescore-general-soundfont': 'a second set of sampled instruments (timbre variety)',
     'timgm6mb-soundfont': 'a third set of sampled instruments',
+    'csound-soundfont': 'a soundfont training never uses (robustness to unseen timbres)',
     'python3-numpy': 'reference implementations for parity tests',
     'python3-pil': 'Pillow, the reference for CLIP frame preprocessing',
     'python3-torch': 'training, ONNX export and parity tests under models/',

@@ -208,12 +208,47 @@ describe('synthetic scenes (npm run synth)', () => {
     }
   });
 
+  it('renders the same scenes in a soundfont training never used, when asked', async () => {
+    const unseen = mkdtempSync(path.join(tmpdir(), 'tutti-synth-'));
+    await synth([
+      '--scenes',
+      '2',
+      '--seconds',
+      String(SECONDS),
+      '--seed',
+      '3',
+      '--soundfont',
+      'csound',
+      '--out',
+      unseen,
+    ]);
+    for (const id of ['00000001', '00000002']) {
+      const [usual, other] = [readTruth(dir, id), readTruth(unseen, id)];
+      expect(other.performers.map((p) => [p.instrument, p.x])).toEqual(
+        usual.performers.map((p) => [p.instrument, p.x]),
+      );
+      expect(new Set(other.performers.map((p) => p.soundfont))).toEqual(new Set(['csound']));
+      expect(usual.performers.every((p) => p.soundfont !== 'csound')).toBe(true);
+      const [a, b] = await Promise.all(
+        [dir, unseen].map((d) => decodeAudio(path.join(d, 'videos', `${id}.mp4`))),
+      );
+      expect(a!.left).not.toEqual(b!.left);
+    }
+  });
+
   it('refuses bad arguments clearly', async () => {
     await expect(synth(['--scenes', '0', '--seconds', '5', '--out', dir])).rejects.toMatchObject({
       stderr: expect.stringContaining('--scenes must be a positive integer, got "0"'),
     });
     await expect(synth(['--scenes', '2', '--seconds', '5'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--out is required'),
+    });
+    await expect(
+      synth(['--scenes', '1', '--seconds', '5', '--soundfont', 'gravis', '--out', dir]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        '--soundfont must be one of fluidr3, musescore, timgm6mb, csound, got "gravis"',
+      ),
     });
   });
 });
