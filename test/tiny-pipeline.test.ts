@@ -89,6 +89,41 @@ describe('tiny profile training path (smoke)', () => {
       ]);
     const { stdout: table } = await evaluate('full');
     expect(table).toMatch(/Overall Accuracy: \d+\.\d\d %/);
+
+    // The encoders' facts read by fitted maps, inside the head: the monitor's inputs stay the same.
+    const readouts = path.join(work, 'readouts.pt');
+    const fitted = await runPython([
+      'models/qstar/train.py',
+      'readouts',
+      '--features',
+      features,
+      '--dataset',
+      synth(),
+      '--out',
+      readouts,
+      '--steps',
+      '20',
+    ]);
+    expect(fitted.stdout).toMatch(/readouts → .*heard_macro_f1/);
+    const { stdout: conceptsRun } = await runPython([
+      'models/qstar/train.py',
+      'head',
+      '--features',
+      features,
+      '--out',
+      profile,
+      '--epochs',
+      '1',
+      '--max-steps',
+      '2',
+      '--checkpoints',
+      work,
+      '--class-slots',
+      '--concepts',
+      readouts,
+    ]);
+    expect(conceptsRun).toMatch(/full-concepts epoch 1\/1/);
+    expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
     // Only the full variant was trained here: asking for another names what is missing.
     await expect(evaluate('no_tfi')).rejects.toMatchObject({
       stderr: expect.stringMatching(

@@ -51,7 +51,8 @@ HEAD_AXES = {
 }
 
 
-def example_inputs(c: QStarConfig, batch=2, segments=5, patches=6, bands=4, words=7, seed=0):
+def example_inputs(c: QStarConfig, batch=2, segments=5, patches=6, bands=None, words=7, seed=0):
+    bands = bands or (c.ast_bands if c.concepts else 4)
     g = torch.Generator().manual_seed(seed)
     segment_mask = torch.ones(batch, segments, dtype=torch.bool)
     segment_mask[-1, segments - 2 :] = False  # a shorter window in the batch
@@ -138,16 +139,21 @@ def parity(out_dir, seed):
         ("class_slots", {"class_slots": True, "window_summary": True}),
         ("class_answers", {"class_slots": True, "window_summary": True, "class_answers": True, "instrument_answers": tuple(range(20, 42))}),
         ("performers", {"class_slots": True, "window_summary": True, "performers": True, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
+        ("concepts", {"class_slots": True, "window_summary": True, "concepts": True, "concept_classes": 5, "ast_bands": 4}),
     )
     for name, overrides in variants:
         torch.manual_seed(seed)
         config = QStarConfig(d_model=32, heads=4, frame_dim=24, patch_dim=20, audio_dim=16, ast_dim=12, word_dim=28, **overrides)
         model = QStar(config).eval()
+        if model.concepts is not None:  # the readouts are fitted, not zero: random maps here
+            for buffer in model.concepts.buffers():
+                buffer.copy_(torch.randn(buffer.shape) * 0.3)
         inputs = with_word_codes(example_inputs(config, seed=seed))
         export_head(model, os.path.join(out_dir, f"{name}.onnx"), inputs)
         manifest[name] = {"model": f"{name}.onnx", "cases": [case(out_dir, f"{name}.0", model, inputs)]}
         # The same graph on another batch, window (T), patch grid (P), band count (F) and question (L).
-        other = example_inputs(config, batch=1, segments=9, patches=5, bands=3, words=11, seed=seed + 1)
+        # (Concepts read a fixed number of bands, so that one stays.)
+        other = example_inputs(config, batch=1, segments=9, patches=5, bands=config.ast_bands if config.concepts else 3, words=11, seed=seed + 1)
         manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, with_word_codes(other)))
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump(manifest, f, indent=1)

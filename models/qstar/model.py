@@ -55,6 +55,12 @@ class QStarConfig:
     # each stage column is a performer token that the question reasons over (Performers).
     class_answers: bool = False
     performers: bool = False
+    # Not in the paper: the facts the tiny encoders were pretrained to report, read from their
+    # features by fixed linear maps (train.py readouts) and appended to the streams (Concepts).
+    # The AST readout reads all `ast_bands` tokens at once, so the head then needs exactly that many.
+    concepts: bool = False
+    concept_classes: int = 22
+    ast_bands: int = 8
     # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
     # where ClassAnswers and Performers add their scores.
     instrument_answers: tuple = ()
@@ -344,6 +350,47 @@ class Performers(nn.Module):
         return x[:, 0], instrument, side_scores
 
 
+class Concepts(nn.Module):
+    """Per segment, what each frozen encoder was pretrained to report (train.py's readouts): per
+    class whether it sounds, how loud, its onsets and pitch, and the voiceover (from the audio and
+    AST features); per stage column which classes stand and play there (patch tokens); the classes
+    seen, the venue and the performer count (frame embedding). Fixed linear maps (buffers, fitted
+    on the pretraining truth, never trained with the head) whose outputs are appended to the
+    streams, so the head reads facts with a binding to classes and columns it need not learn from
+    questions. A pretrained extractor's tagging head (AST's AudioSet classes) plays this part for
+    the paper's encoders."""
+
+    def __init__(self, c: QStarConfig):
+        super().__init__()
+        k = c.concept_classes
+        self.sizes = {"audio": 4 * k + 1, "columns": 2 * k, "frame": k + 2}
+        inputs = {"audio": c.audio_dim + c.ast_bands * c.ast_dim, "columns": c.patch_dim, "frame": c.frame_dim}
+        for name, size in self.sizes.items():
+            self.register_buffer(f"{name}_weight", torch.zeros(size, inputs[name]))
+            self.register_buffer(f"{name}_bias", torch.zeros(size))
+
+    def load(self, readouts):
+        """Takes train.py readouts' maps: {name: (weight, bias)}."""
+        for name in self.sizes:
+            weight, bias = readouts[name]
+            getattr(self, f"{name}_weight").copy_(weight)
+            getattr(self, f"{name}_bias").copy_(bias)
+
+    def read(self, name, x):
+        return x @ getattr(self, f"{name}_weight").t() + getattr(self, f"{name}_bias")
+
+    def forward(self, frames, patches, audio, ast):
+        k = self.sizes["frame"] - 2
+        facts = self.read("audio", torch.cat([audio, ast.flatten(2)], -1))
+        heard = torch.sigmoid(facts[..., :k])  # loudness, onsets and pitch count only where heard
+        per_class = [heard] + [heard * facts[..., i * k : (i + 1) * k] for i in (1, 2, 3)]
+        audio = torch.cat([audio, *per_class, torch.sigmoid(facts[..., -1:])], -1)
+        patches = torch.cat([patches, torch.sigmoid(self.read("columns", patches))], -1)
+        seen = self.read("frame", frames)
+        frames = torch.cat([frames, torch.sigmoid(seen[..., : k + 1]), seen[..., -1:]], -1)
+        return frames, patches, audio
+
+
 class QStar(nn.Module):
     """Inputs per window of T one-second segments (B = batch, P = patches, F = AST bands, L = words):
     frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
@@ -354,8 +401,10 @@ class QStar(nn.Module):
         super().__init__()
         self.config = c
         d = c.d_model
-        self.frame_in, self.patch_in = nn.Linear(c.frame_dim, d), nn.Linear(c.patch_dim, d)
-        self.audio_in, self.ast_in = nn.Linear(c.audio_dim, d), nn.Linear(c.ast_dim, d)
+        self.concepts = Concepts(c) if c.concepts else None
+        extra = self.concepts.sizes if self.concepts else {"audio": 0, "columns": 0, "frame": 0}
+        self.frame_in, self.patch_in = nn.Linear(c.frame_dim + extra["frame"], d), nn.Linear(c.patch_dim + extra["columns"], d)
+        self.audio_in, self.ast_in = nn.Linear(c.audio_dim + extra["audio"], d), nn.Linear(c.ast_dim, d)
         self.word_in, self.sentence_in = nn.Linear(c.word_dim, d), nn.Linear(c.word_dim, d)
         self.qgmc = QGMC(c) if c.qgmc and not c.late_fusion else None
         self.sti = STI(c) if c.sti and not c.late_fusion else None
@@ -373,6 +422,8 @@ class QStar(nn.Module):
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
         codes = words[..., :WORD_CODES]
+        if self.concepts is not None:
+            frames, patches, audio = self.concepts(frames, patches, audio, ast)
         visual, audio = self.frame_in(frames), self.audio_in(audio)
         patches, ast = self.patch_in(patches), self.ast_in(ast)
         heard_as_given = audio  # before the question mixes in: what ClassSlots reads per class

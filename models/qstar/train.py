@@ -21,6 +21,13 @@
         no_all, late_fusion. --class-slots, --class-answers and --performers add model.py's ClassSlots,
         ClassAnswers and Performers (not in the paper) to any variant but late fusion.
 
+    train.py readouts --features OUT/features --dataset SYNTH_DIR --out READOUTS.pt
+        Fits, on the frozen encoders' features of the training scenes, linear maps to the facts
+        they were pretrained on (model.py's Concepts): per class sounds, loudness, onsets, pitch,
+        voiceover (from audio + AST features), per stage column who stands and plays (patch
+        tokens), classes seen, venue, count (frame embedding). Validation F1s go beside the maps
+        (READOUTS.json). `head --concepts READOUTS.pt` appends them to the head's streams.
+
     --max-steps N stops early (CI's smoke run).
 """
 
@@ -385,6 +392,74 @@ class Questions(torch.utils.data.Dataset):
         return q["video"], ids, len(q["ids"]), q["answer"]
 
 
+# ---------------------------------------------------------------------------- stage 2a: readouts
+
+
+def fit_linear(x, targets, loss_fn, outputs, train_idx, steps):
+    """A linear map from x (V, T, …, D) fitted by Adam on the training videos, with the inputs'
+    standardisation folded into it: returns (weight, bias) that read the raw features."""
+    axes = tuple(range(x.dim() - 1))
+    mean, std = x[train_idx].mean(dim=axes), x[train_idx].std(dim=axes) + 1e-5
+    linear = nn.Linear(x.shape[-1], outputs)
+    optimiser = torch.optim.Adam(linear.parameters(), lr=1e-2)
+    inputs, started = (x[train_idx] - mean) / std, time.time()
+    for step in range(steps):
+        optimiser.zero_grad()
+        loss = loss_fn(linear(inputs), targets(train_idx))
+        loss.backward()
+        optimiser.step()
+        if (step + 1) % 100 == 0:
+            progress("readout", step + 1, steps, time.time() - started, f"loss {loss.item():.3f}")
+    weight = linear.weight.detach() / std
+    return weight, linear.bias.detach() - weight @ mean
+
+
+def fit_readouts(args):
+    with open(os.path.join(args.features, "features.json")) as f:
+        info = json.load(f)
+    load = lambda name: torch.from_numpy(np.load(os.path.join(args.features, f"{name}.npy")))
+    frames, patches, audio, ast = load("frames"), load("patches"), load("audio"), load("ast")
+    truths = read_truths(args.dataset, info["videos"])
+    tensors = lambda d: {k: torch.from_numpy(v) for k, v in d.items()}
+    heard_truth, seen_truth = tensors(audio_targets(truths, info["segments"])), tensors(frame_targets(truths, info["segments"]))
+    videos = torch.arange(frames.shape[0])
+    train_idx = videos[[not is_validation(v) and not is_test(v) for v in range(len(videos))]]
+    val_idx = videos[[is_validation(v) for v in range(len(videos))]]
+    k, started = CLASSES, time.time()
+    torch.manual_seed(args.seed)
+
+    def audio_readout_loss(out, target):  # the encoders' audio loss, on this layout
+        split = {"heard": out[..., :k], "loudness": out[..., k : 2 * k], "onsets": out[..., 2 * k : 3 * k], "pitch": out[..., 3 * k : 4 * k], "voice": out[..., -1:]}
+        return audio_loss(split, target)
+
+    def columns_loss(out, target):
+        return 4 * F.binary_cross_entropy_with_logits(out[..., :k], target[..., :k]) + 2 * F.binary_cross_entropy_with_logits(out[..., k:], target[..., k:])
+
+    def frame_loss_(out, target):
+        seen, venue, count = target
+        bce = F.binary_cross_entropy_with_logits
+        return bce(out[..., :k], seen) + bce(out[..., k : k + 1], venue) + 0.3 * F.mse_loss(out[..., -1:], count / 5)
+
+    both = torch.cat([audio, ast.flatten(2)], -1)
+    readouts = {
+        "audio": fit_linear(both, lambda i: {n: t[i] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, train_idx, args.steps),
+        "columns": fit_linear(patches, lambda i: seen_truth["columns"][i], columns_loss, 2 * k, train_idx, args.steps),
+        "frame": fit_linear(frames, lambda i: (seen_truth["seen"][i], seen_truth["venue"][i], seen_truth["count"][i]), frame_loss_, k + 2, train_idx, args.steps),
+    }
+    read = lambda name, x: x[val_idx] @ readouts[name][0].t() + readouts[name][1]
+    report = {
+        "heard_macro_f1": presence_f1(read("audio", both)[..., :k].flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0],
+        "column_seen_macro_f1": presence_f1(read("columns", patches)[..., :k].flatten(0, 2), seen_truth["columns"][val_idx][..., :k].flatten(0, 2))[0],
+        "column_playing_macro_f1": presence_f1(read("columns", patches)[..., k:].flatten(0, 2), seen_truth["columns"][val_idx][..., k:].flatten(0, 2))[0],
+        "seen_macro_f1": presence_f1(read("frame", frames)[..., :k].flatten(0, 1), seen_truth["seen"][val_idx].flatten(0, 1))[0],
+        "fit_seconds": round(time.time() - started, 1),
+    }
+    torch.save(readouts, args.out)
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump({k_: round(v, 4) for k_, v in report.items()}, f, indent=1)
+    log(f"readouts → {args.out}: validation {report}")
+
+
 class Features:
     """Per-video encoder outputs, whole in memory (the tiny profile's are small); with `oracle`
     (the synthetic dataset's folder) the ground truth's per-second facts stand in for them."""
@@ -463,15 +538,18 @@ def train_head(args):
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
         class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
+        concepts=bool(args.concepts) and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
+    if model.head.concepts is not None:
+        model.head.concepts.load(torch.load(args.concepts))
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -566,8 +644,14 @@ def main():
     h.add_argument("--question-layers", type=int, default=1, help="transformer layers of the question encoder")
     h.add_argument("--summary-token", action="store_true", help="sentence = a learned summary token, not the mean of the words")
     h.add_argument("--oracle", metavar="DATASET", help="train on the ground truth's per-second facts (the head's ceiling)")
+    h.add_argument("--concepts", metavar="READOUTS", help="append the encoders' facts, read by train.py readouts' maps (not in the paper)")
+    r = sub.add_parser("readouts")
+    r.add_argument("--features", required=True)
+    r.add_argument("--dataset", required=True)
+    r.add_argument("--out", required=True)
+    r.add_argument("--steps", type=int, default=600)
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
-    for p in (e, h):
+    for p in (e, h, r):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)
     args = parser.parse_args()
@@ -576,7 +660,7 @@ def main():
     # steps/s here, a quarter of the time in the kernel), and one leaves a core for another run.
     threads = int(os.environ.get("OMP_NUM_THREADS") or 0)
     torch.set_num_threads(threads or (max(1, os.cpu_count() or 1) if args.command == "encoders" else 1))
-    (train_encoders if args.command == "encoders" else train_head)(args)
+    {"encoders": train_encoders, "head": train_head, "readouts": fit_readouts}[args.command](args)
 
 
 if __name__ == "__main__":
