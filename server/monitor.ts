@@ -5,7 +5,6 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { defer, tap } from 'rxjs';
 import type { ServerMessage } from '../shared/protocol/messages.js';
 import { InferenceClient } from './encoders/inference-client.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
@@ -15,23 +14,13 @@ import type { StreamControl } from './hub/stream-control.js';
 import { WsHub } from './hub/ws-hub.js';
 import { EventLog } from './storage/event-log.js';
 import { HistoryReader } from './storage/history-reader.js';
-import { runStream } from './pipeline/stream-pipeline.js';
-import {
-  countDelivered,
-  newLiveStream,
-  streamStatus,
-  type LiveStream,
-  type StreamConfig,
-} from './pipeline/live-stream.js';
+import { streamStatus, type StreamConfig } from './pipeline/live-stream.js';
+import { StreamRegistry, type StreamLimits } from './pipeline/stream-registry.js';
 import { monitorHealth } from './hub/monitor-health.js';
-import { restoreStanding } from './answers/restore-standing.js';
 import { MonitorMetrics } from './hub/metrics.js';
 import { OscOutput, type OscTarget } from './outputs/osc-output.js';
 import { AlertDispatcher } from './alerts/alert-dispatcher.js';
 import type { AlertMessage, RuleMessage } from '../shared/protocol/rules.js';
-import { superviseSource } from './sources/supervise-source.js';
-import { pipedMediaSource } from './sources/media-file-source.js';
-import { PassThrough } from 'node:stream';
 
 export type { StreamConfig } from './pipeline/live-stream.js';
 
@@ -62,21 +51,14 @@ export interface MonitorConfig {
   readonly webhookSecret?: string;
 }
 
-export interface MonitorLimits {
-  /** Browser captures and recordings at once (default 4). */
-  readonly maxCaptures?: number;
-  /** How long a stream that ended stays listed before it is removed (default 60 s). */
-  readonly endedStreamSeconds?: number;
-  /** A source silent this long is restarted (default 10 s). */
-  readonly stallSeconds?: number;
-  /** Delivering this long makes a source healthy again: its retry backoff starts over (60 s). */
-  readonly healthySeconds?: number;
+export interface MonitorLimits extends StreamLimits {
   /** An inference request unanswered this long restarts the worker (default 30 s). */
   readonly hungWorkerSeconds?: number;
 }
 
 export class Monitor {
-  private readonly streams = new Map<string, LiveStream>();
+  /** The live streams, once the model is loaded (start). */
+  private registry?: StreamRegistry;
   private hub?: WsHub;
   private inference?: InferenceClient;
   private readonly control: StreamControl;
@@ -84,8 +66,6 @@ export class Monitor {
   private readonly historyReader: HistoryReader;
   private heartbeat?: NodeJS.Timeout;
   private pruner?: NodeJS.Timeout;
-  /** What every stream needs of the loaded profile, set once it is loaded. */
-  private profile?: { patchGrid: [number, number]; tokenize: (sentence: string) => number[] };
   private readonly http;
   private readonly access: AccessPolicy;
   private readonly metrics: MonitorMetrics;
@@ -105,7 +85,7 @@ export class Monitor {
       },
       onRecreated: () => {
         this.log('event log: the database file was deleted or replaced; created again');
-        for (const live of this.streams.values())
+        for (const live of this.liveStreams())
           this.events.record({
             type: 'questions',
             stream: live.config.id,
@@ -125,7 +105,7 @@ export class Monitor {
       ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
     });
     this.metrics = new MonitorMetrics({
-      streams: () => this.streams.values(),
+      streams: () => this.liveStreams(),
       hub: () => this.hub?.stats,
       eventLog: () => ({ ...this.events.health(), failedWrites: this.events.failedWrites }),
       inference: () => this.inference?.usage(),
@@ -142,11 +122,15 @@ export class Monitor {
     (this.config.log ?? console.log)(`tutti: ${line}`);
   }
 
+  private liveStreams() {
+    return this.registry?.streams.values() ?? [].values();
+  }
+
   async start(): Promise<void> {
     // First: a malformed target stops the start with its reason.
     this.osc = new OscOutput(this.config.osc ?? [], (line) => this.log(line));
     const manifest = readManifest(this.config.profile);
-    this.inference = await InferenceClient.start(
+    const inference = await InferenceClient.start(
       { profile: this.config.profile, variant: this.config.variant ?? 'full' },
       {
         hungAfterMs: (this.config.limits?.hungWorkerSeconds ?? 30) * 1000,
@@ -160,13 +144,27 @@ export class Monitor {
         },
       },
     );
+    this.inference = inference;
     this.log(
-      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${this.inference.provider}`,
+      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}`,
     );
+    this.registry = new StreamRegistry({
+      inference,
+      patchGrid: manifest.patchGrid,
+      tokenize: questionTokenizer(manifest),
+      windowSeconds: this.config.windowSeconds,
+      hopSeconds: this.config.hopSeconds,
+      limits: this.config.limits ?? {},
+      events: this.events,
+      publish: (message) => this.publish(message),
+      listChanged: (streams) => this.hub?.publish({ type: 'streams', streams }),
+      removed: (stream) => this.metrics.forget(stream),
+      log: (line) => this.log(line),
+    });
     // Listening first: the hub would re-emit a busy port as an unhandled 'error'.
     this.http.listen(this.config.port, this.config.host);
     await once(this.http, 'listening').catch((error: NodeJS.ErrnoException) => {
-      void this.inference?.close();
+      void inference.close();
       throw error.code === 'EADDRINUSE'
         ? new Error(
             `port ${this.config.port} on ${this.config.host} is in use; set TUTTI_PORT to a free port`,
@@ -176,84 +174,39 @@ export class Monitor {
     this.hub = new WsHub(this.http, this.control, { access: this.access });
     const address = this.http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
-    this.profile = { patchGrid: manifest.patchGrid, tokenize: questionTokenizer(manifest) };
-    for (const stream of this.config.streams) this.startStream(stream);
+    for (const stream of this.config.streams) this.registry.start(stream);
     // Every answer is logged (about 1.5 KB with its attention maps): keep a bounded history.
     this.prune();
     this.pruner = setInterval(() => this.prune(), 3_600_000);
     // Health every few seconds: segments done and hops skipped, as they change (not for
     // streams that ended: nothing changes there).
-    this.heartbeat = setInterval(
-      () =>
-        this.streams.forEach(
-          (live) => live.state !== 'stopped' && this.publish(streamStatus(live, true)),
-        ),
-      5000,
-    );
+    this.heartbeat = setInterval(() => {
+      for (const live of this.liveStreams())
+        if (live.state !== 'stopped') this.publish(streamStatus(live, true));
+    }, 5000);
     // Each second, rules on the sources' state (a source that is not live).
     this.alertClock = setInterval(() => {
-      for (const live of this.streams.values())
+      for (const live of this.liveStreams())
         for (const alert of live.rules.observeState(live.state === 'live', Date.now()))
           this.fire(alert);
     }, 1000);
   }
 
+  /** What the HTTP routes and the WebSocket hub may ask and change. */
   private controls(): StreamControl {
-    const questionsOf = (stream: string) => this.streams.get(stream)!.questions;
-    const announce = (stream: string) =>
-      this.publish({ type: 'questions', stream, questions: questionsOf(stream).describe() });
+    const streams = () => this.registry!;
     return {
-      listStreams: () => [...this.streams.keys()],
-      startCapture: (stream: string, recording?: { speed: number }) => {
-        const existing = this.streams.get(stream);
-        if (existing && existing.state !== 'stopped')
-          throw new Error(`stream "${stream}" exists already`);
-        clearTimeout(existing?.removal); // an ended one is replaced
-        const captures = [...this.streams.values()].filter(
-          (live) => live.config.retry === false && live.state !== 'stopped',
-        ).length;
-        const maxCaptures = this.config.limits?.maxCaptures ?? 4;
-        if (captures >= maxCaptures)
-          throw new Error(
-            `${captures} captures are running, the most this monitor takes (TUTTI_MAX_CAPTURES)`,
-          );
-        const bytes = new PassThrough();
-        this.startStream({
-          id: stream,
-          source: () =>
-            pipedMediaSource(`${recording ? 'recording' : 'capture'} ${stream}`, bytes, {
-              ...(recording ? { readRate: recording.speed } : {}),
-            }),
-          retry: false,
-        });
-        return bytes;
-      },
-      latestFrame: (stream: string) => this.streams.get(stream)?.frame,
-      hasStream: (stream: string) => this.streams.has(stream),
-      listQuestions: (stream: string) => questionsOf(stream).describe(),
-      addQuestion: (stream: string, question: string, values: readonly string[]) => {
-        const added = questionsOf(stream).add(question, values);
-        announce(stream);
-        return questionsOf(stream)
-          .describe()
-          .find((q) => q.id === added.id)!;
-      },
-      removeQuestion: (stream: string, id: string) => {
-        const removed = questionsOf(stream).remove(id);
-        if (removed) announce(stream);
-        return removed;
-      },
-      listRules: (stream: string) => this.streams.get(stream)!.rules.list(),
-      addRule: (stream, rule) => {
-        const added = this.streams.get(stream)!.rules.add(rule);
-        this.announceRules(stream);
-        return added;
-      },
-      removeRule: (stream, id) => {
-        const removed = this.streams.get(stream)!.rules.remove(id);
-        if (removed) this.announceRules(stream);
-        return removed;
-      },
+      listStreams: () => this.registry?.ids() ?? [],
+      hasStream: (stream) => this.registry?.streams.has(stream) ?? false,
+      startCapture: (stream, recording) => streams().startCapture(stream, recording),
+      latestFrame: (stream) => this.registry?.streams.get(stream)?.frame,
+      listQuestions: (stream) => streams().streams.get(stream)!.questions.describe(),
+      addQuestion: (stream, question, values) => streams().addQuestion(stream, question, values),
+      removeQuestion: (stream, id) => streams().removeQuestion(stream, id),
+      listRules: (stream) => streams().streams.get(stream)!.rules.list(),
+      addRule: (stream, rule) => streams().addRule(stream, rule),
+      removeRule: (stream, id) => streams().removeRule(stream, id),
+      snapshot: (stream) => streams().snapshot(stream),
       history: (query) => {
         if (this.config.database === ':memory:')
           return Promise.resolve(this.events.historyBody(query));
@@ -261,15 +214,7 @@ export class Monitor {
         return this.historyReader.page(query);
       },
       health: () =>
-        monitorHealth(this.events.health(), this.inference?.status(), this.streams.values()),
-      snapshot: (stream: string): ServerMessage[] => {
-        const live = this.streams.get(stream)!;
-        return [
-          { type: 'questions', stream, questions: live.questions.describe() },
-          { type: 'rules', stream, rules: live.rules.list() },
-          streamStatus(live),
-        ];
-      },
+        monitorHealth(this.events.health(), this.inference?.status(), this.liveStreams()),
     };
   }
 
@@ -280,89 +225,21 @@ export class Monitor {
     this.events.record(message);
     this.hub?.publish(message);
     if (message.type === 'answer')
-      for (const alert of this.streams.get(message.stream)?.rules.observeAnswer(message) ?? [])
+      for (const alert of this.registry?.streams
+        .get(message.stream)
+        ?.rules.observeAnswer(message) ?? [])
         this.fire(alert);
-  }
-
-  private announceRules(stream: string): void {
-    this.publish({ type: 'rules', stream, rules: this.streams.get(stream)!.rules.list() });
   }
 
   /** An alert: to the dashboards and the log (as a message), and to its rule's webhooks and OSC. */
   private fire(alert: AlertMessage): void {
     this.log(`stream ${alert.stream}: alert ${alert.ruleId} (${alert.name}): ${alert.description}`);
     this.publish(alert);
-    const rule = this.streams
+    const rule = this.registry?.streams
       .get(alert.stream)
       ?.rules.list()
       .find((r: RuleMessage) => r.id === alert.ruleId);
     if (rule) this.alerts.dispatch(rule, alert);
-  }
-
-  private setState(live: LiveStream, state: LiveStream['state'], detail?: string): void {
-    live.state = state;
-    live.detail = detail;
-    this.log(`stream ${live.config.id}: ${state}${detail ? ` (${detail})` : ''}`);
-    this.publish(streamStatus(live));
-    if (state === 'stopped') {
-      const grace = (this.config.limits?.endedStreamSeconds ?? 60) * 1000;
-      live.removal = setTimeout(() => this.removeStream(live), grace);
-      live.removal.unref();
-    }
-  }
-
-  /** An ended stream leaves the list (its log stays), so ended captures do not pile up. */
-  private removeStream(live: LiveStream): void {
-    if (this.streams.get(live.config.id) !== live) return;
-    this.streams.delete(live.config.id);
-    this.metrics.forget(live.config.id);
-    this.log(`stream ${live.config.id}: removed, ended`);
-    this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
-  }
-
-  private startStream(config: StreamConfig): void {
-    const { patchGrid, tokenize } = this.profile!;
-    const limits = this.config.limits ?? {};
-    const live = newLiveStream(config, tokenize);
-    restoreStanding(live, this.events, (line) => this.log(line));
-    this.streams.set(config.id, live);
-    this.hub?.publish({ type: 'streams', streams: [...this.streams.keys()] });
-    const source = defer(() => config.source()).pipe(
-      tap(() => live.state !== 'live' && this.setState(live, 'live')),
-      countDelivered(live),
-      superviseSource({
-        retry: config.retry !== false,
-        stallSeconds: limits.stallSeconds ?? 10,
-        healthySeconds: limits.healthySeconds ?? 60,
-        maxWaitSeconds: 30,
-        onRetry: (error, wait) => {
-          live.totals.restarts += 1;
-          this.setState(live, 'retrying', `${error.message.split('\n')[0]}; retrying in ${wait} s`);
-        },
-      }),
-    );
-    live.subscription = runStream(
-      config.id,
-      source,
-      this.inference!,
-      live.questions,
-      {
-        windowSeconds: this.config.windowSeconds,
-        hopSeconds: this.config.hopSeconds,
-        patchGrid,
-        onRejected: (segment, reason) =>
-          this.publish({
-            type: 'error',
-            message: `stream ${config.id}: segment ${segment.index} rejected: ${reason}`,
-          }),
-        onSegment: (segment) => (live.frame = segment.frame),
-      },
-      live.counters,
-    ).subscribe({
-      next: (message) => this.publish(message),
-      error: (error: Error) => this.setState(live, 'stopped', error.message),
-      complete: () => this.setState(live, 'stopped', 'source ended'),
-    });
   }
 
   private prune(): void {
@@ -380,7 +257,7 @@ export class Monitor {
     clearInterval(this.alertClock);
     this.alerts.close();
     clearInterval(this.pruner);
-    for (const live of this.streams.values()) live.subscription?.unsubscribe();
+    this.registry?.stopAll();
     await this.hub?.close();
     await this.inference?.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
