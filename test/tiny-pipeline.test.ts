@@ -59,20 +59,24 @@ describe('tiny profile training path (smoke)', () => {
     ) as Array<{ ids: number[]; answer: number }>;
     expect(questions.length).toBeGreaterThan(10);
 
-    const { stdout } = await runPython([
-      'models/qstar/train.py',
-      'head',
-      '--features',
-      features,
-      '--out',
-      profile,
-      '--epochs',
-      '1',
-      '--max-steps',
-      '2',
-      '--checkpoints',
-      work,
-    ]);
+    // Two steps of a head, exported into the profile.
+    const trainHead = (...extra: string[]) =>
+      runPython([
+        'models/qstar/train.py',
+        'head',
+        '--features',
+        features,
+        '--out',
+        profile,
+        '--epochs',
+        '1',
+        '--max-steps',
+        '2',
+        '--checkpoints',
+        work,
+        ...extra,
+      ]);
+    const { stdout } = await trainHead();
     expect(stdout).toMatch(/full epoch 1\/1: loss [\d.]+, val accuracy/);
 
     expect(readManifest(profile).profile).toBe('tiny');
@@ -105,23 +109,7 @@ describe('tiny profile training path (smoke)', () => {
       '20',
     ]);
     expect(fitted.stdout).toMatch(/readouts → .*heard_macro_f1/);
-    const { stdout: conceptsRun } = await runPython([
-      'models/qstar/train.py',
-      'head',
-      '--features',
-      features,
-      '--out',
-      profile,
-      '--epochs',
-      '1',
-      '--max-steps',
-      '2',
-      '--checkpoints',
-      work,
-      '--class-slots',
-      '--concepts',
-      readouts,
-    ]);
+    const { stdout: conceptsRun } = await trainHead('--class-slots', '--concepts', readouts);
     expect(conceptsRun).toMatch(/full-concepts epoch 1\/1/);
     expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
     // Only the full variant was trained here: asking for another names what is missing.
