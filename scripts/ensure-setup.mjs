@@ -30,6 +30,7 @@ const SYSTEM_PACKAGES = {
     'libopenblas0-pthread': 'makes Debian PyTorch ~75x faster on the CPU',
     'espeak-ng': 'speaks the voiceovers of synthetic scenes',
     pulseaudio: 'a null sink to record from with naudiodon in tests',
+    'nats-server': 'the bus of cluster mode (JetStream), started by its tests',
   },
 };
 

@@ -1,0 +1,92 @@
+/**
+ * What every stream stands at — its standing questions and alert rules — in a JetStream key-value
+ * bucket, so every role of a cluster sees the same and it survives restarts of any of them and
+ * of nats-server (file storage). Each role keeps the bucket's current values in memory, watched,
+ * so reading is synchronous (as the single-process monitor reads its SQLite log) and a change
+ * made through any gateway reaches every role within a round trip.
+ * Keys: `questions.<stream>` and `rules.<stream>`; values: the wire's `questions` / `rules`
+ * messages, validated when read.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { questionsMessageSchema, type QuestionsMessage } from '../../shared/protocol/messages.js';
+import { rulesMessageSchema, type RulesMessage } from '../../shared/protocol/rules.js';
+
+export const STANDING_BUCKET = 'tutti-standing';
+
+type Standing = { questions: QuestionsMessage; rules: RulesMessage };
+type Kind = keyof Standing;
+const SCHEMAS = { questions: questionsMessageSchema, rules: rulesMessageSchema } as const;
+
+export class StandingKv {
+  private readonly values = new Map<string, { revision: number; message?: Standing[Kind] }>();
+  private readonly listeners = new Set<(message: Standing[Kind]) => void>();
+  private stopWatching?: () => void;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Opens (creating if need be) the bucket and loads what it holds. */
+  static async open(
+    connection: NatsConnection,
+    log: (line: string) => void,
+    bucket = STANDING_BUCKET,
+  ): Promise<StandingKv> {
+    const kv = await new Kvm(connection).create(bucket, { history: 1, storage: 'file' } as const);
+    const store = new StandingKv(kv, log);
+    // Watch first, then read: a change made while loading arrives by the watch, and the
+    // revisions keep an older read from overwriting it.
+    const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    store.stopWatching = () => watcher.stop();
+    void (async () => {
+      for await (const entry of watcher) store.take(entry, true);
+    })();
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) keys.push(key);
+    for (const key of keys) {
+      const entry = await kv.get(key);
+      if (entry) store.take(entry, false);
+    }
+    return store;
+  }
+
+  latest<T extends Kind>(stream: string, kind: T): Standing[T] | undefined {
+    return this.values.get(`${kind}.${stream}`)?.message as Standing[T] | undefined;
+  }
+
+  /** Stores a stream's questions or rules; resolves once the bucket has them. */
+  async save(message: Standing[Kind]): Promise<void> {
+    const key = `${message.type}.${message.stream}`;
+    const revision = await this.kv.put(key, JSON.stringify(message));
+    this.values.set(key, { revision, message });
+  }
+
+  /** Called with every change another role (or this one) makes. */
+  onChange(listener: (message: Standing[Kind]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.stopWatching?.();
+  }
+
+  private take(entry: KvEntry, notify: boolean): void {
+    const known = this.values.get(entry.key);
+    if (known && known.revision >= entry.revision) return;
+    const kind = entry.key.slice(0, entry.key.indexOf('.')) as Kind;
+    if (entry.operation !== 'PUT' || !(kind in SCHEMAS)) {
+      this.values.set(entry.key, { revision: entry.revision });
+      return;
+    }
+    const parsed = SCHEMAS[kind].safeParse(JSON.parse(entry.string()));
+    if (!parsed.success) {
+      this.log(`standing store: ${entry.key} is not a valid ${kind} message; ignored`);
+      return;
+    }
+    this.values.set(entry.key, { revision: entry.revision, message: parsed.data });
+    if (notify) for (const listener of this.listeners) listener(parsed.data);
+  }
+}
