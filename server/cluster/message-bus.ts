@@ -1,0 +1,89 @@
+/**
+ * What streams say — answers, answer changes, alerts, status, questions, rules — on the bus:
+ * published by whichever role produced it into one JetStream stream (the cluster's answer log,
+ * kept `maxAgeHours` like the single monitor's SQLite retention), read by every gateway from
+ * "now" with an ordered consumer that rebuilds itself after a lost connection.
+ * Publishing is at least once (a retry after a lost acknowledgement may repeat); an answer carries
+ * a message id (stream, question, window end), so JetStream drops a repeat within its duplicate
+ * window and a gateway sees each hop's answer once.
+ */
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { serverMessageSchema, type ServerMessage } from '../../shared/protocol/messages.js';
+
+export const MESSAGES_STREAM = 'TUTTI_MESSAGES';
+const SUBJECT_ROOT = 'tutti.messages';
+
+/** `tutti.messages.<stream>.<type>`; messages of no one stream (errors) under `_cluster`. */
+export const messageSubject = (message: ServerMessage) =>
+  `${SUBJECT_ROOT}.${'stream' in message ? message.stream : '_cluster'}.${message.type}`;
+
+/** The id JetStream deduplicates by: one answer per question per window end. */
+export function messageId(message: ServerMessage): string | undefined {
+  if (message.type === 'answer' || message.type === 'answer-change')
+    return `${message.type}/${message.stream}/${message.questionId}/${message.window.end}`;
+  return undefined;
+}
+
+/** Creates the log stream, or brings its retention up to date. */
+export async function ensureMessageLog(
+  connection: NatsConnection,
+  maxAgeHours = 168,
+): Promise<void> {
+  const manager = await jetstreamManager(connection);
+  const config = {
+    name: MESSAGES_STREAM,
+    subjects: [`${SUBJECT_ROOT}.>`],
+    max_age: maxAgeHours * 3600 * 1e9, // nanoseconds
+    duplicate_window: 120 * 1e9,
+    storage: 'file' as const,
+  };
+  try {
+    await manager.streams.info(MESSAGES_STREAM);
+    await manager.streams.update(MESSAGES_STREAM, config);
+  } catch {
+    await manager.streams.add(config);
+  }
+}
+
+export class MessagePublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(connection: NatsConnection) {
+    this.js = jetstream(connection);
+  }
+
+  /** Resolves once JetStream has it (true), or it was a repeat of one it had (false). */
+  async publish(message: ServerMessage): Promise<boolean> {
+    const id = messageId(message);
+    const ack = await this.js.publish(messageSubject(message), JSON.stringify(message), {
+      ...(id && { msgID: id }),
+    });
+    return !ack.duplicate;
+  }
+}
+
+/** Every message published from now on, of every stream, validated; stop with the result. */
+export async function followMessages(
+  connection: NatsConnection,
+  handle: (message: ServerMessage) => void,
+  log: (line: string) => void,
+): Promise<{ stop: () => void }> {
+  const consumer = await jetstream(connection).consumers.get(MESSAGES_STREAM, {
+    deliver_policy: DeliverPolicy.New,
+  });
+  const messages = await consumer.consume();
+  void (async () => {
+    for await (const m of messages) {
+      const parsed = serverMessageSchema.safeParse(m.json());
+      if (parsed.success) handle(parsed.data);
+      else log(`bus: a message on ${m.subject} is not a valid server message; skipped`);
+    }
+  })();
+  return { stop: () => void messages.stop() };
+}
