@@ -4,8 +4,9 @@
 #   1. 1500 synthetic scenes (seed 1, 30 questions per scene before balancing)
 #   2. the TypeScript front-end over them (the monitor's own code)
 #   3. the three frozen encoders, pretrained on the scenes' per-second truth
-#   4. their features through onnxruntime-node
+#   4. their features through onnxruntime-node, and the readouts of their facts (Concepts)
 #   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots
+#      and Concepts
 #      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread)
 #   6. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
@@ -31,6 +32,8 @@ timed() { local started=$SECONDS; "$@"; echo "train-tiny: $(($SECONDS - started)
   timed "${python[@]}" models/qstar/train.py encoders --frontend "$work/out/frontend" --dataset "$work/synth" \
     --out models/tiny --epochs "$encoder_epochs" --checkpoints "$work/checkpoints"
 timed npm run extract -- --dataset "$work/synth" --out "$work/out" --stage features --profile models/tiny
+readouts="$work/checkpoints/readouts.pt" # refitted with the features they read (3 min)
+timed "${python[@]}" models/qstar/train.py readouts --features "$work/out/features" --dataset "$work/synth" --out "$readouts"
 head() {
   timed "${python[@]}" models/qstar/train.py head --features "$work/out/features" --out models/tiny \
     --epochs "$epochs" --step-epochs "$step" --checkpoints "$work/checkpoints" --d-model 128 --lr 1e-3 \
@@ -42,10 +45,10 @@ head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --ste
 head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-class-slots
 head --variant late_fusion --oracle "$work/synth" --out "$work/oracle"
 for variant in $variants; do
-  head --variant "$variant"
+  head --variant "$variant" --concepts "$readouts"
   npm run --silent eval -- --annotations "$work/synth/avqa-test.json" --features "$work/out/features" --model models/tiny \
     --variant "$variant" --name "tiny $variant" --json > "models/tiny/test-accuracy-$variant.json"
-  for seed in $seeds; do head --variant "$variant" --seed "$seed"; done
+  for seed in $seeds; do head --variant "$variant" --seed "$seed" --concepts "$readouts"; done
 done
 VARIANTS="$variants" timed models/diagnose.sh models/tiny "$work/diagnose" "$work/synth/avqa-train.json" 101 102
 "${python[@]}" models/qstar/report.py "$work/diagnose" | tee models/tiny/heldout-report.md
