@@ -1,0 +1,145 @@
+/**
+ * Segments waiting to be answered, as a JetStream work queue: ingest publishes each one-second
+ * segment of a stream (`tutti.segments.<stream>`), and every inference node pulls from one
+ * shared durable consumer, one at a time, so a faster node simply asks more often. A segment a
+ * node takes and never acknowledges (the node died, or hung) goes to another after `ackWaitMs`.
+ * Bounded twice: at most `maxPerStream` wait per stream (JetStream drops the oldest; the indices
+ * then jump, which is how a node knows to report those hops as skipped), and a segment
+ * older than `staleAfterMs` when it is taken is dropped and reported — live answers about the
+ * past are worth less than answers about now, and a backlog must never grow without end.
+ */
+import {
+  AckPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+
+export const SEGMENTS_STREAM = 'TUTTI_SEGMENTS';
+export const INFERENCE_CONSUMER = 'inference';
+const SUBJECT_ROOT = 'tutti.segments';
+
+export interface SegmentQueueLimits {
+  readonly maxPerStream: number;
+  readonly ackWaitMs: number;
+  /** Deliveries before a segment that keeps failing is given up (and reported by the node). */
+  readonly maxDeliveries: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS: SegmentQueueLimits = {
+  maxPerStream: 30,
+  ackWaitMs: 2000,
+  maxDeliveries: 3,
+};
+
+export interface QueuedSegment {
+  readonly stream: string;
+  readonly index: number;
+  /** Wall-clock ms when ingest published it. */
+  readonly producedAt: number;
+  readonly payload: Uint8Array;
+  /** 1 on its first delivery; more after a node failed to finish it. */
+  readonly delivery: number;
+}
+
+export async function ensureSegmentQueue(
+  connection: NatsConnection,
+  limits: SegmentQueueLimits = DEFAULT_QUEUE_LIMITS,
+): Promise<void> {
+  const manager = await jetstreamManager(connection);
+  const stream = {
+    name: SEGMENTS_STREAM,
+    subjects: [`${SUBJECT_ROOT}.>`],
+    retention: RetentionPolicy.Workqueue,
+    max_msgs_per_subject: limits.maxPerStream,
+    discard: DiscardPolicy.Old,
+    duplicate_window: 60 * 1e9,
+    storage: 'file' as const,
+  };
+  try {
+    await manager.streams.info(SEGMENTS_STREAM);
+    await manager.streams.update(SEGMENTS_STREAM, stream);
+  } catch {
+    await manager.streams.add(stream);
+  }
+  const consumer = {
+    durable_name: INFERENCE_CONSUMER,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: limits.ackWaitMs * 1e6, // nanoseconds
+    max_deliver: limits.maxDeliveries,
+  };
+  try {
+    await manager.consumers.info(SEGMENTS_STREAM, INFERENCE_CONSUMER);
+    await manager.consumers.update(SEGMENTS_STREAM, INFERENCE_CONSUMER, consumer);
+  } catch {
+    await manager.consumers.add(SEGMENTS_STREAM, consumer);
+  }
+}
+
+/** Queues one segment; a repeat of the same stream and index is dropped by JetStream. */
+export async function publishSegment(
+  connection: NatsConnection,
+  segment: Omit<QueuedSegment, 'delivery' | 'producedAt'> & { producedAt?: number },
+): Promise<void> {
+  const h = headers();
+  h.set('Tutti-Stream', segment.stream);
+  h.set('Tutti-Index', String(segment.index));
+  h.set('Tutti-Produced-At', String(segment.producedAt ?? Date.now()));
+  await jetstream(connection).publish(`${SUBJECT_ROOT}.${segment.stream}`, segment.payload, {
+    headers: h,
+    msgID: `${segment.stream}/${segment.index}`,
+  });
+}
+
+function segmentOf(m: JsMsg): QueuedSegment {
+  return {
+    stream: m.headers?.get('Tutti-Stream') ?? '',
+    index: Number(m.headers?.get('Tutti-Index')),
+    producedAt: Number(m.headers?.get('Tutti-Produced-At')),
+    payload: m.data,
+    delivery: m.info.deliveryCount,
+  };
+}
+
+export interface SegmentWorker {
+  stop(): Promise<void>;
+}
+
+/**
+ * Takes segments one at a time and hands each to `answer`; acknowledged when it resolves, handed
+ * back (to any node) when it throws. Stale ones are acknowledged unanswered and given to `stale`.
+ */
+export async function workOnSegments(
+  connection: NatsConnection,
+  answer: (segment: QueuedSegment) => Promise<void>,
+  options: { staleAfterMs: number; stale: (segment: QueuedSegment, ageMs: number) => void },
+): Promise<SegmentWorker> {
+  const consumer = await jetstream(connection).consumers.get(SEGMENTS_STREAM, INFERENCE_CONSUMER);
+  const messages = await consumer.consume({ max_messages: 1 });
+  const done = (async () => {
+    for await (const m of messages) {
+      const segment = segmentOf(m);
+      const age = Date.now() - segment.producedAt;
+      if (age > options.staleAfterMs) {
+        m.ack();
+        options.stale(segment, age);
+        continue;
+      }
+      try {
+        await answer(segment);
+        m.ack();
+      } catch {
+        m.nak();
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      messages.stop();
+      await done;
+    },
+  };
+}
