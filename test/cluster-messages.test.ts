@@ -4,13 +4,11 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterConfigFromEnv } from '../server/cluster/cluster-config.js';
 import {
   ensureMessageLog,
   followMessages,
   MessagePublisher,
 } from '../server/cluster/message-bus.js';
-import { connectToBus } from '../server/cluster/nats-connection.js';
 import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
 import { NatsServer } from './support/nats-server.js';
 import { until } from './support/until.js';
@@ -36,11 +34,7 @@ describe('messages on the bus', () => {
   const connections: NatsConnection[] = [];
   const lines: string[] = [];
   const connectRole = async (name: string) => {
-    const connection = await connectToBus(
-      clusterConfigFromEnv({ TUTTI_NATS_URL: server.url }),
-      name,
-      (line) => lines.push(line),
-    );
+    const connection = await server.connectRole(name, lines);
     connections.push(connection);
     return connection;
   };

@@ -6,8 +6,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterConfigFromEnv } from '../server/cluster/cluster-config.js';
-import { connectToBus } from '../server/cluster/nats-connection.js';
 import {
   ensureSegmentQueue,
   publishSegment,
@@ -28,11 +26,7 @@ describe('segments as a shared work queue', () => {
   const connections: NatsConnection[] = [];
   const workers: SegmentWorker[] = [];
   const node = async (name: string) => {
-    const connection = await connectToBus(
-      clusterConfigFromEnv({ TUTTI_NATS_URL: server.url }),
-      name,
-      () => {},
-    );
+    const connection = await server.connectRole(name);
     connections.push(connection);
     return connection;
   };

@@ -4,8 +4,6 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterConfigFromEnv } from '../server/cluster/cluster-config.js';
-import { connectToBus } from '../server/cluster/nats-connection.js';
 import { StandingKv } from '../server/cluster/standing-kv.js';
 import type { QuestionsMessage } from '../shared/protocol/messages.js';
 import { NatsServer } from './support/nats-server.js';
@@ -28,11 +26,7 @@ describe('standing questions in JetStream KV', () => {
   const stores: StandingKv[] = [];
   const lines: string[] = [];
   const role = async (name: string) => {
-    const connection = await connectToBus(
-      clusterConfigFromEnv({ TUTTI_NATS_URL: server.url }),
-      name,
-      (line) => lines.push(line),
-    );
+    const connection = await server.connectRole(name, lines);
     connections.push(connection);
     const store = await StandingKv.open(connection, (line) => lines.push(line));
     stores.push(store);

@@ -8,7 +8,7 @@ import { createReadStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { RtspServer } from 'rtsp-streaming-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +16,7 @@ import { toSegments } from '../server/segments/to-segments.js';
 import { mediaFileSource, type SourceEvent } from '../server/sources/media-file-source.js';
 import { rms } from './support/pulse-null-sink.js';
 import { demoExcerpt } from './support/demo-excerpt.js';
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './support/free-port.js';
 
 function expectLiveMedia(events: SourceEvent[]): void {
   const audio = events.flatMap((e) => (e.kind === 'audio' ? [e] : []));

@@ -16,6 +16,8 @@ describe('tiny profile training path (smoke)', () => {
   let profile = '';
   const synth = () => path.join(work, 'synth');
   const out = () => path.join(work, 'out');
+  const extractFeatures = (...options: string[]) =>
+    runCli('extract', ['--dataset', synth(), '--out', out(), '--stage', 'features', ...options]);
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'tutti-tiny-'));
@@ -43,16 +45,7 @@ describe('tiny profile training path (smoke)', () => {
       expect(existsSync(path.join(profile, file)), file).toBe(true);
 
     copyFileSync(repoPath('models', 'tiny', 'manifest.json'), path.join(profile, 'manifest.json'));
-    await runCli('extract', [
-      '--dataset',
-      synth(),
-      '--out',
-      out(),
-      '--stage',
-      'features',
-      '--profile',
-      profile,
-    ]);
+    await extractFeatures('--profile', profile);
     const features = path.join(out(), 'features');
     const questions = JSON.parse(
       readFileSync(path.join(features, 'questions-train.json'), 'utf8'),
@@ -143,16 +136,7 @@ describe('tiny profile training path (smoke)', () => {
     expect(
       Buffer.compare(Buffer.from(pixels!.data.buffer), Buffer.from(cleanPixels!.data.buffer)),
     ).toBe(0);
-    await runCli('extract', [
-      '--dataset',
-      synth(),
-      '--out',
-      out(),
-      '--stage',
-      'features',
-      '--degrade',
-      'all',
-    ]);
+    await extractFeatures('--degrade', 'all');
     expect(existsSync(path.join(out(), 'features-all', 'audio.npy'))).toBe(true);
     await expect(
       runCli('extract', ['--dataset', synth(), '--out', out(), '--degrade', 'reverb+echo']),

@@ -9,11 +9,13 @@
  */
 import {
   DeliverPolicy,
+  StorageType,
   jetstream,
   jetstreamManager,
   type JetStreamClient,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from './jetstream-setup.js';
 import { serverMessageSchema, type ServerMessage } from '../../shared/protocol/messages.js';
 
 export const MESSAGES_STREAM = 'TUTTI_MESSAGES';
@@ -35,20 +37,13 @@ export async function ensureMessageLog(
   connection: NatsConnection,
   maxAgeHours = 168,
 ): Promise<void> {
-  const manager = await jetstreamManager(connection);
-  const config = {
+  await ensureStream(await jetstreamManager(connection), {
     name: MESSAGES_STREAM,
     subjects: [`${SUBJECT_ROOT}.>`],
     max_age: maxAgeHours * 3600 * 1e9, // nanoseconds
     duplicate_window: 120 * 1e9,
-    storage: 'file' as const,
-  };
-  try {
-    await manager.streams.info(MESSAGES_STREAM);
-    await manager.streams.update(MESSAGES_STREAM, config);
-  } catch {
-    await manager.streams.add(config);
-  }
+    storage: StorageType.File,
+  });
 }
 
 export class MessagePublisher {

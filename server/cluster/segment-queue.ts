@@ -14,9 +14,11 @@ import {
   jetstream,
   jetstreamManager,
   RetentionPolicy,
+  StorageType,
   type JsMsg,
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from './jetstream-setup.js';
 
 export const SEGMENTS_STREAM = 'TUTTI_SEGMENTS';
 export const INFERENCE_CONSUMER = 'inference';
@@ -50,21 +52,15 @@ export async function ensureSegmentQueue(
   limits: SegmentQueueLimits = DEFAULT_QUEUE_LIMITS,
 ): Promise<void> {
   const manager = await jetstreamManager(connection);
-  const stream = {
+  await ensureStream(manager, {
     name: SEGMENTS_STREAM,
     subjects: [`${SUBJECT_ROOT}.>`],
     retention: RetentionPolicy.Workqueue,
     max_msgs_per_subject: limits.maxPerStream,
     discard: DiscardPolicy.Old,
     duplicate_window: 60 * 1e9,
-    storage: 'file' as const,
-  };
-  try {
-    await manager.streams.info(SEGMENTS_STREAM);
-    await manager.streams.update(SEGMENTS_STREAM, stream);
-  } catch {
-    await manager.streams.add(stream);
-  }
+    storage: StorageType.File,
+  });
   const consumer = {
     durable_name: INFERENCE_CONSUMER,
     ack_policy: AckPolicy.Explicit,

@@ -4,17 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import type { NatsConnection } from '@nats-io/transport-node';
+import { clusterConfigFromEnv } from '../../server/cluster/cluster-config.js';
+import { connectToBus } from '../../server/cluster/nats-connection.js';
+import { freePort } from './free-port.js';
 
 export class NatsServer {
   private child?: ChildProcess;
@@ -69,5 +64,12 @@ export class NatsServer {
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
     rmSync(this.storeDir, { recursive: true, force: true });
+  }
+
+  /** A role's connection, as a role makes it from TUTTI_NATS_URL; its log lines go to `lines`. */
+  connectRole(name: string, lines: string[] = []): Promise<NatsConnection> {
+    return connectToBus(clusterConfigFromEnv({ TUTTI_NATS_URL: this.url }), name, (line) =>
+      lines.push(line),
+    );
   }
 }
