@@ -301,6 +301,24 @@ class Reasoning(nn.Module):
         return x + self.feed(self.norm(x))
 
 
+def stage_relations(occupied, entry, sharpness=20.0):
+    """Per stage column (B, P), soft facts that need the other columns: whether it is the leftmost
+    or rightmost occupied one, how many performers stand left and right of it, how many came in
+    before and after it (`entry`: first-onset position in the window). Attention between tokens can
+    learn these only from many questions; computed, they make "the leftest instrument" or "the
+    second instrument that comes in" a lookup."""
+    empty = torch.log1p(-occupied.clamp(max=0.999))
+    left_empty = torch.cumsum(empty, 1) - empty  # log of Π over columns left of it of (1 − occupied)
+    right_empty = torch.flip(torch.cumsum(torch.flip(empty, [1]), 1), [1]) - empty
+    left_count = torch.cumsum(occupied, 1) - occupied
+    right_count = occupied.sum(1, keepdim=True) - occupied - left_count
+    came_before = torch.sigmoid(sharpness * (entry[:, :, None] - entry[:, None, :]))  # (B, P, Q): Q first
+    before = torch.einsum("bpq,bq->bp", came_before, occupied) - 0.5 * occupied
+    after = occupied.sum(1, keepdim=True) - occupied - before
+    relations = [occupied * torch.exp(left_empty), occupied * torch.exp(right_empty), left_count, right_count, before, after]
+    return torch.stack(relations, -1)
+
+
 class Performers(nn.Module):
     """Not in the paper. "What is the instrument on the left of the violin?", "Where is the first
     sounding instrument?", "Is the instrument on the left louder than the one on the right?" are
@@ -308,7 +326,8 @@ class Performers(nn.Module):
     per-class evidence lose who is who; here each stage column (patch) is a performer token of its
     own — what stands there and on which side, how the class standing there sounds (ClassSlots'
     per-class channels), what is seen there, and when it first plays (a soft first-onset over the
-    window) — and the question's words and the performers attend to each other for a few layers.
+    window), and how it stands among the others (stage_relations: outermost, how many left, right,
+    before, after) — and the question's words and the performers attend to each other.
     A summary token goes to the classifier; each performer scores itself as the answer, onto the
     class standing there (instrument answers) and the side it stands on (left, middle, right)."""
 
@@ -317,7 +336,7 @@ class Performers(nn.Module):
         d = c.d_model
         self.look = nn.Linear(d, channels)
         self.active = nn.Linear(2 * channels, 1)
-        self.tokens = nn.Linear(d + 4 * channels + INSTRUMENT_CLASSES + SIDE_COUNT + 2, d)
+        self.tokens = nn.Linear(d + 4 * channels + INSTRUMENT_CLASSES + SIDE_COUNT + 2 + 6, d)
         self.kinds = nn.Parameter(torch.randn(3, d) * 0.02)  # summary, word, performer
         self.layers = nn.ModuleList(Reasoning(d, c.heads) for _ in range(layers))
         self.norm = nn.LayerNorm(d)
@@ -337,7 +356,8 @@ class Performers(nn.Module):
         entry = torch.einsum("btp,bt->bp", first, position) + 2.0 * (1 - first.sum(1))  # never: past the end
         classes, sides = masked_mean(standing, valid, 1), masked_mean(torch.softmax(side, -1), valid, 1)
         pooled = [masked_mean(patches, valid, 1), masked_mean(evidence, valid, 1), evidence.masked_fill(~valid, -1e4).amax(1)]
-        pooled += [classes, sides, entry[..., None], masked_mean(playing[..., None], valid, 1)]
+        occupied = masked_mean(torch.sigmoid(presence).amax(-1), segment_mask[..., None], 1)  # (B, P)
+        pooled += [classes, sides, entry[..., None], masked_mean(playing[..., None], valid, 1), stage_relations(occupied, entry)]
         tokens = self.tokens(torch.cat(pooled, -1)) + self.kinds[2]
         x = torch.cat([self.kinds[0].expand(b, 1, -1), words + self.kinds[1], tokens], 1)
         mask = torch.cat([segment_mask[:, :1], word_mask, torch.ones_like(segment_mask[:, :1]).expand(b, p)], 1)
