@@ -6,7 +6,7 @@
 #   3. the three frozen encoders, pretrained on the scenes' per-second truth
 #   4. their features through onnxruntime-node, and the readouts of their facts (Concepts)
 #   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots
-#      and Concepts
+#      Performers (with stage relations) and Concepts
 #      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread)
 #   6. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
@@ -45,10 +45,10 @@ head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --ste
 head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-class-slots
 head --variant late_fusion --oracle "$work/synth" --out "$work/oracle"
 for variant in $variants; do
-  head --variant "$variant" --concepts "$readouts"
+  head --variant "$variant" --performers --concepts "$readouts"
   npm run --silent eval -- --annotations "$work/synth/avqa-test.json" --features "$work/out/features" --model models/tiny \
     --variant "$variant" --name "tiny $variant" --json > "models/tiny/test-accuracy-$variant.json"
-  for seed in $seeds; do head --variant "$variant" --seed "$seed" --concepts "$readouts"; done
+  for seed in $seeds; do head --variant "$variant" --seed "$seed" --performers --concepts "$readouts"; done
 done
 VARIANTS="$variants" timed models/diagnose.sh models/tiny "$work/diagnose" "$work/synth/avqa-train.json" 101 102
 "${python[@]}" models/qstar/report.py "$work/diagnose" | tee models/tiny/heldout-report.md
