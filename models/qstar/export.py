@@ -140,6 +140,7 @@ def parity(out_dir, seed):
         ("class_answers", {"class_slots": True, "window_summary": True, "class_answers": True, "instrument_answers": tuple(range(20, 42))}),
         ("performers", {"class_slots": True, "window_summary": True, "performers": True, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
         ("concepts", {"class_slots": True, "window_summary": True, "concepts": True, "concept_classes": 5, "ast_bands": 4}),
+        ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
         torch.manual_seed(seed)

@@ -60,6 +60,10 @@ class QStarConfig:
     # The AST readout reads all `ast_bands` tokens at once, so the head then needs exactly that many.
     concepts: bool = False
     concept_classes: int = 22
+    # With concepts and class_slots, not in the paper: those facts per class also join ClassSlots'
+    # per-class channels, and each performer token gets its column's facts (when it comes in, how
+    # loud, how high, how busy) ranked against the other performers' (stage_facts).
+    performer_facts: bool = False
     ast_bands: int = 8
     # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
     # where ClassAnswers and Performers add their scores.
@@ -184,6 +188,8 @@ INSTRUMENT_CLASSES = 22
 SIDES = {"left": 0, "leftest": 0, "middle": 1, "right": 2, "rightest": 2}
 SIDE_COUNT = 3  # left, middle, right
 WORD_CODES = INSTRUMENT_CLASSES + SIDE_COUNT + 1
+CLASS_FACTS = 4  # Concepts per class: heard, and where heard its loudness, onsets, pitch
+STAGE_FACTS = 12  # stage_facts per performer
 
 
 def word_codes(vocabulary, instruments):
@@ -213,19 +219,23 @@ class ClassSlots(nn.Module):
     def __init__(self, c, slots=2, channels=16):
         super().__init__()
         d, self.slots, self.channels = c.d_model, slots, channels
+        # With performer_facts, Concepts' facts per class are channels of their own (CLASS_FACTS).
+        self.heard_channels = channels + (CLASS_FACTS if c.performer_facts else 0)
         # With class_answers: a token per class scores that class as the answer (below).
-        self.answers = ClassAnswers(c, slots, channels) if c.class_answers else None
+        self.answers = ClassAnswers(c, slots, self.heard_channels) if c.class_answers else None
         self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST
         self.presence = nn.Linear(d, INSTRUMENT_CLASSES)  # which class stands in a patch
         self.side = nn.Linear(d, SIDE_COUNT)  # which side of the stage a patch is on
         self.look = nn.Linear(d, channels)
-        self.size = 3 * 2 * channels * (slots + 1)
+        self.size = 3 * (self.heard_channels + channels) * (slots + 1)
 
-    def read(self, patches, audio, ast):
+    def read(self, patches, audio, ast, facts=None):
         """Per patch: which class stands there and which side it is on (B, T, P, classes / sides);
-        per class: its channels of the sound (B, T, classes, channels)."""
+        per class: its channels of the sound (B, T, classes, channels), Concepts' facts appended."""
         per_class = self.heard(torch.cat([audio, ast.mean(2)], -1))
         per_class = per_class.reshape(per_class.shape[0], per_class.shape[1], INSTRUMENT_CLASSES, self.channels)
+        if self.heard_channels > self.channels:
+            per_class = torch.cat([per_class, facts["per_class"]], -1)
         return self.presence(patches), self.side(patches), per_class
 
     def forward(self, codes, word_mask, patches, presence, side, per_class, segment_mask, sentence):
@@ -243,12 +253,12 @@ class ClassSlots(nn.Module):
         key = names * named[:, :, None] + (1 - names) * standing  # (B, K, T, classes)
         heard = torch.einsum("bktc,btcm->bktm", key, per_class)
         seen = self.look(torch.einsum("bktp,btpd->bktd", where, patches))
-        evidence = torch.cat([heard, seen], -1)  # (B, K, T, 2 × channels)
+        evidence = torch.cat([heard, seen], -1)  # (B, K, T, heard + seen channels)
         valid = segment_mask[:, None, :, None]
         position = window_position(segment_mask, evidence.dtype)
         masked = evidence.masked_fill(~valid, -1e4)
         when = torch.einsum("bktm,bt->bkm", torch.softmax(masked, 2), position)
-        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 6 × channels)
+        pooled = torch.cat([masked_mean(evidence, valid, 2), masked.amax(2), when], -1)  # (B, K, 3 × evidence)
         features = torch.cat([pooled.flatten(1), pooled[:, 0] - pooled[:, 1]], -1)
         if self.answers is None:
             return features, None
@@ -319,6 +329,39 @@ def stage_relations(occupied, entry, sharpness=20.0):
     return torch.stack(relations, -1)
 
 
+def rank_counts(value, weight, sharpness):
+    """Per column (B, P): how many others (weighted) have a higher `value`, and how many a lower."""
+    higher = torch.sigmoid(sharpness * (value[:, None, :] - value[:, :, None]))  # (B, P, Q): Q above P
+    above = torch.einsum("bpq,bq->bp", higher, weight) - 0.5 * weight  # itself sits at sigmoid(0)
+    return above, weight.sum(1, keepdim=True) - weight - above
+
+
+def stage_facts(column_seen, per_class, segment_mask):
+    """Per stage column (B, P, STAGE_FACTS), read off Concepts alone: whether a performer stands
+    there and sounds, when it comes in (window position; past the end if never), its loudness,
+    pitch and onsets where it sounds, and how many sounding performers are louder / quieter,
+    higher / lower, and came in before / after it. The column's class (the window mean of what
+    is seen there) picks that class's facts; rules on these same facts answer "where is the
+    loudest", "the second that comes in" and "is the one on the left louder" far better than a
+    head that must learn the binding and the ranking from questions (readout_rule.py)."""
+    valid = segment_mask[:, :, None].to(per_class.dtype)
+    seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
+    occupied = seen.amax(-1)
+    standing = seen / seen.sum(-1, keepdim=True).clamp(min=1e-3)
+    facts = torch.einsum("bpc,btcf->btpf", standing, per_class) * valid[..., None]  # (B, T, P, CLASS_FACTS)
+    heard = facts[..., 0].clamp(0.0, 0.999)
+    sounds = occupied * heard.amax(1)
+    where_heard = heard.sum(1).clamp(min=1e-3)
+    loud, onsets, pitch = (facts[..., i].sum(1) / where_heard for i in (1, 2, 3))
+    silent = torch.log1p(-heard)
+    first = heard * torch.exp(torch.cumsum(silent, 1) - silent)
+    entry = torch.einsum("btp,bt->bp", first, window_position(segment_mask, heard.dtype)) + 2.0 * (1 - first.sum(1))
+    louder, quieter = rank_counts(loud, sounds, 10.0)  # loudness in 10 dB units: 4 dB apart is clear
+    higher, lower = rank_counts(pitch, sounds, 10.0)  # pitch in octaves
+    after, before = rank_counts(entry, sounds, 20.0)
+    return torch.stack([occupied, sounds, entry, loud, onsets, pitch, louder, quieter, higher, lower, before, after], -1)
+
+
 class Performers(nn.Module):
     """Not in the paper. "What is the instrument on the left of the violin?", "Where is the first
     sounding instrument?", "Is the instrument on the left louder than the one on the right?" are
@@ -331,23 +374,24 @@ class Performers(nn.Module):
     A summary token goes to the classifier; each performer scores itself as the answer, onto the
     class standing there (instrument answers) and the side it stands on (left, middle, right)."""
 
-    def __init__(self, c, channels=16, layers=2):
+    def __init__(self, c, heard_channels, channels=16, layers=2):
         super().__init__()
-        d = c.d_model
+        d, evidence = c.d_model, heard_channels + channels
         self.look = nn.Linear(d, channels)
-        self.active = nn.Linear(2 * channels, 1)
-        self.tokens = nn.Linear(d + 4 * channels + INSTRUMENT_CLASSES + SIDE_COUNT + 2 + 6, d)
+        self.active = nn.Linear(evidence, 1)
+        self.facts = c.performer_facts
+        self.tokens = nn.Linear(d + 2 * evidence + INSTRUMENT_CLASSES + SIDE_COUNT + 2 + 6 + (STAGE_FACTS if self.facts else 0), d)
         self.kinds = nn.Parameter(torch.randn(3, d) * 0.02)  # summary, word, performer
         self.layers = nn.ModuleList(Reasoning(d, c.heads) for _ in range(layers))
         self.norm = nn.LayerNorm(d)
         self.instrument, self.position = nn.Linear(d, 1), nn.Linear(d, 1)
 
-    def forward(self, patches, presence, side, per_class, words, word_mask, segment_mask):
+    def forward(self, patches, presence, side, per_class, words, word_mask, segment_mask, facts=None):
         b, p = patches.shape[0], patches.shape[2]
         valid = segment_mask[:, :, None, None]
         standing = torch.softmax(presence, -1)  # (B, T, P, classes)
         heard = torch.einsum("btpc,btcm->btpm", standing, per_class)
-        evidence = torch.cat([heard, self.look(patches)], -1)  # (B, T, P, 2 × channels)
+        evidence = torch.cat([heard, self.look(patches)], -1)  # (B, T, P, heard + seen channels)
         playing = torch.sigmoid(self.active(evidence))[..., 0] * segment_mask[:, :, None].to(evidence.dtype)
         # The second it first plays: playing then and in none before (a product, as a cumsum of logs).
         silent = torch.log1p(-playing.clamp(max=0.999))
@@ -358,6 +402,8 @@ class Performers(nn.Module):
         pooled = [masked_mean(patches, valid, 1), masked_mean(evidence, valid, 1), evidence.masked_fill(~valid, -1e4).amax(1)]
         occupied = masked_mean(torch.sigmoid(presence).amax(-1), segment_mask[..., None], 1)  # (B, P)
         pooled += [classes, sides, entry[..., None], masked_mean(playing[..., None], valid, 1), stage_relations(occupied, entry)]
+        if self.facts:
+            pooled.append(stage_facts(facts["columns"], facts["per_class"], segment_mask))
         tokens = self.tokens(torch.cat(pooled, -1)) + self.kinds[2]
         x = torch.cat([self.kinds[0].expand(b, 1, -1), words + self.kinds[1], tokens], 1)
         mask = torch.cat([segment_mask[:, :1], word_mask, torch.ones_like(segment_mask[:, :1]).expand(b, p)], 1)
@@ -405,10 +451,13 @@ class Concepts(nn.Module):
         heard = torch.sigmoid(facts[..., :k])  # loudness, onsets and pitch count only where heard
         per_class = [heard] + [heard * facts[..., i * k : (i + 1) * k] for i in (1, 2, 3)]
         audio = torch.cat([audio, *per_class, torch.sigmoid(facts[..., -1:])], -1)
-        patches = torch.cat([patches, torch.sigmoid(self.read("columns", patches))], -1)
+        columns = torch.sigmoid(self.read("columns", patches))
+        patches = torch.cat([patches, columns], -1)
         seen = self.read("frame", frames)
         frames = torch.cat([frames, torch.sigmoid(seen[..., : k + 1]), seen[..., -1:]], -1)
-        return frames, patches, audio
+        # Per class (B, T, classes, CLASS_FACTS) and per column (B, T, P, classes seen there).
+        read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k]}
+        return frames, patches, audio, read
 
 
 class QStar(nn.Module):
@@ -431,7 +480,7 @@ class QStar(nn.Module):
         self.tfi = TFI(c) if c.tfi and not c.late_fusion else None
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
         self.slots = ClassSlots(c) if c.class_slots and not c.late_fusion else None
-        self.performers = Performers(c) if self.slots and c.performers else None
+        self.performers = Performers(c, self.slots.heard_channels) if self.slots and c.performers else None
         if self.slots and (c.class_answers or c.performers):
             self.register_buffer("class_to_answer", torch.eye(c.answers)[list(c.instrument_answers)])
         if self.performers:
@@ -442,8 +491,9 @@ class QStar(nn.Module):
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
         codes = words[..., :WORD_CODES]
+        facts = None
         if self.concepts is not None:
-            frames, patches, audio = self.concepts(frames, patches, audio, ast)
+            frames, patches, audio, facts = self.concepts(frames, patches, audio, ast)
         visual, audio = self.frame_in(frames), self.audio_in(audio)
         patches, ast = self.patch_in(patches), self.ast_in(ast)
         heard_as_given = audio  # before the question mixes in: what ClassSlots reads per class
@@ -475,13 +525,13 @@ class QStar(nn.Module):
                 parts += [masked_mean(stream, valid, 1) * gate, stream.masked_fill(~valid, -1e4).amax(1) * gate]
         answer_scores = []  # per-answer scores the slots' modules add to the classifier's logits
         if self.slots is not None:
-            presence, side, per_class = self.slots.read(patches, heard_as_given, ast)
+            presence, side, per_class = self.slots.read(patches, heard_as_given, ast, facts)
             features, scores = self.slots(codes, word_mask, patches, presence, side, per_class, segment_mask, sentence)
             parts.append(features)
             if scores is not None:  # each class's own score, onto its answer
                 answer_scores.append(scores @ self.class_to_answer)
             if self.performers is not None:
-                summary, instrument, side_scores = self.performers(patches, presence, side, per_class, words, word_mask, segment_mask)
+                summary, instrument, side_scores = self.performers(patches, presence, side, per_class, words, word_mask, segment_mask, facts)
                 parts.append(summary)
                 answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer]
         logits = self.classifier(torch.cat(parts, dim=-1))

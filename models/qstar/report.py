@@ -1,10 +1,13 @@
 """Markdown tables from models/diagnose.sh's outputs, with standard errors and significance.
 
     /usr/bin/python3 models/qstar/report.py DIAGNOSE_DIR [--annotations-name avqa-all.json]
+    /usr/bin/python3 models/qstar/report.py --heads ABLATION_DIR
 
 Per held-out set and pooled over sets: accuracy per type (pooled, correct/total), overall with its
 standard error, for the template prior, each served variant and each counterfactual; McNemar's
 exact test between full QSTar and every other variant (same questions); the instrument probe.
+With --heads: models/ablation.sh's runs (variant x training seed), pooled over their held-out
+sets, each variant pooled over its seeds, and McNemar of each against full on the same seeds.
 """
 
 import argparse
@@ -69,11 +72,52 @@ def row(name, per_type, per_modality, overall):
     return f"| {name} | " + " | ".join(cells) + f" | **{pct(overall):.1f}** ± {standard_error(overall):.1f} |"
 
 
+def pooled_run(report):
+    """A head report's held-out results pooled over its sets: per type and overall tallies, outcomes."""
+    per_type, overall, outcomes = {t: (0, 0) for t in TYPES}, (0, 0), ""
+    for result in (report["held_out"][k] for k in sorted(report["held_out"])):
+        for kind, tally in result["counts"].items():
+            key = tuple(kind.split("/"))
+            per_type[key] = add(per_type[key], tally)
+        overall, outcomes = add(overall, (result["correct"].count("1"), len(result["correct"]))), outcomes + result["correct"]
+    return per_type, overall, outcomes
+
+
+def heads_table(directory):
+    runs = {}
+    for path in glob.glob(os.path.join(directory, "head-report-*.json")):
+        report = load(path)
+        if "held_out" in report:
+            runs[(report["variant"], report["seed"])] = pooled_run(report)
+    header = "| variant | seeds | " + " | ".join(SHORT) + " | Overall ± SE | per seed |"
+    print(f"{header}\n|" + "---|" * (len(SHORT) + 4))
+    variants = sorted({v for v, _ in runs}, key=lambda v: (v != "full", v))
+    for variant in variants:
+        seeds = sorted(s for v, s in runs if v == variant)
+        per_type, overall = {t: (0, 0) for t in TYPES}, (0, 0)
+        for seed in seeds:
+            t, o, _ = runs[(variant, seed)]
+            per_type, overall = {k: add(per_type[k], t[k]) for k in TYPES}, add(overall, o)
+        cells = " | ".join(f"{pct(per_type[t]):.1f}" for t in TYPES)
+        each = ", ".join(f"{pct(runs[(variant, s)][1]):.1f}" for s in seeds)
+        print(f"| {variant} | {len(seeds)} | {cells} | **{pct(overall):.1f}** ± {standard_error(overall):.1f} | {each} |")
+    print("\nMcNemar (exact, two-sided) of full against each variant, same training seeds paired:\n")
+    for variant in variants[1:]:
+        pairs = [(runs[("full", s)][2], runs[(variant, s)][2]) for v, s in sorted(runs) if v == variant and ("full", s) in runs]
+        full, other = "".join(a for a, _ in pairs), "".join(b for _, b in pairs)
+        truth = {i: "1" for i in range(len(full))}
+        a, b, p = mcnemar({i: c for i, c in enumerate(full)}, {i: c for i, c in enumerate(other)}, truth)
+        print(f"- full vs {variant} ({len(pairs)} seeds): full alone right on {a}, {variant} alone right on {b}, p = {p:.2g}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory")
     parser.add_argument("--annotations-name", default="avqa-all.json")
+    parser.add_argument("--heads", action="store_true", help="DIRECTORY is models/ablation.sh's output")
     args = parser.parse_args()
+    if args.heads:
+        return heads_table(args.directory)
     sets = sorted(d for d in glob.glob(os.path.join(args.directory, "seed*")) if os.path.exists(os.path.join(d, "prior.json")))
     names = ["prior"] + sorted(
         {os.path.basename(p)[len("accuracy-") : -len(".json")] for d in sets for p in glob.glob(os.path.join(d, "accuracy-*.json"))},

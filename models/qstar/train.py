@@ -26,7 +26,15 @@
         they were pretrained on (model.py's Concepts): per class sounds, loudness, onsets, pitch,
         voiceover (from audio + AST features), per stage column who stands and plays (patch
         tokens), classes seen, venue, count (frame embedding). Validation F1s go beside the maps
-        (READOUTS.json). `head --concepts READOUTS.pt` appends them to the head's streams.
+        (READOUTS.json). `head --concepts READOUTS.pt` appends them to the head's streams;
+        `head --performer-facts` also ranks them per performer.
+
+    train.py head … --device cuda --held-out HELDOUT/out/features …
+        Trains on a GPU where one is at hand; reports accuracy on every question of held-out sets.
+
+    train.py export CHECKPOINT --out DIR [--variant full] [--slim SLIM.pt]
+        Re-exports a head's best epoch (question encoder + head ONNX) from its checkpoint without
+        training; --slim instead writes the checkpoint without optimiser state (a fifth the size).
 
     --max-steps N stops early (CI's smoke run).
 """
@@ -377,9 +385,13 @@ def export_encoder(module, example, inputs, outputs, path):
 
 
 class Questions(torch.utils.data.Dataset):
+    """One split's questions as word ids; split "all" joins train, val and test (a held-out set)."""
+
     def __init__(self, features, split):
-        with open(os.path.join(features, f"questions-{split}.json")) as f:
-            self.items = json.load(f)
+        self.items = []
+        for part in ("train", "val", "test") if split == "all" else (split,):
+            with open(os.path.join(features, f"questions-{part}.json")) as f:
+                self.items += json.load(f)
         self.words = max(len(q["ids"]) for q in self.items)
 
     def __len__(self):
@@ -475,9 +487,13 @@ class Features:
         self.frames, self.patches = load("frames"), load("patches")
         self.audio, self.ast = load("audio"), load("ast")
 
+    def to(self, device):
+        self.frames, self.patches, self.audio, self.ast = (x.float().to(device) for x in (self.frames, self.patches, self.audio, self.ast))
+        return self
+
     def batch(self, videos):
         segments = self.frames.shape[1]
-        mask = torch.ones(len(videos), segments, dtype=torch.bool)
+        mask = torch.ones(len(videos), segments, dtype=torch.bool, device=self.frames.device)
         return self.frames[videos], self.patches[videos], self.audio[videos], self.ast[videos], mask
 
 
@@ -500,7 +516,8 @@ def correct_answers(model, questions, features):
     right = []
     with torch.no_grad():
         for videos, ids, lengths, answers in torch.utils.data.DataLoader(questions, batch_size=256):
-            word_mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+            ids, lengths, answers = (x.to(features.frames.device) for x in (ids, lengths, answers))
+            word_mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
             right.append(model(features.batch(videos), ids, word_mask)[0].argmax(-1) == answers)
     return torch.cat(right)
 
@@ -509,8 +526,9 @@ def evaluate(model, questions, features):
     return correct_answers(model, questions, features).float().mean().item()
 
 
-def accuracy_by_type(model, questions, features):
-    """Accuracy per MUSIC-AVQA question type and overall (correct / total), with its standard error."""
+def accuracy_by_type(model, questions, features, keep_answers=False):
+    """Accuracy per MUSIC-AVQA question type and overall (correct / total), with its standard error;
+    keep_answers adds each question's outcome in order ("1" right, "0" wrong) for paired tests."""
     correct = correct_answers(model, questions, features).tolist()
     report = {}
     for q, ok in zip(questions.items, correct):
@@ -518,7 +536,9 @@ def accuracy_by_type(model, questions, features):
         report.setdefault(kind, []).append(ok)
     result = {kind: round(100 * sum(v) / len(v), 2) for kind, v in sorted(report.items())}
     n, p = len(correct), sum(correct) / max(1, len(correct))
-    return {**result, "overall": round(100 * p, 2), "standard_error": round(100 * math.sqrt(p * (1 - p) / max(1, n)), 2), "questions": n}
+    counts = {kind: [sum(v), len(v)] for kind, v in sorted(report.items())}  # for pooling across sets
+    result.update({"overall": round(100 * p, 2), "standard_error": round(100 * math.sqrt(p * (1 - p) / max(1, n)), 2), "questions": n, "counts": counts})
+    return {**result, "correct": "".join("1" if ok else "0" for ok in correct)} if keep_answers else result
 
 
 def answer_indices(names):
@@ -531,14 +551,15 @@ def answer_indices(names):
 def train_head(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
-    features = Features(args.features, oracle=args.oracle)
+    device = torch.device(args.device)
+    features = Features(args.features, oracle=args.oracle).to(device)
     late = VARIANTS[args.variant].get("late_fusion", False)  # the question enters only at the end
     train, val = Questions(args.features, "train"), Questions(args.features, "val")
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
         class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
-        concepts=bool(args.concepts) and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
+        concepts=bool(args.concepts) and not late, performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -546,19 +567,20 @@ def train_head(args):
     model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     if model.head.concepts is not None:
         model.head.concepts.load(torch.load(args.concepts))
+    model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
-        saved = torch.load(checkpoint)
+        saved = torch.load(checkpoint, map_location=device)
         model.load_state_dict(saved["state"])
         optimiser.load_state_dict(saved["optimiser"])
         schedule.load_state_dict(saved["schedule"])
         best, best_state, history, first_epoch = saved["best"], saved["best_state"], saved["history"], saved["epoch"]
-        torch.set_rng_state(saved["rng"])
+        torch.set_rng_state(saved["rng"].cpu())
         log(f"{name}: resumed from {checkpoint} after epoch {first_epoch}")
     log(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {len(train)} train / {len(val)} val questions")
     steps, total, started = 0, (args.epochs - first_epoch) * len(loader), time.time()
@@ -566,7 +588,8 @@ def train_head(args):
         model.train()
         epoch_started = time.time()
         for videos, ids, lengths, answers in loader:
-            word_mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+            ids, lengths, answers = ids.to(device), lengths.to(device), answers.to(device)
+            word_mask = torch.arange(ids.shape[1], device=device)[None, :] < lengths[:, None]
             loss = F.cross_entropy(model(features.batch(videos), ids, word_mask)[0], answers)
             optimiser.zero_grad()
             loss.backward()
@@ -584,32 +607,55 @@ def train_head(args):
             best, best_state = accuracy, {k: v.clone() for k, v in model.state_dict().items()}
         # Every epoch, so an interrupted run resumes (--resume) and a head re-exports without training.
         saved = {"config": config.to_dict(), "vocabulary": info["vocabulary"], "state": model.state_dict(), "optimiser": optimiser.state_dict()}
+        saved["questions"] = {"layers": args.question_layers, "summary_token": args.summary_token}
         saved.update({"schedule": schedule.state_dict(), "best": best, "best_state": best_state, "history": history, "epoch": epoch + 1, "rng": torch.get_rng_state()})
         torch.save(saved, checkpoint)
         if args.max_steps and steps >= args.max_steps:
             break
     model.load_state_dict(best_state)
-    model.eval()
+    model.cpu().eval()
+    features.to("cpu")
     report = {"variant": args.variant, "seed": args.seed, "config": config.to_dict(), "best_val_accuracy": best, "history": history}
     report["train_seconds"] = round(sum(h["seconds"] for h in history), 1)
     if os.path.exists(os.path.join(args.features, "questions-test.json")):
         report["test"] = accuracy_by_type(model, Questions(args.features, "test"), features)
         log(f"{name}: test accuracy {report['test']}")
+    for held_out in args.held_out:  # scenes from seeds never trained or tuned on: every question
+        report.setdefault("held_out", {})[held_out] = accuracy_by_type(model, Questions(held_out, "all"), Features(held_out), keep_answers=True)
+        log(f"{name}: held out {held_out}: {report['held_out'][held_out]['overall']} %")
     os.makedirs(args.out, exist_ok=True)
     if args.oracle:
         with open(os.path.join(args.out, f"head-report-{name}.json"), "w") as f:
             json.dump(report, f, indent=1)
         return log(f"{name}: best val accuracy {best:.4f} (oracle inputs: nothing exported)")
     suffix = "" if args.variant == "full" else f"-{args.variant}"
-    if not args.seed:
+    exported = args.export if args.export is not None else not args.seed
+    if exported:
         export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
         export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
-        suffix_report = suffix
+        suffix_report = suffix if not args.seed else f"-{name}"
     else:  # further training seeds are measured, not shipped
         suffix_report = f"-{name}"
     with open(os.path.join(args.out, f"head-report{suffix_report}.json"), "w") as f:
         json.dump(report, f, indent=1)
-    log(f"{name}: best val accuracy {best:.4f}; " + ("measured, not exported" if args.seed else f"exported to {args.out}"))
+    log(f"{name}: best val accuracy {best:.4f}; " + (f"exported to {args.out}" if exported else "measured, not exported"))
+
+
+def export_checkpoint(args):
+    saved = torch.load(args.checkpoint, map_location="cpu")
+    if args.slim:
+        keep = ("config", "vocabulary", "questions", "best", "best_state", "history", "epoch")
+        torch.save({k: saved[k] for k in keep if k in saved}, args.slim)
+        return log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
+    questions = saved.get("questions", {"layers": 1, "summary_token": False})
+    model = QStarWithQuestions(QStarConfig(**saved["config"]), saved["vocabulary"], questions["layers"], questions["summary_token"])
+    model.load_state_dict(saved["best_state"])
+    model.eval()
+    suffix = "" if args.variant == "full" else f"-{args.variant}"
+    os.makedirs(args.out, exist_ok=True)
+    export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
+    export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
+    log(f"{args.checkpoint}: best epoch (val accuracy {saved['best']:.4f}) exported to {args.out}")
 
 
 def main():
@@ -651,16 +697,27 @@ def main():
     r.add_argument("--out", required=True)
     r.add_argument("--steps", type=int, default=600)
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
+    h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
+    h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
+    h.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="torch device to train on (default: cuda where torch sees a GPU)")
+    h.add_argument("--export", action=argparse.BooleanOptionalAction, default=None, help="export the ONNX files (default: only for --seed 0); with --resume after the last epoch, re-exports without training")
     for p in (e, h, r):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)
+    x = sub.add_parser("export")
+    x.add_argument("checkpoint")
+    x.add_argument("--out")
+    x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
+    x.add_argument("--slim", metavar="PATH")
     args = parser.parse_args()
+    if args.command == "export" and not (args.out or args.slim):
+        parser.error("export needs --out or --slim")
     # Threads: OMP_NUM_THREADS when set; else every core for the encoders (convolutions), one for
     # the head — its small matrices ran 3× slower on two threads than on one (1.6 against 5.4
     # steps/s here, a quarter of the time in the kernel), and one leaves a core for another run.
     threads = int(os.environ.get("OMP_NUM_THREADS") or 0)
     torch.set_num_threads(threads or (max(1, os.cpu_count() or 1) if args.command == "encoders" else 1))
-    {"encoders": train_encoders, "head": train_head, "readouts": fit_readouts}[args.command](args)
+    {"encoders": train_encoders, "head": train_head, "readouts": fit_readouts, "export": export_checkpoint}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One call on a lent GPU machine (its python3 has torch with CUDA; nothing else is installed):
+# the paper encoders' PyTorch ceiling (bench_torch.py), then models/ablation.sh on the GPU over a
+# bundle made here, stopped at a deadline so the call ends in time. Results go to OUT.
+# Usage: models/gpu-session.sh BUNDLE.tar.xz OUT [TRAIN_SECONDS]
+#   BUNDLE holds features/ (training features; float16 is enough), readouts.pt, heldout/<set>/
+#   (held-out features, float32). OUT gets gpu.txt, bench-torch.{json,txt}, ablation.txt,
+#   reports.tar.xz (head reports and logs) and slim checkpoints of full and no_tfi.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bundle=$1 out=$2 seconds=${3:-420}
+work=$(mktemp -d)
+tar -xJf "$bundle" -C "$work"
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)'; } >"$out/gpu.txt" 2>&1
+PYTHONUNBUFFERED=1 timeout 120 python3 -W ignore models/qstar/bench_torch.py --repeats 15 --out "$out/bench-torch.json" >"$out/bench-torch.txt" 2>&1
+started=$SECONDS
+PYTHON=python3 DEVICE=cuda PARALLEL=${PARALLEL:-7} timeout "$seconds" models/ablation.sh "$work/features" "$work/readouts.pt" "$work/ablation" \
+  "$work"/heldout/* >"$out/ablation.txt" 2>&1
+echo "ablation: $((SECONDS - started)) s (deadline $seconds s)" >>"$out/ablation.txt"
+tar -C "$work/ablation" -cJf "$out/reports.tar.xz" --exclude checkpoints .
+for run in full-concepts-facts no_tfi-concepts-facts full-concepts-facts-seed1; do
+  [ -f "$work/ablation/checkpoints/qstar-tiny-$run.pt" ] &&
+    python3 -W ignore models/qstar/train.py export "$work/ablation/checkpoints/qstar-tiny-$run.pt" --slim "$out/$run.pt"
+done
+cat "$out/gpu.txt" "$out/bench-torch.txt" "$out/ablation.txt"
