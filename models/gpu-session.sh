@@ -10,16 +10,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bundle=$1 out=$2 seconds=${3:-420}
 work=$(mktemp -d)
-tar -xJf "$bundle" -C "$work"
+python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle" "$work" # no xz needed there
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)'; } >"$out/gpu.txt" 2>&1
 PYTHONUNBUFFERED=1 timeout 120 python3 -W ignore models/qstar/bench_torch.py --repeats 15 --out "$out/bench-torch.json" >"$out/bench-torch.txt" 2>&1
 started=$SECONDS
-PYTHON=python3 DEVICE=cuda PARALLEL=${PARALLEL:-7} timeout "$seconds" models/ablation.sh "$work/features" "$work/readouts.pt" "$work/ablation" \
+PYTHON=${PYTHON:-python3} DEVICE=${DEVICE:-cuda} PARALLEL=${PARALLEL:-7} timeout "$seconds" models/ablation.sh "$work/features" "$work/readouts.pt" "$work/ablation" \
   "$work"/heldout/* >"$out/ablation.txt" 2>&1
 echo "ablation: $((SECONDS - started)) s (deadline $seconds s)" >>"$out/ablation.txt"
-tar -C "$work/ablation" -cJf "$out/reports.tar.xz" --exclude checkpoints .
+python3 -c 'import sys, tarfile; t = tarfile.open(sys.argv[1], "w:xz"); [t.add(f"{sys.argv[2]}/{n}", n) for n in sys.argv[3:]]' \
+  "$out/reports.tar.xz" "$work/ablation" $(cd "$work/ablation" && ls -d head-report-*.json logs)
 for run in full-concepts-facts no_tfi-concepts-facts full-concepts-facts-seed1; do
   [ -f "$work/ablation/checkpoints/qstar-tiny-$run.pt" ] &&
-    python3 -W ignore models/qstar/train.py export "$work/ablation/checkpoints/qstar-tiny-$run.pt" --slim "$out/$run.pt"
+    "${PYTHON:-python3}" -W ignore models/qstar/train.py export "$work/ablation/checkpoints/qstar-tiny-$run.pt" --slim "$out/$run.pt"
 done
 cat "$out/gpu.txt" "$out/bench-torch.txt" "$out/ablation.txt"

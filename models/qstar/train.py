@@ -575,7 +575,7 @@ def train_head(args):
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
-        saved = torch.load(checkpoint, map_location=device)
+        saved = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(saved["state"])
         optimiser.load_state_dict(saved["optimiser"])
         schedule.load_state_dict(saved["schedule"])
@@ -642,7 +642,7 @@ def train_head(args):
 
 
 def export_checkpoint(args):
-    saved = torch.load(args.checkpoint, map_location="cpu")
+    saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     if args.slim:
         keep = ("config", "vocabulary", "questions", "best", "best_state", "history", "epoch")
         torch.save({k: saved[k] for k in keep if k in saved}, args.slim)
