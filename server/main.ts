@@ -8,7 +8,8 @@
  * TUTTI_ALLOWED_HOSTS (comma-separated host names besides the machine's own that `Host` and a
  * browser's `Origin` may name), TUTTI_MAX_CAPTURES (4), TUTTI_STALL_SECONDS (10: a source silent
  * this long is restarted), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
- * TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
+ * TUTTI_PROVIDER (auto: CUDA, then WebGPU, then the CPU; or cuda, webgpu, cpu — an explicit one
+ * that cannot load stops the start), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
  * event), TUTTI_RETENTION_DAYS (7: how long the log keeps them). Extra streams: TUTTI_INPUT (a
  * file or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device
  * id, or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or

@@ -61,8 +61,10 @@ class QStarConfig:
     concepts: bool = False
     concept_classes: int = 22
     # With concepts and class_slots, not in the paper: those facts per class also join ClassSlots'
-    # per-class channels, and each performer token gets its column's facts (when it comes in, how
-    # loud, how high, how busy) ranked against the other performers' (stage_facts).
+    # per-class channels (class_facts); with performers too, each performer token gets its column's
+    # facts (when it comes in, how loud, how high, how busy) ranked against the other performers'
+    # (stage_facts). performer_facts implies class_facts.
+    class_facts: bool = False
     performer_facts: bool = False
     ast_bands: int = 8
     # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
@@ -219,8 +221,8 @@ class ClassSlots(nn.Module):
     def __init__(self, c, slots=2, channels=16):
         super().__init__()
         d, self.slots, self.channels = c.d_model, slots, channels
-        # With performer_facts, Concepts' facts per class are channels of their own (CLASS_FACTS).
-        self.heard_channels = channels + (CLASS_FACTS if c.performer_facts else 0)
+        # With class_facts, Concepts' facts per class are channels of their own (CLASS_FACTS).
+        self.heard_channels = channels + (CLASS_FACTS if c.class_facts or c.performer_facts else 0)
         # With class_answers: a token per class scores that class as the answer (below).
         self.answers = ClassAnswers(c, slots, self.heard_channels) if c.class_answers else None
         self.heard = nn.Linear(2 * d, INSTRUMENT_CLASSES * channels)  # per class, from audio and AST

@@ -1,14 +1,22 @@
 /**
- * Loads ONNX models with onnxruntime-node on the best execution provider this machine has:
- * CUDA when its libraries are present, otherwise the CPU. onnxruntime-node throws when asked for
- * a provider it cannot load (even with 'cpu' listed after it), so each is tried in turn.
+ * Loads ONNX models with onnxruntime-node on the execution provider execution-provider.ts plans
+ * (TUTTI_PROVIDER). onnxruntime-node throws when asked for a provider it cannot load (even with
+ * 'cpu' listed after it), so each is tried in turn; each refusal is said once per process.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import ort from 'onnxruntime-node';
+import {
+  describeFailure,
+  providerPlan,
+  type ExecutionProvider,
+  type ProviderChoice,
+  type ProviderPlan,
+} from './execution-provider.js';
 
-export type ExecutionProvider = 'cuda' | 'cpu';
+export { EXECUTION_PROVIDERS, type ExecutionProvider } from './execution-provider.js';
+
+// onnxruntime logs a provider it cannot load as a red error with its C++ stack before throwing;
+// the refusal is reported here in words instead (its other errors are thrown, not only logged).
+ort.env.logLevel = 'fatal';
 
 export interface LoadedModel {
   readonly session: ort.InferenceSession;
@@ -16,44 +24,71 @@ export interface LoadedModel {
 }
 
 export interface LoadOptions {
-  /** Providers to try, best first (default: cuda, then cpu). */
+  /** Providers to try, best first, falling back in turn (default: TUTTI_PROVIDER's plan). */
   readonly providers?: readonly ExecutionProvider[];
+  /** A choice in place of TUTTI_PROVIDER's (tests, tools). */
+  readonly choice?: ProviderChoice;
   /** Threads for the CPU provider (default: onnxruntime's choice). */
   readonly threads?: number;
 }
 
-/**
- * Providers this installation can load: CUDA only where its provider library was installed
- * (onnxruntime-node's install script fetches it; `.npmrc` skips that where there is no network).
- */
-export function installedProviders(): ExecutionProvider[] {
-  const binding = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
-  const native = path.join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(path.join(native, 'libonnxruntime_providers_cuda.so'))
-    ? ['cuda', 'cpu']
-    : ['cpu'];
+let plan: ProviderPlan | undefined;
+const said = new Set<string>();
+
+function sayOnce(line: string): void {
+  if (said.has(line)) return;
+  said.add(line);
+  console.warn(`onnxruntime: ${line}`);
+}
+
+// WebGPU sessions must not be created or run concurrently (onnxruntime issue #32561 on Linux).
+let webgpuQueue: Promise<unknown> = Promise.resolve();
+function onWebgpuQueue<T>(work: () => Promise<T>): Promise<T> {
+  const result = webgpuQueue.then(work);
+  webgpuQueue = result.catch(() => undefined);
+  return result;
+}
+
+function serialised(session: ort.InferenceSession): ort.InferenceSession {
+  const run = session.run.bind(session) as (...args: unknown[]) => Promise<unknown>;
+  return Object.assign(session, {
+    run: ((...args: unknown[]) => onWebgpuQueue(() => run(...args))) as typeof session.run,
+  });
 }
 
 export async function loadModel(
   modelPath: string,
   options: LoadOptions = {},
 ): Promise<LoadedModel> {
-  const providers = options.providers ?? installedProviders();
+  const chosen = options.providers
+    ? { providers: options.providers, refused: [], strict: false }
+    : options.choice
+      ? providerPlan(options.choice)
+      : (plan ??= providerPlan());
+  if (chosen.strict && chosen.refused.length)
+    throw new Error(`TUTTI_PROVIDER=${chosen.refused[0]!.replace(': ', ' cannot be used: ')}`);
+  for (const line of chosen.refused) sayOnce(`${line}; not used`);
   const failures: string[] = [];
-  for (const provider of providers) {
-    try {
-      const session = await ort.InferenceSession.create(modelPath, {
+  for (const provider of chosen.providers) {
+    const create = () =>
+      ort.InferenceSession.create(modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
       });
-      return { session, provider };
+    try {
+      const session = await (provider === 'webgpu' ? onWebgpuQueue(create) : create());
+      return { session: provider === 'webgpu' ? serialised(session) : session, provider };
     } catch (error) {
-      failures.push(`${provider}: ${(error as Error).message.split('\n')[0]}`);
+      const reason = describeFailure(provider, (error as Error).message);
+      if (chosen.strict)
+        throw new Error(`TUTTI_PROVIDER=${provider} cannot run ${modelPath}: ${reason}`);
+      failures.push(`${provider}: ${reason}`);
+      if (provider !== 'cpu') sayOnce(`${provider}: ${reason}; trying the next provider`);
     }
   }
   throw new Error(
-    `cannot load ${modelPath} on any of ${providers.join(', ')}:\n  ${failures.join('\n  ')}`,
+    `cannot load ${modelPath} on any of ${chosen.providers.join(', ')}:\n  ${failures.join('\n  ')}`,
   );
 }
 
