@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -182,4 +182,33 @@ describe('loading a model', () => {
       'TUTTI_PROVIDER=gpu is not a provider: use auto, cuda, webgpu or cpu',
     );
   });
+});
+
+describe('npm run setup:cuda --check', () => {
+  const check = (native: string) =>
+    spawnSync(process.execPath, ['scripts/setup-cuda.mjs', '--check', '--native', native], {
+      encoding: 'utf8',
+    });
+
+  it('names the provider files that are not installed, and fails', () => {
+    const run = check(path.join(scratch, 'empty'));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/libonnxruntime_providers_cuda\.so is not in .*empty/);
+    expect(run.stderr).toMatch(/libonnxruntime_providers_shared\.so is not in .*empty/);
+  });
+
+  it.skipIf(!hasCompiler)(
+    'names each library the provider needs that the loader cannot find',
+    () => {
+      const native = path.join(scratch, 'setup-native');
+      libraryWithAMissingDependency(native, 'libonnxruntime_providers_cuda.so');
+      writeFileSync(path.join(native, 'libonnxruntime_providers_shared.so'), '');
+      const run = check(native);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('libtutti-ghost.so.13: the loader cannot find it');
+      expect(run.stderr).not.toMatch(/providers_(cuda|shared)\.so is not in/);
+      if (!existsSync('/proc/driver/nvidia/version'))
+        expect(run.stderr).toContain('no NVIDIA driver (/proc/driver/nvidia/version is absent)');
+    },
+  );
 });
