@@ -8,6 +8,8 @@ export interface WorkerInit {
   readonly profile: string;
   readonly variant: string;
   readonly threads?: number;
+  /** Most segments one encoder call takes (default 32). */
+  readonly maxBatch?: number;
 }
 
 export type WorkerRequest =

@@ -6,11 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { coarseSpectrogram } from '../answers/segment-summary.js';
 import { VGGISH } from '../features/audio/vggish-log-mel.js';
-import { segmentFrontend } from '../features/segment-frontend.js';
+import { segmentFrontend, type SegmentFrontend } from '../features/segment-frontend.js';
+import { BatchQueue } from './batch-queue.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer } from './qstar-answerer.js';
-import { SegmentEncoders } from './segment-encoders.js';
+import { SegmentEncoders, splitFeatures, stackSegments } from './segment-encoders.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -24,11 +25,17 @@ try {
     SegmentEncoders.load(manifest, options),
     QStarAnswerer.load(manifest, init.variant, options),
   ]);
+  // Segments of every stream that arrive while the encoders are busy go in one call.
+  const encodeQueue = new BatchQueue(
+    async (segments: SegmentFrontend[]) =>
+      splitFeatures(await encoders.encode(stackSegments(segments)), segments.length),
+    init.maxBatch,
+  );
   port.on('message', (request: WorkerRequest) => {
     const handle = async () => {
       if (request.kind === 'encode') {
         const segment = segmentFrontend(request.samples, request.frame, manifest.frontend);
-        const features = await encoders.encode({ count: 1, ...segment });
+        const features = await encodeQueue.submit(segment);
         send({
           id: request.id,
           kind: 'encoded',

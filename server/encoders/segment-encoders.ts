@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { normalisePixels } from '../features/video/clip-preprocess.js';
+import type { SegmentFrontend } from '../features/segment-frontend.js';
 import type { ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type ExecutionProvider, type LoadOptions } from './onnx-model.js';
 import type ort from 'onnxruntime-node';
@@ -29,6 +30,44 @@ export interface SegmentFeatures {
   readonly audio: EncodedTensor;
   readonly frame: EncodedTensor;
   readonly patches: EncodedTensor;
+}
+
+/** Segments' front-end outputs stacked into one batch (item i at index i). */
+export function stackSegments(segments: readonly SegmentFrontend[]): SegmentBatch {
+  const join = <T extends Float32Array | Uint8Array>(parts: T[], make: (length: number) => T) => {
+    const out = make(parts.reduce((sum, part) => sum + part.length, 0));
+    parts.reduce((offset, part) => (out.set(part, offset), offset + part.length), 0);
+    return out;
+  };
+  return {
+    count: segments.length,
+    fbank: join(
+      segments.map((s) => s.fbank),
+      (n) => new Float32Array(n),
+    ),
+    logMel: join(
+      segments.map((s) => s.logMel),
+      (n) => new Float32Array(n),
+    ),
+    pixels: join(
+      segments.map((s) => s.pixels),
+      (n) => new Uint8Array(n),
+    ),
+  };
+}
+
+/** A batch's features, one SegmentFeatures (batch dimension 1) per item. */
+export function splitFeatures(features: SegmentFeatures, count: number): SegmentFeatures[] {
+  const item = (t: EncodedTensor, i: number): EncodedTensor => {
+    const size = t.data.length / count;
+    return { data: t.data.slice(i * size, (i + 1) * size), dims: [1, ...t.dims.slice(1)] };
+  };
+  return Array.from({ length: count }, (_, i) => ({
+    ast: item(features.ast, i),
+    audio: item(features.audio, i),
+    frame: item(features.frame, i),
+    patches: item(features.patches, i),
+  }));
 }
 
 const encoded = (value: ort.Tensor): EncodedTensor => ({

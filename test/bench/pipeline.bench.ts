@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { StandingQuestions } from '../../server/answers/standing-questions.js';
 import { readManifest } from '../../server/encoders/model-manifest.js';
 import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
-import { SegmentEncoders } from '../../server/encoders/segment-encoders.js';
+import { SegmentEncoders, stackSegments } from '../../server/encoders/segment-encoders.js';
 import { segmentFrontend } from '../../server/features/segment-frontend.js';
 import { Monitor } from '../../server/monitor.js';
 import { mediaFileSource } from '../../server/sources/media-file-source.js';
@@ -74,9 +74,28 @@ async function hopCost() {
       ratio: recomputeMs / incrementalMs,
     };
   }
+  // One encoder call for the segments of many streams (the worker's BatchQueue) against a call each.
+  const batching = [];
+  for (const streams of [8, 16]) {
+    const segment = segmentFrontend(samples, frame, manifest.frontend);
+    const separateMs = await timeAsync(async () => {
+      for (let i = 0; i < streams; i++) await encoders.encode(stackSegments([segment]));
+    }, 7);
+    const batchedMs = await timeAsync(
+      () => encoders.encode(stackSegments(Array<typeof segment>(streams).fill(segment))),
+      7,
+    );
+    batching.push({ streams, separateMs, batchedMs, speedup: separateMs / batchedMs });
+  }
   await encoders.release();
   await answerer.release();
-  return { questions: QUESTIONS.length, frontendMsPerSegment: frontendMs, perWindow: results };
+  return {
+    questions: QUESTIONS.length,
+    frontendMsPerSegment: frontendMs,
+    perWindow: results,
+    batching,
+    provider: encoders.provider,
+  };
 }
 
 /** Runs `streams` demo streams for `seconds`; returns client-side latencies and skips. */
@@ -166,6 +185,17 @@ export function printPipeline(result: Awaited<ReturnType<typeof benchPipeline>>)
         },
       ]),
     ),
+  );
+  console.log(
+    `Encoding one segment per stream on ${result.hops.provider}: a call each vs one call:`,
+  );
+  console.table(
+    result.hops.batching.map((r) => ({
+      streams: r.streams,
+      'a call each (ms)': +r.separateMs.toFixed(1),
+      'one call (ms)': +r.batchedMs.toFixed(1),
+      speed: `${r.speedup.toFixed(2)}×`,
+    })),
   );
   console.log('Live demo streams (end of a hop’s audio → answer on a WebSocket client):');
   console.table(
