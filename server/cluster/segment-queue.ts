@@ -18,7 +18,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { ensureStream } from './jetstream-setup.js';
+import { ensureConsumer, ensureStream } from './jetstream-setup.js';
 
 export const SEGMENTS_STREAM = 'TUTTI_SEGMENTS';
 export const INFERENCE_CONSUMER = 'inference';
@@ -61,18 +61,12 @@ export async function ensureSegmentQueue(
     duplicate_window: 60 * 1e9,
     storage: StorageType.File,
   });
-  const consumer = {
+  await ensureConsumer(manager, SEGMENTS_STREAM, {
     durable_name: INFERENCE_CONSUMER,
     ack_policy: AckPolicy.Explicit,
     ack_wait: limits.ackWaitMs * 1e6, // nanoseconds
     max_deliver: limits.maxDeliveries,
-  };
-  try {
-    await manager.consumers.info(SEGMENTS_STREAM, INFERENCE_CONSUMER);
-    await manager.consumers.update(SEGMENTS_STREAM, INFERENCE_CONSUMER, consumer);
-  } catch {
-    await manager.consumers.add(SEGMENTS_STREAM, consumer);
-  }
+  });
 }
 
 /** Queues one segment; a repeat of the same stream and index is dropped by JetStream. */
