@@ -5,7 +5,8 @@
 # Usage: models/ablation.sh FEATURES READOUTS OUT [HELDOUT_FEATURES ...]
 #   VARIANTS (default: full no_qgmc no_sti no_tfi no_qcr no_all late_fusion), SEEDS (0 1),
 #   PARALLEL (2), PYTHON (/usr/bin/python3: Debian's torch), DEVICE (cuda where torch sees one)
-#   EXTRA (more train.py head flags, e.g. "--max-steps 20" for a smoke run)
+#   EXTRA (more train.py head flags: "--performer-facts" for session 8's GPU ablation, "--max-steps
+#   20" for a smoke run)
 # Writes OUT/head-report-<run>.json (with "held_out" per set), OUT/logs/<run>.log and checkpoints
 # in OUT/checkpoints (an interrupted run resumes). Table: models/qstar/report.py --heads OUT
 set -euo pipefail

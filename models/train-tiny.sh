@@ -34,21 +34,21 @@ timed() { local started=$SECONDS; "$@"; echo "train-tiny: $(($SECONDS - started)
 timed npm run extract -- --dataset "$work/synth" --out "$work/out" --stage features --profile models/tiny
 readouts="$work/checkpoints/readouts.pt" # refitted with the features they read (3 min)
 timed "${python[@]}" models/qstar/train.py readouts --features "$work/out/features" --dataset "$work/synth" --out "$readouts"
-head() {
+source models/head-recipe.sh
+head() { # the recipe, then the epochs asked for and any other flags (later ones win)
   timed "${python[@]}" models/qstar/train.py head --features "$work/out/features" --out models/tiny \
-    --epochs "$epochs" --step-epochs "$step" --checkpoints "$work/checkpoints" --d-model 128 --lr 1e-3 \
-    --window-summary --class-slots --resume "$@"
+    --checkpoints "$work/checkpoints" --resume "${recipe[@]}" --epochs "$epochs" --step-epochs "$step" "$@"
 }
 mkdir -p "$work/oracle"
 # The ceiling: the shipped head, the paper's head (no class slots), and late fusion, on oracle inputs.
-head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4
-head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-class-slots
+head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-performers
+head --variant full --oracle "$work/synth" --out "$work/oracle" --epochs 6 --step-epochs 4 --no-class-slots --no-performers
 head --variant late_fusion --oracle "$work/synth" --out "$work/oracle"
 for variant in $variants; do
-  head --variant "$variant" --performers --concepts "$readouts"
+  head --variant "$variant" --concepts "$readouts"
   npm run --silent eval -- --annotations "$work/synth/avqa-test.json" --features "$work/out/features" --model models/tiny \
     --variant "$variant" --name "tiny $variant" --json > "models/tiny/test-accuracy-$variant.json"
-  for seed in $seeds; do head --variant "$variant" --seed "$seed" --performers --concepts "$readouts"; done
+  for seed in $seeds; do head --variant "$variant" --seed "$seed" --concepts "$readouts"; done
 done
 VARIANTS="$variants" timed models/diagnose.sh models/tiny "$work/diagnose" "$work/synth/avqa-train.json" 101 102
 "${python[@]}" models/qstar/report.py "$work/diagnose" | tee models/tiny/heldout-report.md

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../server/encoders/model-manifest.js';
 import { readNpy } from '../server/datasets/npy-reader.js';
-import { extract, repoPath, runCli, runPython } from './support/run-cli.js';
+import { extract, repoPath, runCli, runPython, runScript } from './support/run-cli.js';
 
 describe('tiny profile training path (smoke)', () => {
   let work = '';
@@ -105,6 +105,34 @@ describe('tiny profile training path (smoke)', () => {
     const { stdout: conceptsRun } = await trainHead('--class-slots', '--concepts', readouts);
     expect(conceptsRun).toMatch(/full-concepts epoch 1\/1/);
     expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
+
+    // The ablation runner: variants side by side, each scored on held-out features (here the same
+    // features stand in for them), then its table with paired tests; a run's checkpoint re-exports.
+    const ablation = path.join(work, 'ablation');
+    const ran = await runScript('models/ablation.sh', [features, readouts, ablation, features], {
+      VARIANTS: 'full no_all',
+      SEEDS: '0',
+      EXTRA: '--epochs 1 --max-steps 2 --performer-facts',
+    });
+    expect(ran.stdout).toMatch(/ablation: full seed 0 done/);
+    expect(ran.stdout).toMatch(/ablation: no_all seed 0 done/);
+    const { stdout: ablationTable } = await runPython([
+      'models/qstar/report.py',
+      '--heads',
+      ablation,
+    ]);
+    expect(ablationTable).toMatch(/^\| full \| 1 \|( [\d.]+ \|){9} \*\*[\d.]+\*\* ± [\d.]+ \|/m);
+    expect(ablationTable).toMatch(/full vs no_all \(1 seeds\): full alone right on \d+/);
+    const exported = path.join(work, 'reexported');
+    await runPython([
+      'models/qstar/train.py',
+      'export',
+      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-facts.pt'),
+      '--out',
+      exported,
+    ]);
+    for (const file of ['tiny-question.onnx', 'qstar-tiny.onnx'])
+      expect(existsSync(path.join(exported, file)), file).toBe(true);
     // Only the full variant was trained here: asking for another names what is missing.
     await expect(evaluate('no_tfi')).rejects.toMatchObject({
       stderr: expect.stringMatching(

@@ -20,6 +20,15 @@ export function runPython(args: string[]) {
   return run('/usr/bin/python3', ['-W', 'ignore', ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
 }
 
+/** A shell script of the repository (e.g. models/ablation.sh), with extra environment. */
+export function runScript(script: string, args: string[], env: Record<string, string> = {}) {
+  return run(script, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
+}
+
 /** Front-end and, given a profile, encoder features of a synthetic data set. */
 export async function extract(dataset: string, out: string, profile?: string): Promise<void> {
   await runCli('extract', ['--dataset', dataset, '--out', out]);
