@@ -343,9 +343,11 @@ def stage_facts(column_seen, per_class, segment_mask):
     there and sounds, when it comes in (window position; past the end if never), its loudness,
     pitch and onsets where it sounds, and how many sounding performers are louder / quieter,
     higher / lower, and came in before / after it. The column's class (the window mean of what
-    is seen there) picks that class's facts; rules on these same facts answer "where is the
-    loudest", "the second that comes in" and "is the one on the left louder" far better than a
-    head that must learn the binding and the ranking from questions (readout_rule.py)."""
+    is seen there) picks that class's facts. Rules on these same facts answer "where is the
+    loudest", "the second that comes in" and "is the one on the left louder" 11–25 points better
+    than the head (readout_rule.py); given to the head as token features, they raised audio
+    comparatives but not those templates (README, session 8): the head does not learn to pick
+    the rank a question's word asks for from the few hundred questions of each template."""
     valid = segment_mask[:, :, None].to(per_class.dtype)
     seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
     occupied = seen.amax(-1)
