@@ -41,6 +41,7 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
     'performers',
     'concepts',
     'performer_facts',
+    'rank_words',
   ]) {
     it(`${variant}: every output within 1e-4 of torch, for two window and question lengths`, async () => {
       const { session, provider } = await loadModel(path.join(dir, manifest[variant]!.model));

@@ -140,11 +140,12 @@ def parity(out_dir, seed):
         ("class_answers", {"class_slots": True, "window_summary": True, "class_answers": True, "instrument_answers": tuple(range(20, 42))}),
         ("performers", {"class_slots": True, "window_summary": True, "performers": True, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
         ("concepts", {"class_slots": True, "window_summary": True, "concepts": True, "concept_classes": 5, "ast_bands": 4}),
+        ("rank_words", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "rank_words": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
         torch.manual_seed(seed)
-        config = QStarConfig(d_model=32, heads=4, frame_dim=24, patch_dim=20, audio_dim=16, ast_dim=12, word_dim=28, **overrides)
+        config = QStarConfig(**{"d_model": 32, "heads": 4, "frame_dim": 24, "patch_dim": 20, "audio_dim": 16, "ast_dim": 12, "word_dim": 28, **overrides})
         model = QStar(config).eval()
         if model.concepts is not None:  # the readouts are fitted, not zero: random maps here
             for buffer in model.concepts.buffers():

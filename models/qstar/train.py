@@ -500,7 +500,7 @@ class Features:
 class QStarWithQuestions(nn.Module):
     def __init__(self, config, vocabulary, question_layers=1, summary_token=False):
         super().__init__()
-        codes = word_codes(vocabulary, INSTRUMENTS) if config.class_slots else None
+        codes = word_codes(vocabulary, INSTRUMENTS, config.rank_words) if config.class_slots else None
         self.questions = QuestionEncoder(len(vocabulary), config.word_dim, layers=question_layers, summary_token=summary_token, codes=codes)
         self.head = QStar(config)
 
@@ -560,7 +560,8 @@ def train_head(args):
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
         class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
         concepts=bool(args.concepts) and not late, class_facts=args.class_facts and bool(args.concepts) and args.class_slots and not late,
-        performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
+        performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
+        rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -572,7 +573,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -699,6 +700,7 @@ def main():
     r.add_argument("--steps", type=int, default=600)
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
+    h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
     h.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="torch device to train on (default: cuda where torch sees a GPU)")
