@@ -46,8 +46,15 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# Debian's numpy and torch do their matrix work in OpenBLAS's own threads, which
+# torch.set_num_threads does not reach: a head "on one thread" kept a second core busy, and two
+# runs on two cores went from 1.8 to 3.1 steps/s each with OPENBLAS_NUM_THREADS=1. It must be set
+# before numpy loads OpenBLAS; the encoders (convolutions) keep every core.
+if sys.argv[1:2] != ["encoders"]:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 import torch.nn as nn
 import torch.nn.functional as F
 
