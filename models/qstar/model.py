@@ -455,9 +455,12 @@ class Performers(nn.Module):
             x = layer(x, mask)
         x = self.norm(x)
         performers = x[:, -p:]
-        picked = self.ranks(rank_codes, word_mask, sentence, stage) if self.ranks is not None else 0.0
-        instrument = torch.einsum("bp,bpc->bc", self.instrument(performers)[..., 0] + picked, classes)
-        side_scores = torch.einsum("bp,bpr->br", self.position(performers)[..., 0] + picked, sides)
+        as_instrument, as_side = self.instrument(performers)[..., 0], self.position(performers)[..., 0]
+        if self.ranks is not None:  # (not a + 0 otherwise: heads without it export as before)
+            picked = self.ranks(rank_codes, word_mask, sentence, stage)
+            as_instrument, as_side = as_instrument + picked, as_side + picked
+        instrument = torch.einsum("bp,bpc->bc", as_instrument, classes)
+        side_scores = torch.einsum("bp,bpr->br", as_side, sides)
         return x[:, 0], instrument, side_scores
 
 

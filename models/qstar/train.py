@@ -637,17 +637,21 @@ def train_head(args):
         with open(os.path.join(args.out, f"head-report-{name}.json"), "w") as f:
             json.dump(report, f, indent=1)
         return log(f"{name}: best val accuracy {best:.4f} (oracle inputs: nothing exported)")
-    suffix = "" if args.variant == "full" else f"-{args.variant}"
-    exported = args.export if args.export is not None else not args.seed
+    exported = args.export if args.export is not None else not args.seed  # other seeds: measured, not shipped
     if exported:
-        export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
-        export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
-        suffix_report = suffix if not args.seed else f"-{name}"
-    else:  # further training seeds are measured, not shipped
-        suffix_report = f"-{name}"
+        export_onnx(model, args.out, args.variant)
+    suffix_report = ("" if args.variant == "full" else f"-{args.variant}") if exported and not args.seed else f"-{name}"
     with open(os.path.join(args.out, f"head-report{suffix_report}.json"), "w") as f:
         json.dump(report, f, indent=1)
     log(f"{name}: best val accuracy {best:.4f}; " + (f"exported to {args.out}" if exported else "measured, not exported"))
+
+
+def export_onnx(model, out, variant):
+    """The question encoder and the head as a profile's ONNX files for `variant`."""
+    suffix = "" if variant == "full" else f"-{variant}"
+    os.makedirs(out, exist_ok=True)
+    export_question_encoder(model.questions, os.path.join(out, f"tiny-question{suffix}.onnx"))
+    export_head(model.head, os.path.join(out, f"qstar-tiny{suffix}.onnx"))
 
 
 def export_checkpoint(args):
@@ -660,10 +664,7 @@ def export_checkpoint(args):
     model = QStarWithQuestions(QStarConfig(**saved["config"]), saved["vocabulary"], questions["layers"], questions["summary_token"])
     model.load_state_dict(saved["best_state"])
     model.eval()
-    suffix = "" if args.variant == "full" else f"-{args.variant}"
-    os.makedirs(args.out, exist_ok=True)
-    export_question_encoder(model.questions, os.path.join(args.out, f"tiny-question{suffix}.onnx"))
-    export_head(model.head, os.path.join(args.out, f"qstar-tiny{suffix}.onnx"))
+    export_onnx(model, args.out, args.variant)
     log(f"{args.checkpoint}: best epoch (val accuracy {saved['best']:.4f}) exported to {args.out}")
 
 

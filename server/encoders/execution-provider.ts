@@ -35,6 +35,11 @@ export function nativeDirectory(): string {
   return path.join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
+/** The library a dynamic loader's error message says it could not find, if it says one. */
+function unfoundLibrary(message: string): string | undefined {
+  return /([^\s:/]+\.so[.\d]*): cannot open shared object file/.exec(message)?.[1];
+}
+
 /** The first shared library `file` needs that the dynamic loader cannot find, if any. */
 export function missingLibrary(file: string): string | undefined {
   try {
@@ -42,10 +47,7 @@ export function missingLibrary(file: string): string | undefined {
     // which only means that it loaded.
     process.dlopen({ exports: {} } as NodeJS.Module, file);
   } catch (error) {
-    const match = /([^\s:/]+\.so[.\d]*): cannot open shared object file/.exec(
-      (error as Error).message,
-    );
-    if (match) return match[1];
+    return unfoundLibrary((error as Error).message);
   }
   return undefined;
 }
@@ -96,7 +98,7 @@ export function providerPlan(choice: ProviderChoice = providerChoice()): Provide
 /** onnxruntime's refusal of a provider, in words. */
 export function describeFailure(provider: ExecutionProvider, message: string): string {
   if (/Failed to load shared library|Failed to load library/.test(message)) {
-    const missing = /([^\s:/]+\.so[.\d]*): cannot open shared object file/.exec(message)?.[1];
+    const missing = unfoundLibrary(message);
     return `its provider library did not load${missing ? ` (needs ${missing})` : ''}`;
   }
   if (provider === 'webgpu' && /adapter/i.test(message))

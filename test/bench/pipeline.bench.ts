@@ -76,8 +76,8 @@ async function hopCost() {
   }
   // One encoder call for the segments of many streams (the worker's BatchQueue) against a call each.
   const batching = [];
+  const segment = segmentFrontend(samples, frame, manifest.frontend);
   for (const streams of [8, 16]) {
-    const segment = segmentFrontend(samples, frame, manifest.frontend);
     const separateMs = await timeAsync(async () => {
       for (let i = 0; i < streams; i++) await encoders.encode(stackSegments([segment]));
     }, 7);
