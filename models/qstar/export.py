@@ -141,6 +141,7 @@ def parity(out_dir, seed):
         ("performers", {"class_slots": True, "window_summary": True, "performers": True, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
         ("concepts", {"class_slots": True, "window_summary": True, "concepts": True, "concept_classes": 5, "ast_bands": 4}),
         ("rank_words", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "rank_words": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
+        ("stage_rules", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
@@ -150,6 +151,8 @@ def parity(out_dir, seed):
         if model.concepts is not None:  # the readouts are fitted, not zero: random maps here
             for buffer in model.concepts.buffers():
                 buffer.copy_(torch.randn(buffer.shape) * 0.3)
+        if model.rules is not None:  # trained gains are large: let the rules' answers count here too
+            torch.nn.init.constant_(model.rules.gain.bias, 3.0)
         inputs = with_word_codes(example_inputs(config, seed=seed))
         export_head(model, os.path.join(out_dir, f"{name}.onnx"), inputs)
         manifest[name] = {"model": f"{name}.onnx", "cases": [case(out_dir, f"{name}.0", model, inputs)]}

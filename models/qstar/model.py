@@ -70,11 +70,17 @@ class QStarConfig:
     # "second"…) carry fixed codes, and each performer whose stage facts hold that rank is
     # scored up as the answer, by a gain the question sets (RankPicker).
     rank_words: bool = False
+    # With concepts and class_slots, not in the paper: the stage questions' relations computed by
+    # rule on Concepts' readouts, thresholded (StageRules); the question only sets how much each
+    # rule's answer counts. Codes the rank words as rank_words does.
+    stage_rules: bool = False
     ast_bands: int = 8
     # The 42-answer indices of the instrument classes (class order) and of left, middle, right:
     # where ClassAnswers and Performers add their scores.
     instrument_answers: tuple = ()
     position_answers: tuple = ()
+    yes_no_answers: tuple = ()
+    count_answers: tuple = ()  # zero … ten
 
     def to_dict(self):
         return asdict(self)
@@ -198,20 +204,26 @@ CLASS_FACTS = 4  # Concepts per class: heard, and where heard its loudness, onse
 STAGE_FACTS = 12  # stage_facts per performer
 # Rank words (RankPicker), coded after WORD_CODES: which performer the question picks by rank.
 RANK_WORDS = ["first", "last", "loudest", "lowest", "second", "third", "fourth", "fifth"]
+# With stage_rules, order words are coded after the rank words (StageRules' before / after rule).
+ORDER_WORDS = ["before", "after"]
+COUNT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]  # StageRules' counts
 
 
-def word_codes(vocabulary, instruments, rank_words=False):
-    """(vocabulary, WORD_CODES [+ len(RANK_WORDS)]): each word's fixed code (see above)."""
+def word_codes(vocabulary, instruments, rank_words=False, order_words=False):
+    """(vocabulary, WORD_CODES [+ len(RANK_WORDS) [+ len(ORDER_WORDS)]]): each word's fixed code."""
     assert len(instruments) == INSTRUMENT_CLASSES, "word codes need the encoders' 22 classes"
-    codes = torch.zeros(len(vocabulary), WORD_CODES + (len(RANK_WORDS) if rank_words else 0))
+    ranks = WORD_CODES + len(RANK_WORDS)
+    codes = torch.zeros(len(vocabulary), ranks + len(ORDER_WORDS) if order_words else ranks if rank_words else WORD_CODES)
     for i, word in enumerate(vocabulary):
         if word in instruments:
             codes[i, instruments.index(word)] = 1
         if word in SIDES:
             codes[i, INSTRUMENT_CLASSES + SIDES[word]] = 1
         codes[i, WORD_CODES - 1] = float(word in instruments or word == "instrument")
-        if rank_words and word in RANK_WORDS:
+        if (rank_words or order_words) and word in RANK_WORDS:
             codes[i, WORD_CODES + RANK_WORDS.index(word)] = 1
+        if order_words and word in ORDER_WORDS:
+            codes[i, ranks + ORDER_WORDS.index(word)] = 1
     return codes
 
 
@@ -404,6 +416,178 @@ class RankPicker(nn.Module):
         return torch.einsum("br,bpr->bp", asked * self.gain(sentence), self.holds(facts))
 
 
+def thresholded_performers(column_seen, per_class, segment_mask):
+    """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
+    through a threshold). A column holds a performer where some class is seen with window-mean
+    probability > 0.5, of its most likely class; that class's audio facts say per second whether it
+    sounds (> 0.5), and where it sounds its loudness, onsets and pitch. Returns per column (B, P):
+    occupied, sounds, class one-hot (B, P, classes), entry second (T when never), the means of
+    loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
+    whether it sounds in each second (B, T, P)."""
+    valid = segment_mask.to(per_class.dtype)
+    seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
+    best = seen.amax(-1)
+    occupied = (best > 0.5).to(seen.dtype)
+    one_hot = (seen >= best[..., None]).to(seen.dtype) * occupied[..., None]
+    # One performer seen across two columns: the right one of two neighbours of one class goes.
+    same_as_left = (one_hot[:, 1:] * one_hot[:, :-1]).sum(-1)
+    occupied = occupied * (1 - torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1))
+    one_hot = one_hot * occupied[..., None]
+    facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)  # (B, T, P, CLASS_FACTS)
+    heard = (facts[..., 0] > 0.5).to(seen.dtype) * valid[:, :, None]  # (B, T, P)
+    raw = facts[..., 1:] / facts[..., :1].clamp(min=1e-3)  # Concepts scale them by P(heard)
+    seconds = heard.sum(1)
+    ever = (seconds > 0).to(seen.dtype)
+    means = torch.einsum("btp,btpf->bpf", heard, raw) / seconds.clamp(min=1)[..., None]
+    means = means * ever[..., None] - 100 * (1 - ever[..., None])
+    first = heard * (torch.cumsum(heard, 1) == 1).to(seen.dtype)
+    t = torch.cumsum(valid, 1) - 1
+    entry = torch.einsum("btp,bt->bp", first, t) + valid.sum(1, keepdim=True) * (1 - ever)
+    return occupied, occupied * ever, one_hot, entry, means[..., 0], means[..., 1], means[..., 2], heard * occupied[:, None]
+
+
+def count_where(condition, weight):
+    """Per column (B, P): the weight of the other columns Q where condition (B, P, Q) holds."""
+    return torch.einsum("bpq,bq->bp", condition.to(weight.dtype), weight)
+
+
+def column_regions(columns, like):
+    """(P, 3) one-hot: the third of the stage each column's centre is in (scene_truth.region_of)."""
+    dtype = like.dtype
+    x = (torch.arange(columns, dtype=dtype, device=like.device) + 0.5) / columns
+    left, right = (x < 0.4).to(dtype), (x > 0.6).to(dtype)
+    return torch.stack([left, 1 - left - right, right], -1)
+
+
+class StageRules(nn.Module):
+    """Not in the paper. Soft stage facts given to the head as features (stage_facts, RankPicker)
+    did not move the stage questions (41–51 %) while rules on the same readouts answer them at
+    61–68 % (readout_rule.py): soft "sounds" of 0.3–0.5 blur every count. Here the rules run
+    inside the head on thresholded facts (thresholded_performers), each adding to the answers it
+    gives: the performer holding the rank a word asks for (first, last, loudest, lowest, second …
+    fifth; ties in entry broken left to right) scores its class and its third of the stage; "is the
+    one on the <LR> louder / more rhythmic than the one on the <LR>" compares the single performers
+    of the two named thirds; "is the first sound coming from the <LR> instrument" matches the picked
+    performer's third; "the instrument on the <LR> of the violin / of the first sounding one" is
+    the nearest performer on that side of the named or picked one; "which instrument sounds
+    before / after the violin" the one entering just before / after it. The sentence sets a gain
+    per rule (it learns which templates a rule answers); where no performer fits, a rule adds
+    nothing and the classifier answers alone."""
+
+    # instrument pick, side pick; thirds compared: louder, more rhythmic; side of the pick matches,
+    # neighbour, before / after; classes compared: louder, more rhythmic, longer; at the same time;
+    # then one gain per count (COUNTS)
+    RULES = 11
+    COUNTS = 8  # performers, sounding, silent, classes seen, classes sounding, of the named class, sounding of it, classes heard
+
+    def __init__(self, c):
+        super().__init__()
+        self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS)
+        nn.init.normal_(self.gain.weight, std=0.01)
+        nn.init.zeros_(self.gain.bias)
+
+    @staticmethod
+    def ranks(sounds, entry, loud, pitch):
+        """(B, P, RANK_WORDS) whether each performer holds each rank, and (B, P) how many sounding
+        performers came in before it."""
+        p = entry.shape[1]
+        order = entry * p + torch.arange(p, dtype=entry.dtype, device=entry.device)  # entry, then left to right
+        before = count_where(order[:, None, :] < order[:, :, None], sounds)
+        after = count_where(order[:, None, :] > order[:, :, None], sounds)
+        louder = count_where(loud[:, None, :] > loud[:, :, None], sounds)
+        lower = count_where(pitch[:, None, :] < pitch[:, :, None], sounds)
+        ranks = [before == 0, after == 0, louder == 0, lower == 0] + [before == k for k in (1, 2, 3, 4)]
+        return sounds[..., None] * torch.stack([r.to(sounds.dtype) for r in ranks], -1), before
+
+    @staticmethod
+    def asked(codes, word_mask):
+        """(B, codes): which of these coded words the question holds."""
+        return (codes * word_mask[..., None].to(codes.dtype)).amax(1)
+
+    @staticmethod
+    def first_and_second(word_codes, word_mask):
+        """(B, codes) each: what the first and the second word with one of these codes names."""
+        named = word_codes * word_mask[..., None].to(word_codes.dtype)
+        count = torch.cumsum(named.sum(-1), 1)
+        return [torch.einsum("bl,blr->br", (count == k).to(named.dtype), named) for k in (1, 2)]
+
+    @staticmethod
+    def per_class(per_class, segment_mask):
+        """(B, classes) each, from Concepts' per-class facts thresholded as the performers' are:
+        seconds heard, and where heard the mean loudness and onsets (−100 when never heard)."""
+        heard = (per_class[..., 0] > 0.5).to(per_class.dtype) * segment_mask[..., None].to(per_class.dtype)
+        seconds = heard.sum(1)
+        means = torch.einsum("btc,btcf->bcf", heard, per_class[..., 1:3] / per_class[..., :1].clamp(min=1e-3))
+        never = (seconds == 0).to(seconds.dtype)
+        means = means / seconds.clamp(min=1)[..., None] * (1 - never[..., None]) - 100 * never[..., None]
+        return seconds, means[..., 0], means[..., 1]
+
+    @staticmethod
+    def neighbours(occupied, side):
+        """(B, P, Q): Q is the nearest performer on the named side (B, 3: left or right) of P."""
+        p = occupied.shape[1]
+        index = torch.arange(p, dtype=occupied.dtype, device=occupied.device)
+        q_left_of_p = (index[None, :] < index[:, None]).to(occupied.dtype)  # (P, Q)
+        # Performers strictly between P and Q, either way round: none for a neighbour.
+        lo, hi = torch.minimum(index[:, None], index[None, :]), torch.maximum(index[:, None], index[None, :])
+        inside = ((index[None, None, :] > lo[..., None]) & (index[None, None, :] < hi[..., None])).to(occupied.dtype)
+        between = torch.einsum("pqr,br->bpq", inside, occupied)
+        adjacent = occupied[:, None, :] * (between == 0).to(occupied.dtype)
+        toward = side[:, 0, None, None] * q_left_of_p + side[:, 2, None, None] * q_left_of_p.t()
+        return adjacent * toward
+
+    def forward(self, words, word_mask, sentence, facts, segment_mask):
+        ranks_at = WORD_CODES + len(RANK_WORDS)
+        codes, rank_codes, order_codes = words[..., :WORD_CODES], words[..., WORD_CODES:ranks_at], words[..., ranks_at : ranks_at + len(ORDER_WORDS)]
+        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask)
+        regions = column_regions(entry.shape[1], entry)  # (P, 3)
+        holds, before = self.ranks(sounds, entry, loud, pitch)
+        picked = torch.einsum("br,bpr->bp", self.asked(rank_codes, word_mask), holds)
+        side = torch.einsum("bp,pr->br", picked, regions)
+        first, second = self.first_and_second(codes[..., INSTRUMENT_CLASSES : INSTRUMENT_CLASSES + SIDE_COUNT], word_mask)
+        standing = torch.einsum("bp,pr->br", occupied, regions)
+        single = (standing == 1).to(entry.dtype)  # thirds with exactly one performer
+
+        def more(a, b):  # +1 when a is more, else −1 (neither heard: "no", as the truth has it)
+            return 2 * (a > b).to(a.dtype) - 1
+
+        def compare(value):  # the single performers of the two named thirds; 0 where not single
+            per_third = torch.einsum("bp,pr->br", occupied * value, regions)
+            known = (single * first).sum(-1) * (single * second).sum(-1)
+            return known * more((per_third * first).sum(-1), (per_third * second).sum(-1))
+
+        class_a, class_b = self.first_and_second(codes[..., :INSTRUMENT_CLASSES], word_mask)
+        named_two = class_a.sum(-1) * class_b.sum(-1)
+        class_facts = self.per_class(facts["per_class"], segment_mask)
+        by_class = [named_two * more((class_a * value).sum(-1), (class_b * value).sum(-1)) for value in class_facts]
+
+        matches = (side * first).sum(-1) * 2 - side.sum(-1).clamp(max=1)  # +1 it is there, −1 elsewhere
+        # The performer a class word names (the only one of its class on stage, else none).
+        named_class = self.asked(codes[..., :INSTRUMENT_CLASSES], word_mask)
+        of_named = torch.einsum("bpc,bc->bp", one_hot, named_class)
+        named = of_named * (of_named.sum(1, keepdim=True) == 1).to(of_named.dtype)
+        beside = torch.einsum("bp,bpq->bq", named + picked, self.neighbours(occupied, first))
+        asked_order = self.asked(order_codes, word_mask)  # (B, 2): before, after
+        anchor_rank = torch.einsum("bp,bp->b", named * sounds, before)[:, None]
+        anchored = (named * sounds).sum(1, keepdim=True)  # it sounds, so it has a place in the order
+        next_to = sounds * anchored * (asked_order[:, :1] * (before == anchor_rank - 1).to(before.dtype) + asked_order[:, 1:] * (before == anchor_rank + 1).to(before.dtype))
+        # Who plays most of the seconds the named one plays (another class).
+        overlap = torch.einsum("btp,btq->bq", heard * named[:, None], heard) * (1 - torch.einsum("bpc,bc->bp", one_hot, named_class))
+        best = overlap.amax(1, keepdim=True)
+        together = (overlap == best).to(overlap.dtype) * (best > 0).to(overlap.dtype) * sounds
+        gain = self.gain(sentence)
+        performers = gain[:, :1] * picked + gain[:, 5:6] * beside + gain[:, 6:7] * next_to + gain[:, 10:11] * together
+        instrument = torch.einsum("bp,bpc->bc", performers, one_hot)
+        yes = gain[:, 2] * compare(loud) + gain[:, 3] * compare(onsets) + gain[:, 4] * matches
+        yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
+        seen_classes, sounding_classes = one_hot.amax(1), (one_hot * sounds[..., None]).amax(1)
+        counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, (class_facts[0] > 0).to(sounds.dtype)]
+        counts = torch.stack([c.sum(1) for c in counted], -1)  # (B, COUNTS)
+        number = (counts[..., None] == torch.arange(len(COUNT_WORDS), dtype=counts.dtype, device=counts.device)).to(counts.dtype)
+        counts = torch.einsum("bk,bkn->bn", gain[:, self.RULES :], number)  # (B, zero … ten)
+        return instrument, gain[:, 1:2] * side, torch.stack([yes, -yes], -1), counts
+
+
 class Performers(nn.Module):
     """Not in the paper. "What is the instrument on the left of the violin?", "Where is the first
     sounding instrument?", "Is the instrument on the left louder than the one on the right?" are
@@ -529,16 +713,20 @@ class QStar(nn.Module):
         self.qcr = QCR(c) if c.qcr and not c.late_fusion else None
         self.slots = ClassSlots(c) if c.class_slots and not c.late_fusion else None
         self.performers = Performers(c, self.slots.heard_channels) if self.slots and c.performers else None
-        if self.slots and (c.class_answers or c.performers):
+        self.rules = StageRules(c) if self.slots and c.concepts and c.stage_rules else None
+        if self.slots and (c.class_answers or c.performers or self.rules):
             self.register_buffer("class_to_answer", torch.eye(c.answers)[list(c.instrument_answers)])
-        if self.performers:
+        if self.performers or self.rules:
             self.register_buffer("side_to_answer", torch.eye(c.answers)[list(c.position_answers)])
+        if self.rules:
+            self.register_buffer("yes_no_to_answer", torch.eye(c.answers)[list(c.yes_no_answers)])
+            self.register_buffer("count_to_answer", torch.eye(c.answers)[list(c.count_answers)])
         fused = 2 * d if c.late_fusion else (7 if c.window_summary else 3) * d
         fused += (self.slots.size if self.slots else 0) + (d if self.performers else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
     def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
-        codes, rank_codes = words[..., :WORD_CODES], words[..., WORD_CODES : WORD_CODES + len(RANK_WORDS)]
+        coded, codes, rank_codes = words, words[..., :WORD_CODES], words[..., WORD_CODES : WORD_CODES + len(RANK_WORDS)]
         facts = None
         if self.concepts is not None:
             frames, patches, audio, facts = self.concepts(frames, patches, audio, ast)
@@ -582,6 +770,9 @@ class QStar(nn.Module):
                 summary, instrument, side_scores = self.performers(patches, presence, side, per_class, words, word_mask, segment_mask, facts, rank_codes, sentence)
                 parts.append(summary)
                 answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer]
+        if self.rules is not None:
+            instrument, side_scores, yes_no, counts = self.rules(coded, word_mask, sentence, facts, segment_mask)
+            answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer, yes_no @ self.yes_no_to_answer, counts @ self.count_to_answer]
         logits = self.classifier(torch.cat(parts, dim=-1))
         for answer_score in answer_scores:
             logits = logits + answer_score

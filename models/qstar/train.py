@@ -60,7 +60,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder  # noqa: E402
-from model import QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, word_codes  # noqa: E402
+from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, word_codes  # noqa: E402
 from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
 
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
@@ -507,7 +507,7 @@ class Features:
 class QStarWithQuestions(nn.Module):
     def __init__(self, config, vocabulary, question_layers=1, summary_token=False):
         super().__init__()
-        codes = word_codes(vocabulary, INSTRUMENTS, config.rank_words) if config.class_slots else None
+        codes = word_codes(vocabulary, INSTRUMENTS, config.rank_words, config.stage_rules) if config.class_slots else None
         self.questions = QuestionEncoder(len(vocabulary), config.word_dim, layers=question_layers, summary_token=summary_token, codes=codes)
         self.head = QStar(config)
 
@@ -569,7 +569,8 @@ def train_head(args):
         concepts=bool(args.concepts) and not late, class_facts=args.class_facts and bool(args.concepts) and args.class_slots and not late,
         performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
-        instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")),
+        stage_rules=args.stage_rules and bool(args.concepts) and args.class_slots and not late,
+        instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
@@ -580,7 +581,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -709,6 +710,7 @@ def main():
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
+    h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
     h.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="torch device to train on (default: cuda where torch sees a GPU)")

@@ -1,0 +1,107 @@
+"""StageRules on a stage whose answers are known: each rule must give exactly the answer a musician
+would. Run by test/stage-rules.test.ts (exit status 0 when every check holds).
+
+    /usr/bin/python3 models/qstar/check_stage_rules.py
+
+The stage, 6 seconds, 8 columns: a violin seen across columns 0 and 1 (one performer), coming in
+at second 2, loud, slow, low; a flute in column 4 (the middle third), playing from second 0,
+quiet, busy, high; a cello in column 7 that never plays.
+"""
+
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import COUNT_WORDS, QStarConfig, StageRules, word_codes  # noqa: E402
+from scene_truth import INSTRUMENTS  # noqa: E402
+
+T, P, C = 6, 8, len(INSTRUMENTS)
+VIOLIN, FLUTE, CELLO = (INSTRUMENTS.index(name) for name in ("violin", "flute", "cello"))
+
+
+def stage():
+    """Concepts' readouts as the head gets them: columns (1, T, P, C) and per_class (1, T, C, 4)."""
+    columns = torch.full((1, T, P, C), 0.05)
+    for column, c in ((0, VIOLIN), (1, VIOLIN), (4, FLUTE), (7, CELLO)):
+        columns[0, :, column, c] = 0.9
+    per_class = torch.zeros(1, T, C, 4)
+    for c, start, loud, onsets, pitch in ((VIOLIN, 2, 2.0, 1.0, 1.0), (FLUTE, 0, 0.5, 3.0, 2.0)):
+        heard = torch.zeros(T)
+        heard[start:] = 0.9
+        per_class[0, :, c] = torch.stack([heard, heard * loud, heard * onsets, heard * pitch], -1)
+    per_class[0, :, CELLO, 0] = 0.1
+    return {"columns": columns, "per_class": per_class}
+
+
+VOCABULARY = sorted(set(INSTRUMENTS) | {"is", "the", "on", "of", "instrument", "left", "middle", "right", "than", "louder"} | {"first", "last", "loudest", "lowest", "second", "before", "after"})
+CODES = word_codes(VOCABULARY, INSTRUMENTS, order_words=True)
+
+
+def words(sentence):
+    ids = [VOCABULARY.index(w) for w in sentence.split()]
+    return CODES[ids][None], torch.ones(1, len(ids), dtype=torch.bool)
+
+
+def answer(rules, rule, sentence):
+    """One rule's scores alone (its gain 1, every other 0): instrument (C), side (3), yes − no, counts."""
+    with torch.no_grad():
+        rules.gain.weight.zero_()
+        rules.gain.bias.zero_()
+        rules.gain.bias[rule] = 1.0
+        coded, mask = words(sentence)
+        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), stage(), torch.ones(1, T, dtype=torch.bool))
+    return instrument[0], side[0], float(yes_no[0, 0] - yes_no[0, 1]), counts[0]
+
+
+def main():
+    rules = StageRules(QStarConfig(d_model=8))
+    failures = []
+
+    def expect(what, got, want):
+        if got != want:
+            failures.append(f"{what}: got {got}, want {want}")
+
+    def instrument_of(rule, sentence):
+        scores = answer(rules, rule, sentence)[0]
+        return INSTRUMENTS[int(scores.argmax())] if scores.max() > 0 else None
+
+    def side_of(rule, sentence):
+        scores = answer(rules, rule, sentence)[1]
+        return ("left", "middle", "right")[int(scores.argmax())] if scores.max() > 0 else None
+
+    def yes_no(rule, sentence):
+        return {1.0: "yes", -1.0: "no", 0.0: None}[answer(rules, rule, sentence)[2] / 2]
+
+    expect("first to come in", instrument_of(0, "the first instrument"), "flute")
+    expect("second to come in", instrument_of(0, "the second instrument"), "violin")
+    expect("where the last sounding one is", side_of(1, "the last instrument"), "left")
+    expect("where the loudest is", side_of(1, "the loudest instrument"), "left")
+    expect("where the lowest is", side_of(1, "the lowest instrument"), "left")
+    expect("left louder than middle", yes_no(2, "is the instrument on the left louder than the instrument on the middle"), "yes")
+    expect("middle louder than left", yes_no(2, "is the instrument on the middle louder than the instrument on the left"), "no")
+    expect("middle more rhythmic than left", yes_no(3, "is the instrument on the middle louder than the instrument on the left"), "yes")
+    expect("first sound from the middle", yes_no(4, "is the first instrument on the middle"), "yes")
+    expect("first sound from the left", yes_no(4, "is the first instrument on the left"), "no")
+    expect("right of the violin", instrument_of(5, "the instrument on the right of the violin"), "flute")
+    expect("left of the cello", instrument_of(5, "the instrument on the left of the cello"), "flute")
+    expect("right of the first sounding", instrument_of(5, "the right instrument of the first instrument"), "cello")
+    expect("after the flute", instrument_of(6, "after the flute"), "violin")
+    expect("before the violin", instrument_of(6, "before the violin"), "flute")
+    expect("before the flute", instrument_of(6, "before the flute"), None)
+    expect("violin louder than flute", yes_no(7, "is the violin louder than the flute"), "yes")
+    expect("flute more rhythmic than violin", yes_no(8, "is the flute louder than the violin"), "yes")
+    expect("violin longer than flute", yes_no(9, "is the violin louder than the flute"), "no")
+    expect("at the same time as the violin", instrument_of(10, "the violin"), "flute")
+    for k, want in enumerate((3, 2, 1, 3, 2, 1, 1, 2)):  # performers, sounding, silent, classes seen, sounding, violins, sounding violins, heard
+        counts = answer(rules, StageRules.RULES + k, "the violin")[3]
+        expect(f"count {k}", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
+    for failure in failures:
+        print(failure)
+    print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
