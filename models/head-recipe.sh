@@ -1,5 +1,6 @@
 # The shipped head's recipe (sourced by train-tiny.sh and ablation.sh): 12 epochs, ×0.1 after 8,
-# AdamW 1e-3, d = 128, with the modules not in the paper (model.py: window summary, ClassSlots,
-# Performers with stage relations); Concepts' readouts are passed beside it (--concepts).
+# AdamW 1e-3, d = 128, with the modules not in the paper (model.py: window summary, ClassSlots
+# with Concepts' per-class facts, Performers with stage relations, StageRules); Concepts' readouts
+# are passed beside it (--concepts).
 # shellcheck disable=SC2034
-recipe=(--epochs 12 --step-epochs 8 --d-model 128 --lr 1e-3 --window-summary --class-slots --performers)
+recipe=(--epochs 12 --step-epochs 8 --d-model 128 --lr 1e-3 --window-summary --class-slots --performers --class-facts --stage-rules)

@@ -5,8 +5,8 @@
 #   2. the TypeScript front-end over them (the monitor's own code)
 #   3. the three frozen encoders, pretrained on the scenes' per-second truth
 #   4. their features through onnxruntime-node, and the readouts of their facts (Concepts)
-#   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots
-#      Performers (with stage relations) and Concepts
+#   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots,
+#      Performers (with stage relations), Concepts and StageRules
 #      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread)
 #   6. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
