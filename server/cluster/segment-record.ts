@@ -1,0 +1,79 @@
+/**
+ * What an ingest node publishes per one-second segment (issue #13): the raw inputs, not front-end
+ * or encoder outputs. Audio as 16-bit PCM at 16 kHz (32,000 bytes: a microphone's own resolution,
+ * its quantisation noise at −96 dBFS far under the −50 dBFS a part needs to count as sounding) and
+ * the frame as a JPEG (quality 95) at the source's size (≤ 640 × 360): 57,550 bytes for a demo
+ * segment. What that changes for the tiny encoders (test/cluster-segment-record.test.ts): audio
+ * features by 0.1–0.3 % of their largest value, frame and patch features by 1.6–2.4 %. Raw inputs are the
+ * smallest form — the tiny front-end's outputs are ~100 KB a segment, the paper's ~700 KB — and
+ * they let the inference node run the front-end where its encoders run (on a GPU, issue #15),
+ * while the dashboard's picture comes from the same frame.
+ * Layout: magic "TS01", index (uint32), start (float64), sample count (uint32), int16 samples,
+ * then the JPEG to the end.
+ */
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import type { RgbFrame } from '../features/video/rgb-frame.js';
+import { frameToJpeg } from '../hub/frame-jpeg.js';
+import type { Segment } from '../segments/to-segments.js';
+
+const MAGIC = 0x31305354; // "TS01", little-endian
+const HEADER = 20;
+
+export async function encodeSegment(segment: Segment, jpegQuality = 95): Promise<Uint8Array> {
+  const jpeg = await frameToJpeg(segment.frame, jpegQuality);
+  const samples = segment.samples.length;
+  const bytes = new Uint8Array(HEADER + 2 * samples + jpeg.byteLength);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, segment.index, true);
+  view.setFloat64(8, segment.start, true);
+  view.setUint32(16, samples, true);
+  segment.samples.forEach((value, i) => {
+    const clipped = Math.max(-1, Math.min(1, Number.isFinite(value) ? value : 0));
+    view.setInt16(HEADER + 2 * i, Math.round(clipped * 32767), true);
+  });
+  bytes.set(jpeg, HEADER + 2 * samples);
+  return bytes;
+}
+
+/** The inverse of encodeSegment; a record that is not one throws, saying what is wrong. */
+export async function decodeSegment(bytes: Uint8Array): Promise<Segment> {
+  if (bytes.byteLength < HEADER)
+    throw new Error(`segment record truncated: ${bytes.byteLength} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a segment record (bad magic)');
+  const count = view.getUint32(16, true);
+  const jpegAt = HEADER + 2 * count;
+  if (jpegAt >= bytes.byteLength)
+    throw new Error(
+      `segment record truncated: ${count} samples and no frame in ${bytes.byteLength} bytes`,
+    );
+  const samples = new Float32Array(count);
+  for (let i = 0; i < count; i++) samples[i] = view.getInt16(HEADER + 2 * i, true) / 32767;
+  return {
+    index: view.getUint32(4, true),
+    start: view.getFloat64(8, true),
+    samples,
+    frame: await jpegToFrame(bytes.subarray(jpegAt)),
+  };
+}
+
+async function jpegToFrame(jpeg: Uint8Array): Promise<RgbFrame> {
+  let image;
+  try {
+    image = await loadImage(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength));
+  } catch (error) {
+    throw new Error(`segment record's frame is not a readable JPEG: ${(error as Error).message}`);
+  }
+  const canvas = createCanvas(image.width, image.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  const rgba = context.getImageData(0, 0, image.width, image.height).data;
+  const data = new Uint8Array(image.width * image.height * 3);
+  for (let p = 0; p < image.width * image.height; p++) {
+    data[3 * p] = rgba[4 * p]!;
+    data[3 * p + 1] = rgba[4 * p + 1]!;
+    data[3 * p + 2] = rgba[4 * p + 2]!;
+  }
+  return { width: image.width, height: image.height, data };
+}
