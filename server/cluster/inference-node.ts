@@ -1,0 +1,101 @@
+/**
+ * What an inference node does with one queued segment (issue #13): decode it, encode it, keep its
+ * features on the bus (FeatureStore), and when it ends a hop, answer the stream's standing
+ * questions (StandingKv) over the window rebuilt from the bus — whichever nodes encoded its other
+ * segments — and publish the answers (deduplicated by id on the wire). The node holds no state a
+ * stream needs: kill it, and the segment it held is redelivered to another node that answers the
+ * same way. (Only which answer came last, for answer-change events, is kept per node: after a
+ * fail-over the next change may say it comes from no answer.)
+ */
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { answerMessages, StandingQuestions } from '../answers/standing-questions.js';
+import type { Answered, WindowBatch } from '../encoders/qstar-answerer.js';
+import type { SegmentFeatures } from '../encoders/segment-encoders.js';
+import type { Segment } from '../segments/to-segments.js';
+import { FeatureWindow } from '../windows/feature-window.js';
+import type { FeatureStore } from './feature-store.js';
+import type { QueuedSegment } from './segment-queue.js';
+import { decodeSegment } from './segment-record.js';
+import type { StandingKv } from './standing-kv.js';
+
+export interface InferenceNodeOptions {
+  readonly windowSeconds: number;
+  readonly hopSeconds: number;
+  readonly patchGrid: [number, number];
+  /** How long a hop waits for window segments other nodes are still encoding (default 500 ms). */
+  readonly windowWaitMs?: number;
+  readonly tokenize: (sentence: string) => number[];
+  readonly encode: (segment: Segment) => Promise<SegmentFeatures>;
+  readonly answer: (batch: WindowBatch, questionIds: number[][]) => Promise<Answered>;
+  readonly publish: (message: ServerMessage) => Promise<unknown>;
+}
+
+export class InferenceNode {
+  /** Per stream, its standing questions as last read from the bucket (with their last answers). */
+  private readonly questions = new Map<string, { revision: string; standing: StandingQuestions }>();
+
+  constructor(
+    private readonly features: FeatureStore,
+    private readonly standing: StandingKv,
+    private readonly options: InferenceNodeOptions,
+  ) {}
+
+  /** Handles one segment; resolves with what it published (nothing for a mid-hop segment). */
+  async handle(queued: QueuedSegment): Promise<ServerMessage[]> {
+    const readyAt = performance.now();
+    const segment = await decodeSegment(queued.payload);
+    const features = await this.options.encode(segment);
+    await this.features.put(queued.stream, {
+      index: segment.index,
+      start: segment.start,
+      features,
+    });
+    if ((segment.index + 1) % this.options.hopSeconds !== 0) return [];
+    const asked = this.standingOf(queued.stream).list();
+    if (asked.length === 0) return [];
+    const window = await this.window(queued.stream, segment.index);
+    const answered = await this.options.answer(
+      window.batch(asked.length),
+      asked.map((q) => q.ids),
+    );
+    const { answers, changes } = answerMessages(asked, answered, {
+      stream: queued.stream,
+      window: window.span(),
+      segments: window.size,
+      patchGrid: this.options.patchGrid,
+      readyAt,
+    });
+    const messages: ServerMessage[] = [...answers, ...changes];
+    for (const message of messages) await this.options.publish(message);
+    return messages;
+  }
+
+  /** The stream's questions, re-read when the bucket's value changed. */
+  private standingOf(stream: string): StandingQuestions {
+    const message = this.standing.latest(stream, 'questions');
+    const revision = JSON.stringify(message?.questions ?? []);
+    const held = this.questions.get(stream);
+    if (held?.revision === revision) return held.standing;
+    const standing = new StandingQuestions(this.options.tokenize);
+    standing.restore(message?.questions ?? []);
+    for (const question of standing.list()) {
+      const before = held?.standing.list().find((q) => q.id === question.id);
+      if (before) question.lastAnswer = before.lastAnswer;
+    }
+    this.questions.set(stream, { revision, standing });
+    return standing;
+  }
+
+  /** The window ending at `last`, waiting a little for segments other nodes are still encoding. */
+  private async window(stream: string, last: number): Promise<FeatureWindow> {
+    const deadline = performance.now() + (this.options.windowWaitMs ?? 500);
+    let found = await this.features.window(stream, last, this.options.windowSeconds);
+    while (found.missing.length > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      found = await this.features.window(stream, last, this.options.windowSeconds);
+    }
+    const window = new FeatureWindow(this.options.windowSeconds);
+    for (const s of found.segments) window.push(s.index, s.start, s.features);
+    return window;
+  }
+}

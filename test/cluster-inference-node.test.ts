@@ -1,0 +1,188 @@
+/**
+ * Cluster mode (issue #13): inference nodes sharing a stream's segments through JetStream answer
+ * every hop once, each over the whole window whichever node encoded its segments, and a node that
+ * hangs on a hop loses nothing: the hop is answered by another after the ack wait. The encoder and
+ * head are stubs (this is about delivery and window state; the tiny profile's answers through the
+ * same window code are tested in stream-pipeline and live-agreement).
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeatureStore } from '../server/cluster/feature-store.js';
+import { InferenceNode } from '../server/cluster/inference-node.js';
+import {
+  ensureMessageLog,
+  followMessages,
+  MessagePublisher,
+} from '../server/cluster/message-bus.js';
+import { encodeSegment } from '../server/cluster/segment-record.js';
+import {
+  ensureSegmentQueue,
+  publishSegment,
+  workOnSegments,
+  type QueuedSegment,
+  type SegmentWorker,
+} from '../server/cluster/segment-queue.js';
+import { StandingKv } from '../server/cluster/standing-kv.js';
+import type { Answered, WindowBatch } from '../server/encoders/qstar-answerer.js';
+import type { Segment } from '../server/segments/to-segments.js';
+import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
+import { ANSWERS, tokenizeQuestion } from '../shared/question-space/index.js';
+import { NatsServer } from './support/nats-server.js';
+import { until } from './support/until.js';
+
+const WINDOW = 5;
+
+/** Features that say which segment they came from (every value = its index). */
+async function stubEncode(segment: Segment) {
+  const tensor = (dims: number[]) => ({
+    dims,
+    data: new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(segment.index),
+  });
+  return {
+    ast: tensor([1, 2, 3]),
+    audio: tensor([1, 4]),
+    frame: tensor([1, 3]),
+    patches: tensor([1, 2, 3]),
+  };
+}
+
+/** A head that answers "yes" when the window holds WINDOW consecutive segments (or all since 0). */
+async function stubAnswer(batch: WindowBatch): Promise<Answered> {
+  const per = batch.dims.frame;
+  const firsts = Array.from({ length: batch.segments }, (_, t) => batch.frames[t * per]!);
+  const consecutive = firsts.every((v, t) => t === 0 || v === firsts[t - 1]! + 1);
+  const complete = consecutive && (batch.segments === WINDOW || firsts[0] === 0);
+  const probabilities = new Float32Array(batch.batch * ANSWERS.length);
+  for (let b = 0; b < batch.batch; b++)
+    probabilities[b * ANSWERS.length + ANSWERS.indexOf(complete ? 'yes' : 'no')] = 1;
+  return {
+    probabilities,
+    frequency: new Float32Array(batch.batch * batch.dims.bands),
+    spatial: new Float32Array(batch.batch * batch.segments * batch.dims.patches),
+    temporal: new Float32Array(batch.batch * batch.segments),
+  };
+}
+
+const segment = (index: number): Segment => ({
+  index,
+  start: index,
+  samples: new Float32Array(1600),
+  frame: { width: 4, height: 4, data: new Uint8Array(48).fill(index) },
+});
+
+describe('inference nodes on the bus', () => {
+  let server: NatsServer;
+  const connections: NatsConnection[] = [];
+  const workers: SegmentWorker[] = [];
+  const stores: StandingKv[] = [];
+  const heard: ServerMessage[] = [];
+  const connect = async (name: string) => {
+    const connection = await server.connectRole(name);
+    connections.push(connection);
+    return connection;
+  };
+  /**
+   * A node; with `hangFrom` it never finishes the first segment it takes from that index on (as
+   * if it died holding it), and takes no more: `hung` says which.
+   */
+  const hung: number[] = [];
+  let release = () => {}; // lets the hung handler end when the test does
+  const startNode = async (name: string, handled: number[], hangFrom?: number) => {
+    const connection = await connect(name);
+    const standing = await StandingKv.open(connection, () => {});
+    stores.push(standing);
+    const publisher = new MessagePublisher(connection);
+    const node = new InferenceNode(await FeatureStore.open(connection), standing, {
+      windowSeconds: WINDOW,
+      hopSeconds: 1,
+      patchGrid: [1, 2],
+      tokenize: tokenizeQuestion,
+      encode: stubEncode,
+      answer: stubAnswer,
+      publish: (message) => publisher.publish(message),
+    });
+    const worker = await workOnSegments(
+      connection,
+      async (queued: QueuedSegment) => {
+        if (hangFrom !== undefined && queued.index >= hangFrom) {
+          hung.push(queued.index);
+          await new Promise<void>((resolve) => (release = resolve));
+          throw new Error('the test is over');
+        }
+        handled.push(queued.index);
+        await node.handle(queued);
+      },
+      { staleAfterMs: 30_000, stale: () => {} },
+    );
+    workers.push(worker);
+  };
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    const setup = await connect('setup');
+    await ensureSegmentQueue(setup, { maxPerStream: 30, ackWaitMs: 1000, maxDeliveries: 3 });
+    await ensureMessageLog(setup);
+    const standing = await StandingKv.open(setup, () => {});
+    stores.push(standing);
+    await standing.save({
+      type: 'questions',
+      stream: 'stage-1',
+      questions: [
+        {
+          id: 'q1',
+          sentence: 'Is there a flute sound?',
+          templateId: 'audio-existence',
+          type: { modality: 'Audio', kind: 'Counting' },
+        },
+      ],
+    });
+    await followMessages(
+      setup,
+      (message) => heard.push(message),
+      () => {},
+    );
+  });
+  afterAll(async () => {
+    release();
+    await Promise.all(workers.map((w) => w.stop()));
+    for (const store of stores) store.close();
+    await Promise.all(connections.map((c) => c.close()));
+    await server.stop();
+  });
+
+  it('answers every hop once over its whole window, and a hop a node hung on is answered by another', async () => {
+    const [a, b] = [[] as number[], [] as number[]];
+    await startNode('inference-a', a, 6);
+    await startNode('inference-b', b);
+    await until(
+      () => stores.every((s) => s.latest('stage-1', 'questions') !== undefined),
+      'questions everywhere',
+    );
+    const ingest = await connect('ingest');
+    for (let index = 0; index < 16; index++) {
+      await publishSegment(ingest, {
+        stream: 'stage-1',
+        index,
+        payload: await encodeSegment(segment(index)),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const answers = () => heard.filter((m): m is AnswerMessage => m.type === 'answer');
+    await until(() => answers().length >= 16, 'every hop answered', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // any repeat would arrive by now
+    const ends = answers().map((m) => m.window.end);
+    expect([...ends].sort((x, y) => x - y)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    // Both nodes worked; the segment the hung node held was done by the other, after the ack wait.
+    expect(a.length).toBeGreaterThan(0);
+    expect(hung).toHaveLength(1);
+    const lost = hung[0]!;
+    expect(b).toContain(lost);
+    expect(a).not.toContain(lost);
+    // Every window before it whole and consecutive, whichever node encoded its segments; so is
+    // the hung segment's own hop (answered after its redelivery, with everything before it).
+    const at = (end: number) => answers().find((m) => m.window.end === end)!;
+    for (let end = 1; end <= lost + 1; end++)
+      expect(at(end).answer, `hop ending ${end}`).toBe('yes');
+    expect(at(lost + 1).window).toEqual({ start: Math.max(0, lost - WINDOW + 1), end: lost + 1 });
+  }, 60_000);
+});
