@@ -20,12 +20,18 @@
  *
  * `npm start -- --config FILE` reads a venue file (JSON or YAML, server/config/venue-config.ts):
  * its streams replace the demo, its settings are used where the environment sets none.
+ *
+ * `npm start -- --role ingest,inference` runs this process as a node of a cluster on NATS
+ * JetStream instead (server/cluster/cluster-node.ts; the bus from TUTTI_NATS_URL and the other
+ * TUTTI_NATS_* settings; TUTTI_NODE_NAME names it in logs and on the bus).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Monitor } from './monitor.js';
+import { clusterConfigFromEnv } from './cluster/cluster-config.js';
+import { ClusterNode, ROLES, type Role } from './cluster/cluster-node.js';
 import { streamConfig } from './config/stream-sources.js';
 import { loadVenueConfig, VenueConfigError, type StreamSpec } from './config/venue-config.js';
 import { isNetworkStream } from './sources/media-file-source.js';
@@ -51,9 +57,9 @@ const list = (text: string | undefined) =>
 
 const { values: args } = (() => {
   try {
-    return parseArgs({ options: { config: { type: 'string' } } });
+    return parseArgs({ options: { config: { type: 'string' }, role: { type: 'string' } } });
   } catch (error) {
-    return fail(`${(error as Error).message} (usage: npm start -- [--config FILE])`);
+    return fail(`${(error as Error).message} (usage: npm start -- [--config FILE] [--role ROLES])`);
   }
 })();
 const venue = (() => {
@@ -120,58 +126,106 @@ const demoStream: StreamSpec = {
 const specs = [...fromEnvironment, ...(venue ? venue.streams : [demoStream])];
 const everyStream = [...list(process.env.TUTTI_OSC).map((url) => ({ url })), ...(venue?.osc ?? [])];
 
-const monitor = new Monitor({
-  // The paper profile once its files have been exported into models/paper, else the shipped tiny.
-  profile:
-    process.env.TUTTI_PROFILE ??
-    fromFile.profile ??
-    (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny')),
-  ...(fromFile.variant ? { variant: fromFile.variant } : {}),
-  host: process.env.TUTTI_HOST ?? fromFile.host ?? '127.0.0.1',
-  port: setting('TUTTI_PORT', fromFile.port, 8080),
-  token,
-  ...(process.env.TUTTI_READ_TOKEN ? { readToken: process.env.TUTTI_READ_TOKEN } : {}),
-  allowedHosts: process.env.TUTTI_ALLOWED_HOSTS
-    ? list(process.env.TUTTI_ALLOWED_HOSTS)
-    : (fromFile.allowedHosts ?? []),
-  limits: {
-    maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
-    stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),
-  },
-  windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
-  hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
-  database: process.env.TUTTI_DB ?? fromFile.database ?? repo('data/tutti.sqlite'),
-  retentionDays: setting('TUTTI_RETENTION_DAYS', fromFile.retentionDays, 7),
-  ...(process.env.TUTTI_WEBHOOK_SECRET ? { webhookSecret: process.env.TUTTI_WEBHOOK_SECRET } : {}),
-  streams: specs.map((spec) => streamConfig(spec, demo)),
-  osc: [
-    ...everyStream,
-    ...specs.flatMap((spec) =>
-      (spec.osc ?? []).map((target) => ({ ...target, streams: [spec.id] })),
-    ),
-  ],
-});
+// The paper profile once its files have been exported into models/paper, else the shipped tiny.
+const profile =
+  process.env.TUTTI_PROFILE ??
+  fromFile.profile ??
+  (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny'));
 
-monitor
-  .start()
-  .then(() => {
-    console.log(
-      `tutti: listening on ${monitor.url} (WebSocket at /ws, question space at /api/question-space)`,
-    );
-    // The token goes into the dashboard's storage and leaves its address bar at once.
-    console.log(`tutti: dashboard: ${monitor.url}/?token=${encodeURIComponent(token)}`);
-  })
-  .catch((error: unknown) => {
-    console.error(`tutti: cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
+if (args.role !== undefined) {
+  const roles = list(args.role);
+  const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
+  if (roles.length === 0 || unknown.length > 0)
+    fail(`--role takes ${ROLES.join(', ')} (comma-separated), not "${args.role}"`);
+  const bus = (() => {
+    try {
+      return clusterConfigFromEnv();
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+  })();
+  const name = process.env.TUTTI_NODE_NAME ?? `${roles.join('+')}-${process.pid}`;
+  ClusterNode.start({
+    name,
+    roles: roles as Role[],
+    bus,
+    profile,
+    ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+    windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
+    hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
+    streams: specs.map((spec) => streamConfig(spec, demo)),
+    log: (line) => console.log(`tutti: ${line}`),
+  }).then(
+    (node) => {
+      console.log(`tutti: ${name} running ${roles.join(', ')} on ${bus.servers.join(', ')}`);
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(
+          signal,
+          () =>
+            void node.stop().then(
+              () => process.exit(0),
+              () => process.exit(1),
+            ),
+        );
+    },
+    (error: unknown) => fail(error instanceof Error ? error.message : String(error)),
+  );
+} else startMonitor();
+
+function startMonitor() {
+  const monitor = new Monitor({
+    profile,
+    ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+    host: process.env.TUTTI_HOST ?? fromFile.host ?? '127.0.0.1',
+    port: setting('TUTTI_PORT', fromFile.port, 8080),
+    token,
+    ...(process.env.TUTTI_READ_TOKEN ? { readToken: process.env.TUTTI_READ_TOKEN } : {}),
+    allowedHosts: process.env.TUTTI_ALLOWED_HOSTS
+      ? list(process.env.TUTTI_ALLOWED_HOSTS)
+      : (fromFile.allowedHosts ?? []),
+    limits: {
+      maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
+      stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),
+    },
+    windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
+    hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
+    database: process.env.TUTTI_DB ?? fromFile.database ?? repo('data/tutti.sqlite'),
+    retentionDays: setting('TUTTI_RETENTION_DAYS', fromFile.retentionDays, 7),
+    ...(process.env.TUTTI_WEBHOOK_SECRET
+      ? { webhookSecret: process.env.TUTTI_WEBHOOK_SECRET }
+      : {}),
+    streams: specs.map((spec) => streamConfig(spec, demo)),
+    osc: [
+      ...everyStream,
+      ...specs.flatMap((spec) =>
+        (spec.osc ?? []).map((target) => ({ ...target, streams: [spec.id] })),
+      ),
+    ],
   });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.log(`tutti: ${signal}, shutting down`);
-    monitor.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
+  monitor
+    .start()
+    .then(() => {
+      console.log(
+        `tutti: listening on ${monitor.url} (WebSocket at /ws, question space at /api/question-space)`,
+      );
+      // The token goes into the dashboard's storage and leaves its address bar at once.
+      console.log(`tutti: dashboard: ${monitor.url}/?token=${encodeURIComponent(token)}`);
+    })
+    .catch((error: unknown) => {
+      console.error(
+        `tutti: cannot start: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      process.exit(1);
+    });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`tutti: ${signal}, shutting down`);
+      monitor.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
 }

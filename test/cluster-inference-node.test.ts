@@ -112,7 +112,7 @@ describe('inference nodes on the bus', () => {
         handled.push(queued.index);
         await node.handle(queued);
       },
-      { staleAfterMs: 30_000, stale: () => {} },
+      { staleAfterMs: 30_000, stale: () => {}, hungAfterMs: 1000 },
     );
     workers.push(worker);
   };

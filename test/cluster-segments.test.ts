@@ -92,6 +92,23 @@ describe('segments as a shared work queue', () => {
     expect(answered[0]).toMatchObject({ stream: 'stage-2', index: 0, delivery: 2 });
   });
 
+  it('leaves a slow node its segment while it says it is working on it', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop())); // the slow node alone at first
+    const deliveries: number[] = [];
+    await work(await node('inference-slow'), async (segment) => {
+      deliveries.push(segment.delivery);
+      await new Promise((resolve) => setTimeout(resolve, 2.5 * LIMITS.ackWaitMs));
+    });
+    await publishSegment(ingest, { stream: 'stage-4', index: 0, payload: payload(0) });
+    await until(() => deliveries.length === 1, 'the slow node to take it');
+    // A node with nothing to do, that would get the segment if the slow one lost it.
+    const other: QueuedSegment[] = [];
+    await work(await node('inference-idle'), async (segment) => void other.push(segment));
+    await new Promise((resolve) => setTimeout(resolve, 3 * LIMITS.ackWaitMs));
+    expect(deliveries).toEqual([1]);
+    expect(other).toEqual([]); // not redelivered: it was not lost, only slow
+  });
+
   it('drops segments that waited too long, reporting each, and keeps at most 30 per stream', async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
     for (let index = 0; index < 50; index++)

@@ -2,7 +2,10 @@
  * Segments waiting to be answered, as a JetStream work queue: ingest publishes each one-second
  * segment of a stream (`tutti.segments.<stream>`), and every inference node pulls from one
  * shared durable consumer, one at a time, so a faster node simply asks more often. A segment a
- * node takes and never acknowledges (the node died, or hung) goes to another after `ackWaitMs`.
+ * node takes and never acknowledges (the node died) goes to another after `ackWaitMs`; a node
+ * still working on it says so every half ack wait, up to `hungAfterMs` (then it counts as hung
+ * and the segment goes to another), so a short ack wait — a quick fail-over — does not take work
+ * from a node that is merely slow.
  * Bounded twice: at most `maxPerStream` wait per stream (JetStream drops the oldest; the indices
  * then jump, which is how a node knows to report those hops as skipped), and a segment
  * older than `staleAfterMs` when it is taken is dropped and reported — live answers about the
@@ -33,7 +36,7 @@ export interface SegmentQueueLimits {
 
 export const DEFAULT_QUEUE_LIMITS: SegmentQueueLimits = {
   maxPerStream: 30,
-  ackWaitMs: 2000,
+  ackWaitMs: 1000,
   maxDeliveries: 3,
 };
 
@@ -105,9 +108,15 @@ export interface SegmentWorker {
 export async function workOnSegments(
   connection: NatsConnection,
   answer: (segment: QueuedSegment) => Promise<void>,
-  options: { staleAfterMs: number; stale: (segment: QueuedSegment, ageMs: number) => void },
+  options: {
+    staleAfterMs: number;
+    stale: (segment: QueuedSegment, ageMs: number) => void;
+    /** How long a node may keep a segment by saying it is still working on it (default 10 s). */
+    hungAfterMs?: number;
+  },
 ): Promise<SegmentWorker> {
   const consumer = await jetstream(connection).consumers.get(SEGMENTS_STREAM, INFERENCE_CONSUMER);
+  const ackWaitMs = ((await consumer.info()).config.ack_wait ?? 30e9) / 1e6; // ns
   const messages = await consumer.consume({ max_messages: 1 });
   const done = (async () => {
     for await (const m of messages) {
@@ -118,11 +127,17 @@ export async function workOnSegments(
         options.stale(segment, age);
         continue;
       }
+      const started = Date.now();
+      const heartbeat = setInterval(() => {
+        if (Date.now() - started < (options.hungAfterMs ?? 10_000)) m.working();
+      }, ackWaitMs / 2);
       try {
         await answer(segment);
         m.ack();
       } catch {
         m.nak();
+      } finally {
+        clearInterval(heartbeat);
       }
     }
   })();

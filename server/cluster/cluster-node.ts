@@ -1,0 +1,135 @@
+/**
+ * One process of a Tutti cluster (issue #13), running the roles it is given: `ingest` (its
+ * streams' sources into the segment queue) and `inference` (segments from the queue into answers
+ * on the message log). Every piece of state a stream needs lives in JetStream — standing
+ * questions (StandingKv), ingest positions, encoded segments (FeatureStore) — so any process can
+ * die and another carries on. Started by `npm start -- --role ingest,inference`.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Subscription } from 'rxjs';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { StandingQuestions } from '../answers/standing-questions.js';
+import { InferenceClient } from '../encoders/inference-client.js';
+import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
+import type { StreamConfig } from '../pipeline/live-stream.js';
+import type { ClusterConfig } from './cluster-config.js';
+import { FeatureStore } from './feature-store.js';
+import { InferenceNode } from './inference-node.js';
+import { ingestStream, IngestPositions } from './ingest-node.js';
+import { ensureMessageLog, MessagePublisher } from './message-bus.js';
+import { connectToBus } from './nats-connection.js';
+import { ensureSegmentQueue, workOnSegments, type SegmentWorker } from './segment-queue.js';
+import { StandingKv } from './standing-kv.js';
+
+export const ROLES = ['ingest', 'inference'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ClusterNodeConfig {
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly bus: ClusterConfig;
+  readonly profile: string;
+  readonly variant?: string;
+  readonly windowSeconds: number;
+  readonly hopSeconds: number;
+  /** The streams an ingest role runs (with the questions they start with, if none are stored). */
+  readonly streams: readonly StreamConfig[];
+  /** A segment older than this when an inference node takes it is dropped and reported. */
+  readonly staleAfterSeconds?: number;
+  readonly log: (line: string) => void;
+}
+
+export class ClusterNode {
+  private readonly subscriptions: Subscription[] = [];
+  private worker?: SegmentWorker;
+  private inference?: InferenceClient;
+  private standing?: StandingKv;
+
+  private constructor(
+    private readonly connection: NatsConnection,
+    private readonly config: ClusterNodeConfig,
+  ) {}
+
+  static async start(config: ClusterNodeConfig): Promise<ClusterNode> {
+    const connection = await connectToBus(config.bus, config.name, config.log);
+    const node = new ClusterNode(connection, config);
+    try {
+      await ensureSegmentQueue(connection);
+      await ensureMessageLog(connection);
+      node.standing = await StandingKv.open(connection, config.log);
+      if (config.roles.includes('inference')) await node.startInference();
+      if (config.roles.includes('ingest')) await node.startIngest();
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
+    return node;
+  }
+
+  private async startIngest(): Promise<void> {
+    const { config, connection } = this;
+    const positions = await IngestPositions.open(connection);
+    const tokenize = questionTokenizer(readManifest(config.profile));
+    for (const stream of config.streams) {
+      // A stream's first questions, unless the cluster already holds some for it.
+      if (stream.questions?.length && !this.standing!.latest(stream.id, 'questions')) {
+        const standing = new StandingQuestions(tokenize);
+        for (const question of stream.questions) standing.add(question);
+        await this.standing!.save({
+          type: 'questions',
+          stream: stream.id,
+          questions: standing.describe(),
+        });
+      }
+      this.subscriptions.push(
+        ingestStream(connection, positions, stream, { log: config.log }).subscribe({
+          error: (error: Error) => config.log(`ingest ${stream.id}: stopped: ${error.message}`),
+          complete: () => config.log(`ingest ${stream.id}: source ended`),
+        }),
+      );
+    }
+    config.log(`${config.name}: ingesting ${config.streams.map((s) => s.id).join(', ')}`);
+  }
+
+  private async startInference(): Promise<void> {
+    const { config, connection } = this;
+    const manifest = readManifest(config.profile);
+    const inference = await InferenceClient.start({
+      profile: config.profile,
+      variant: config.variant ?? 'full',
+    });
+    this.inference = inference;
+    const publisher = new MessagePublisher(connection);
+    const publish = (message: ServerMessage) => publisher.publish(message);
+    const node = new InferenceNode(await FeatureStore.open(connection), this.standing!, {
+      windowSeconds: config.windowSeconds,
+      hopSeconds: config.hopSeconds,
+      patchGrid: manifest.patchGrid,
+      tokenize: questionTokenizer(manifest),
+      encode: async (segment) => (await inference.encode(segment.samples, segment.frame)).features,
+      answer: (batch, questions) => inference.answer(batch, questions),
+      publish,
+    });
+    this.worker = await workOnSegments(
+      connection,
+      async (segment) => void (await node.handle(segment)),
+      {
+        staleAfterMs: (config.staleAfterSeconds ?? 5) * 1000,
+        stale: (segment, age) =>
+          void publish({
+            type: 'error',
+            message: `stream ${segment.stream}: segment ${segment.index} was ${(age / 1000).toFixed(1)} s old when taken; skipped`,
+          }),
+      },
+    );
+    config.log(`${config.name}: answering on ${inference.provider} (${manifest.profile})`);
+  }
+
+  async stop(): Promise<void> {
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    await this.worker?.stop();
+    this.standing?.close();
+    await this.inference?.close();
+    await this.connection.close();
+  }
+}

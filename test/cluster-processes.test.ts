@@ -1,0 +1,136 @@
+/**
+ * Cluster mode (issue #13), as separate processes on a real nats-server: `npm start -- --role
+ * ingest` with two demo streams and two `--role inference` processes with the tiny profile.
+ * Every hop is answered once on the wire; when one inference process is killed (SIGKILL) the
+ * other carries on, and its streams' answers resume within seconds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followMessages, ensureMessageLog } from '../server/cluster/message-bus.js';
+import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
+import { NatsServer } from './support/nats-server.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+import { until } from './support/until.js';
+
+const STREAMS = ['stage-a', 'stage-b'];
+
+describe('a cluster of processes', () => {
+  let server: NatsServer;
+  let follower: NatsConnection;
+  const children = new Map<string, ChildProcess>();
+  const logs: string[] = [];
+  const heard: { at: number; message: ServerMessage }[] = [];
+  let venue = '';
+
+  const startNode = (name: string, role: string) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'server/main.ts', '--role', role, '--config', venue],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          TUTTI_NATS_URL: server.url,
+          TUTTI_NODE_NAME: name,
+          TUTTI_WINDOW: '5',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    for (const output of [child.stdout!, child.stderr!])
+      output.on('data', (chunk: Buffer) =>
+        logs.push(
+          ...chunk
+            .toString()
+            .trim()
+            .split('\n')
+            .map((l) => `[${name}] ${l}`),
+        ),
+      );
+    children.set(name, child);
+  };
+  const answers = () =>
+    heard.filter((h): h is { at: number; message: AnswerMessage } => h.message.type === 'answer');
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    follower = await server.connectRole('dashboard');
+    await ensureMessageLog(follower);
+    await followMessages(
+      follower,
+      (message) => heard.push({ at: Date.now(), message }),
+      () => {},
+    );
+    venue = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-cluster-')), 'venue.json');
+    writeFileSync(
+      venue,
+      JSON.stringify({
+        streams: STREAMS.map((id) => ({
+          id,
+          source: { demo: true },
+          questions: ['Is there a flute sound?'],
+        })),
+      }),
+    );
+  });
+  afterAll(async () => {
+    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
+    await follower?.close();
+    await server?.stop();
+  });
+
+  it('answers each hop once, and carries on when an inference process is killed', async () => {
+    startNode('inference-1', 'inference');
+    startNode('inference-2', 'inference');
+    await until(
+      () => logs.filter((l) => l.includes('answering on')).length === 2,
+      'inference ready',
+      60_000,
+    );
+    startNode('ingest-1', 'ingest');
+    const perStream = (stream: string) => answers().filter((h) => h.message.stream === stream);
+    await until(
+      () => STREAMS.every((s) => perStream(s).length >= 8),
+      'answers on both streams',
+      60_000,
+    );
+    const killedAt = Date.now();
+    children.get('inference-1')!.kill('SIGKILL');
+    await until(
+      () => STREAMS.every((s) => perStream(s).filter((h) => h.at > killedAt).length >= 8),
+      'answers after the kill',
+      60_000,
+    );
+    for (const stream of STREAMS) {
+      const after = perStream(stream).filter((h) => h.at > killedAt);
+      const gap = Math.max(
+        ...perStream(stream).map((h, i, all) => (i ? h.at - all[i - 1]!.at : 0)),
+      );
+      console.log(
+        `${stream}: first answer ${after[0]!.at - killedAt} ms after the kill; longest gap ${gap} ms`,
+      );
+      // The first answer after the kill comes within 3 s of it.
+      expect(after[0]!.at - killedAt, `${stream}: first answer after the kill`).toBeLessThanOrEqual(
+        3000,
+      );
+      // Once on the wire: no window end twice.
+      const ends = perStream(stream).map((h) => h.message.window.end);
+      expect(new Set(ends).size, `${stream}: repeated hops`).toBe(ends.length);
+      // None lost silently: a hop not answered was reported as skipped.
+      const reported = heard
+        .map((h) => h.message)
+        .filter((m) => m.type === 'error' && m.message.startsWith(`stream ${stream}: segment `));
+      for (let end = Math.min(...ends); end <= Math.max(...ends); end++)
+        if (!ends.includes(end))
+          expect(
+            reported.some((m) => m.type === 'error' && m.message.includes(`segment ${end - 1} `)),
+            `${stream}: hop ending ${end} neither answered nor reported`,
+          ).toBe(true);
+    }
+    expect(logs.join('\n')).not.toMatch(/cannot start/);
+  }, 180_000);
+});
