@@ -2,7 +2,8 @@
  * Cluster mode (issue #13), as separate processes on a real nats-server: `npm start -- --role
  * ingest` with two demo streams and two `--role inference` processes with the tiny profile.
  * Every hop is answered once on the wire; when one inference process is killed (SIGKILL) the
- * other carries on, and its streams' answers resume within seconds.
+ * other carries on, and its streams' answers resume within seconds; an inference process started
+ * later takes work without anything restarting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -133,4 +134,24 @@ describe('a cluster of processes', () => {
     }
     expect(logs.join('\n')).not.toMatch(/cannot start/);
   }, 180_000);
+
+  it('spreads work to an inference process added while running, with no restart', async () => {
+    startNode('inference-3', 'inference');
+    await until(
+      () => logs.some((l) => l.startsWith('[inference-3]') && l.includes('answering on')),
+      'inference-3 ready',
+      60_000,
+    );
+    // With the first two gone, answers can only come from the one that joined.
+    children.get('inference-2')!.kill('SIGKILL');
+    const since = Date.now();
+    await until(
+      () =>
+        STREAMS.every(
+          (s) => answers().filter((h) => h.message.stream === s && h.at > since + 3000).length >= 3,
+        ),
+      'answers from inference-3 alone',
+      60_000,
+    );
+  }, 120_000);
 });
