@@ -3,7 +3,8 @@
  * ingest` with two demo streams and two `--role inference` processes with the tiny profile.
  * Every hop is answered once on the wire; when one inference process is killed (SIGKILL) the
  * other carries on, and its streams' answers resume within seconds; an inference process started
- * later takes work without anything restarting.
+ * later takes work without anything restarting; and all of it goes on by itself after nats-server
+ * is killed and started again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -153,5 +154,24 @@ describe('a cluster of processes', () => {
       'answers from inference-3 alone',
       60_000,
     );
+  }, 120_000);
+
+  it('goes on by itself after nats-server is killed and started again, its questions kept', async () => {
+    await server.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await server.launch();
+    const since = Date.now();
+    await until(
+      () =>
+        STREAMS.every(
+          (s) => answers().filter((h) => h.message.stream === s && h.at > since).length >= 3,
+        ),
+      'answers after the restart',
+      60_000,
+    );
+    expect(logs.filter((l) => l.endsWith('back on the bus')).length).toBeGreaterThanOrEqual(2); // ingest and inference-3
+    expect(
+      [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null),
+    ).toHaveLength(2);
   }, 120_000);
 });

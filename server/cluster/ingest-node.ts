@@ -43,7 +43,11 @@ export interface IngestOptions {
   readonly log: (line: string) => void;
 }
 
-/** Runs one stream's source into the queue; emits each published segment's index. */
+/**
+ * Runs one stream's source into the queue; emits each queued segment's index. A segment the bus
+ * does not take (it is away) is logged and lost, and the stream goes on: the hops it ended are
+ * missing on the wire, as a skipped segment's are in the single monitor.
+ */
 export function ingestStream(
   connection: NatsConnection,
   positions: IngestPositions,
@@ -72,13 +76,22 @@ export function ingestStream(
       ),
     ),
     concatMap(async (segment) => {
-      await publishSegment(connection, {
-        stream: config.id,
-        index: segment.index,
-        payload: await encodeSegment(segment),
-      });
-      await positions.advance(config.id, segment.index + 1);
-      return segment.index;
+      try {
+        await publishSegment(connection, {
+          stream: config.id,
+          index: segment.index,
+          payload: await encodeSegment(segment),
+        });
+        await positions.advance(config.id, segment.index + 1);
+        return [segment.index];
+      } catch (error) {
+        // The bus is away (restarting, unreachable): this second is lost, the stream goes on.
+        options.log(
+          `ingest ${config.id}: segment ${segment.index} not queued: ${(error as Error).message}`,
+        );
+        return [];
+      }
     }),
+    concatMap((published) => published),
   );
 }
