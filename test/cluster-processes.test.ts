@@ -167,11 +167,14 @@ describe('a cluster of processes', () => {
           (s) => answers().filter((h) => h.message.stream === s && h.at > since).length >= 3,
         ),
       'answers after the restart',
-      60_000,
+      90_000,
+    );
+    console.log(
+      `answers on both streams again ${Date.now() - since} ms after nats-server restarted`,
     );
     expect(logs.filter((l) => l.endsWith('back on the bus')).length).toBeGreaterThanOrEqual(2); // ingest and inference-3
     expect(
       [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null),
     ).toHaveLength(2);
-  }, 120_000);
+  }, 150_000);
 });

@@ -112,7 +112,7 @@ describe('tiny profile training path (smoke)', () => {
     const ran = await runScript('models/ablation.sh', [features, readouts, ablation, features], {
       VARIANTS: 'full no_all',
       SEEDS: '0',
-      EXTRA: '--epochs 1 --max-steps 2 --performer-facts',
+      EXTRA: '--epochs 1 --max-steps 2', // the shipped recipe: class facts and StageRules
     });
     expect(ran.stdout).toMatch(/ablation: full seed 0 done/);
     expect(ran.stdout).toMatch(/ablation: no_all seed 0 done/);
@@ -127,7 +127,7 @@ describe('tiny profile training path (smoke)', () => {
     await runPython([
       'models/qstar/train.py',
       'export',
-      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-facts.pt'),
+      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules.pt'),
       '--out',
       exported,
     ]);

@@ -72,7 +72,7 @@ export async function followMessages(
   const consumer = await jetstream(connection).consumers.get(MESSAGES_STREAM, {
     deliver_policy: DeliverPolicy.New,
   });
-  const messages = await consumer.consume();
+  const messages = await consumer.consume({ expires: 5000 }); // back soon after a lost server
   void (async () => {
     for await (const m of messages) {
       const parsed = serverMessageSchema.safeParse(m.json());

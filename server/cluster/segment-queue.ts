@@ -117,7 +117,8 @@ export async function workOnSegments(
 ): Promise<SegmentWorker> {
   const consumer = await jetstream(connection).consumers.get(SEGMENTS_STREAM, INFERENCE_CONSUMER);
   const ackWaitMs = ((await consumer.info()).config.ack_wait ?? 30e9) / 1e6; // ns
-  const messages = await consumer.consume({ max_messages: 1 });
+  // Pull requests expire after 5 s (not 30): after a lost server a node asks again soon.
+  const messages = await consumer.consume({ max_messages: 1, expires: 5000 });
   const done = (async () => {
     for await (const m of messages) {
       const segment = segmentOf(m);
