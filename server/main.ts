@@ -132,11 +132,15 @@ const profile =
   fromFile.profile ??
   (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny'));
 
-if (args.role !== undefined) {
-  const roles = list(args.role);
+if (args.role !== undefined) startClusterNode(args.role);
+else startMonitor();
+
+/** This process as a node of a cluster, running `roleList` (comma-separated). */
+function startClusterNode(roleList: string) {
+  const roles = list(roleList);
   const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
   if (roles.length === 0 || unknown.length > 0)
-    fail(`--role takes ${ROLES.join(', ')} (comma-separated), not "${args.role}"`);
+    fail(`--role takes ${ROLES.join(', ')} (comma-separated), not "${roleList}"`);
   const bus = (() => {
     try {
       return clusterConfigFromEnv();
@@ -170,7 +174,7 @@ if (args.role !== undefined) {
     },
     (error: unknown) => fail(error instanceof Error ? error.message : String(error)),
   );
-} else startMonitor();
+}
 
 function startMonitor() {
   const monitor = new Monitor({

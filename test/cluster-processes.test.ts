@@ -16,6 +16,7 @@ import { followMessages, ensureMessageLog } from '../server/cluster/message-bus.
 import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
 import { NatsServer } from './support/nats-server.js';
 import { REPO_ROOT } from './support/musicavqa.js';
+import { freePort } from './support/free-port.js';
 import { until } from './support/until.js';
 
 const STREAMS = ['stage-a', 'stage-b'];
@@ -177,4 +178,32 @@ describe('a cluster of processes', () => {
       [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null),
     ).toHaveLength(2);
   }, 150_000);
+});
+
+describe('starting a cluster node wrongly', () => {
+  const start = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+
+  it('names the roles there are, and the bus it cannot reach, in one line each', async () => {
+    const role = await start(['--role', 'gateway']);
+    expect(role.code).toBe(1);
+    expect(role.stderr).toMatch(
+      /^tutti: cannot start: --role takes ingest, inference \(comma-separated\), not "gateway"$/m,
+    );
+    const url = `nats://127.0.0.1:${await freePort()}`;
+    const bus = await start(['--role', 'inference'], { TUTTI_NATS_URL: url });
+    expect(bus.code).toBe(1);
+    expect(bus.stderr).toContain(
+      `tutti: cannot start: cannot reach NATS at ${url} (TUTTI_NATS_URL): connection refused`,
+    );
+  }, 60_000);
 });

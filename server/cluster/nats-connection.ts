@@ -20,6 +20,11 @@ export async function connectToBus(
     ...(config.user && { user: config.user, pass: config.pass }),
     ...(config.token && { token: config.token }),
     ...(config.tls && { tls: config.tls }),
+  }).catch((error: Error) => {
+    // Once connected it reconnects for ever; a bus never reached is a mistake to name at start.
+    throw new Error(
+      `cannot reach NATS at ${config.servers.join(', ')} (TUTTI_NATS_URL): ${error.message}`,
+    );
   });
   void (async () => {
     for await (const status of connection.status()) {
