@@ -150,6 +150,48 @@ describe('inference nodes on the bus', () => {
     await server.stop();
   });
 
+  it('reads from the bus only the window segments another node encoded', async () => {
+    const connection = await connect('inference-cache');
+    const standing = await StandingKv.open(connection, () => {});
+    stores.push(standing);
+    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
+    const published: ServerMessage[] = [];
+    const nodeOn = async () => {
+      const store = await FeatureStore.open(connection);
+      const node = new InferenceNode(store, standing, {
+        windowSeconds: WINDOW,
+        hopSeconds: 1,
+        patchGrid: [1, 2],
+        tokenize: tokenizeQuestion,
+        encode: stubEncode,
+        answer: stubAnswer,
+        publish: async (message) => void published.push(message),
+      });
+      return { store, node };
+    };
+    const queued = async (index: number): Promise<QueuedSegment> => ({
+      stream: 'stage-cache',
+      index,
+      producedAt: Date.now(),
+      payload: await encodeSegment(segment(index)),
+      delivery: 1,
+    });
+    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-cache' });
+    await until(() => standing.latest('stage-cache', 'questions') !== undefined, 'questions');
+    const first = await nodeOn();
+    for (let index = 0; index < 12; index++) await first.node.handle(await queued(index));
+    expect(first.store.reads).toBe(0); // every window from what it encoded itself
+    const second = await nodeOn();
+    const answered = await second.node.handle(await queued(12));
+    expect(second.store.reads).toBe(WINDOW - 1); // segments 8 … 11, once
+    expect(answered.find((m) => m.type === 'answer')).toMatchObject({
+      answer: 'yes',
+      window: { start: 8, end: 13 },
+    });
+    await second.node.handle(await queued(13));
+    expect(second.store.reads).toBe(WINDOW - 1); // nothing more to fetch
+  });
+
   it('answers every hop once over its whole window, and a hop a node hung on is answered by another', async () => {
     const [a, b] = [[] as number[], [] as number[]];
     await startNode('inference-a', a, 6);

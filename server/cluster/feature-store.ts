@@ -84,6 +84,9 @@ export function decodeFeatures(bytes: Uint8Array): { start: number; features: Se
 }
 
 export class FeatureStore {
+  /** Records fetched from the bucket so far (what a window cache saves shows here). */
+  reads = 0;
+
   private constructor(private readonly kv: KV) {}
 
   /** Opens (creating if need be) the bucket; segments older than `maxAgeSeconds` are dropped. */
@@ -119,7 +122,16 @@ export class FeatureStore {
     const indices = Array.from({ length: size }, (_, k) => last - size + 1 + k).filter(
       (i) => i >= 0,
     );
+    return this.get(stream, indices);
+  }
+
+  /** These segments of a stream that the bucket holds (in the order asked), and those it lacks. */
+  async get(
+    stream: string,
+    indices: readonly number[],
+  ): Promise<{ segments: StoredSegment[]; missing: number[] }> {
     const entries = await Promise.all(indices.map((i) => this.kv.get(`${stream}.${i}`)));
+    this.reads += indices.length;
     const segments: StoredSegment[] = [];
     const missing: number[] = [];
     entries.forEach((entry, k) => {

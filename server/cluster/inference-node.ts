@@ -13,7 +13,7 @@ import type { Answered, WindowBatch } from '../encoders/qstar-answerer.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
 import type { Segment } from '../segments/to-segments.js';
 import { FeatureWindow } from '../windows/feature-window.js';
-import type { FeatureStore } from './feature-store.js';
+import type { FeatureStore, StoredSegment } from './feature-store.js';
 import type { QueuedSegment } from './segment-queue.js';
 import { decodeSegment } from './segment-record.js';
 import type { StandingKv } from './standing-kv.js';
@@ -24,6 +24,12 @@ export interface InferenceNodeOptions {
   readonly patchGrid: [number, number];
   /** How long a hop waits for window segments other nodes are still encoding (default 500 ms). */
   readonly windowWaitMs?: number;
+  /**
+   * Segments kept per node for the windows of the streams it served last (default 320: 32 streams
+   * at W = 10), so a hop reads from the bus only what other nodes encoded since — a paper-profile
+   * segment is 1.09 MB, its whole window 10.9 MB.
+   */
+  readonly cachedSegments?: number;
   readonly tokenize: (sentence: string) => number[];
   readonly encode: (segment: Segment) => Promise<SegmentFeatures>;
   readonly answer: (batch: WindowBatch, questionIds: number[][]) => Promise<Answered>;
@@ -33,6 +39,8 @@ export interface InferenceNodeOptions {
 export class InferenceNode {
   /** Per stream, its standing questions as last read from the bucket (with their last answers). */
   private readonly questions = new Map<string, { revision: string; standing: StandingQuestions }>();
+  /** Recently seen segments, per stream by index; streams in order of use (oldest first). */
+  private readonly cache = new Map<string, Map<number, StoredSegment>>();
 
   constructor(
     private readonly features: FeatureStore,
@@ -45,11 +53,9 @@ export class InferenceNode {
     const readyAt = performance.now();
     const segment = await decodeSegment(queued.payload);
     const features = await this.options.encode(segment);
-    await this.features.put(queued.stream, {
-      index: segment.index,
-      start: segment.start,
-      features,
-    });
+    const stored = { index: segment.index, start: segment.start, features };
+    await this.features.put(queued.stream, stored);
+    this.remember(queued.stream, [stored]);
     if ((segment.index + 1) % this.options.hopSeconds !== 0) return [];
     const asked = this.standingOf(queued.stream).list();
     if (asked.length === 0) return [];
@@ -86,16 +92,45 @@ export class InferenceNode {
     return standing;
   }
 
-  /** The window ending at `last`, waiting a little for segments other nodes are still encoding. */
+  /**
+   * The window ending at `last`: what this node holds, and from the bus what other nodes encoded,
+   * waiting a little for segments they are still encoding.
+   */
   private async window(stream: string, last: number): Promise<FeatureWindow> {
+    const size = this.options.windowSeconds;
+    const wanted = Array.from({ length: size }, (_, k) => last - size + 1 + k).filter(
+      (i) => i >= 0,
+    );
     const deadline = performance.now() + (this.options.windowWaitMs ?? 500);
-    let found = await this.features.window(stream, last, this.options.windowSeconds);
-    while (found.missing.length > 0 && performance.now() < deadline) {
+    let lacking = wanted.filter((i) => !this.cache.get(stream)?.has(i));
+    while (lacking.length > 0) {
+      const found = await this.features.get(stream, lacking);
+      this.remember(stream, found.segments);
+      lacking = found.missing;
+      if (lacking.length === 0 || performance.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
-      found = await this.features.window(stream, last, this.options.windowSeconds);
     }
-    const window = new FeatureWindow(this.options.windowSeconds);
-    for (const s of found.segments) window.push(s.index, s.start, s.features);
+    const held = this.cache.get(stream) ?? new Map<number, StoredSegment>();
+    const window = new FeatureWindow(size);
+    for (const index of wanted) {
+      const s = held.get(index);
+      if (s) window.push(s.index, s.start, s.features);
+    }
+    for (const index of held.keys()) if (index <= last - size) held.delete(index);
     return window;
+  }
+
+  /** Keeps segments for later windows; the streams used least recently go first past the cap. */
+  private remember(stream: string, segments: readonly StoredSegment[]): void {
+    const held = this.cache.get(stream) ?? new Map<number, StoredSegment>();
+    this.cache.delete(stream); // re-inserted: most recently used last
+    this.cache.set(stream, held);
+    for (const s of segments) held.set(s.index, s);
+    let total = [...this.cache.values()].reduce((sum, m) => sum + m.size, 0);
+    for (const [name, old] of this.cache) {
+      if (total <= (this.options.cachedSegments ?? 320) || name === stream) break;
+      total -= old.size;
+      this.cache.delete(name);
+    }
   }
 }
