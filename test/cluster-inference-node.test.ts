@@ -8,7 +8,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureStore } from '../server/cluster/feature-store.js';
-import { InferenceNode } from '../server/cluster/inference-node.js';
+import { InferenceNode, type InferenceNodeOptions } from '../server/cluster/inference-node.js';
 import {
   ensureMessageLog,
   followMessages,
@@ -63,6 +63,17 @@ async function stubAnswer(batch: WindowBatch): Promise<Answered> {
   };
 }
 
+/** A node's settings with the stub encoder and head, publishing through `publish`. */
+const stubOptions = (publish: InferenceNodeOptions['publish']): InferenceNodeOptions => ({
+  windowSeconds: WINDOW,
+  hopSeconds: 1,
+  patchGrid: [1, 2],
+  tokenize: tokenizeQuestion,
+  encode: stubEncode,
+  answer: stubAnswer,
+  publish,
+});
+
 const segment = (index: number): Segment => ({
   index,
   start: index,
@@ -92,15 +103,11 @@ describe('inference nodes on the bus', () => {
     const standing = await StandingKv.open(connection, () => {});
     stores.push(standing);
     const publisher = new MessagePublisher(connection);
-    const node = new InferenceNode(await FeatureStore.open(connection), standing, {
-      windowSeconds: WINDOW,
-      hopSeconds: 1,
-      patchGrid: [1, 2],
-      tokenize: tokenizeQuestion,
-      encode: stubEncode,
-      answer: stubAnswer,
-      publish: (message) => publisher.publish(message),
-    });
+    const node = new InferenceNode(
+      await FeatureStore.open(connection),
+      standing,
+      stubOptions((message) => publisher.publish(message)),
+    );
     const worker = await workOnSegments(
       connection,
       async (queued: QueuedSegment) => {
@@ -158,15 +165,11 @@ describe('inference nodes on the bus', () => {
     const published: ServerMessage[] = [];
     const nodeOn = async () => {
       const store = await FeatureStore.open(connection);
-      const node = new InferenceNode(store, standing, {
-        windowSeconds: WINDOW,
-        hopSeconds: 1,
-        patchGrid: [1, 2],
-        tokenize: tokenizeQuestion,
-        encode: stubEncode,
-        answer: stubAnswer,
-        publish: async (message) => void published.push(message),
-      });
+      const node = new InferenceNode(
+        store,
+        standing,
+        stubOptions(async (message) => void published.push(message)),
+      );
       return { store, node };
     };
     const queued = async (index: number): Promise<QueuedSegment> => ({
