@@ -416,6 +416,19 @@ class RankPicker(nn.Module):
         return torch.einsum("br,bpr->bp", asked * self.gain(sentence), self.holds(facts))
 
 
+def heard_facts(facts, valid):
+    """Concepts' facts (B, T, N, CLASS_FACTS) of N classes or performers, thresholded: whether each
+    sounds in each second (heard > 0.5; B, T, N), for how many seconds (B, N), and where it sounds
+    the means of its other facts (B, N, CLASS_FACTS − 1; −100 when never heard, below any real
+    value). Concepts scale those facts by P(heard); dividing it out gives them back."""
+    heard = (facts[..., 0] > 0.5).to(facts.dtype) * valid[:, :, None]
+    seconds = heard.sum(1)
+    ever = (seconds > 0).to(facts.dtype)
+    means = torch.einsum("btn,btnf->bnf", heard, facts[..., 1:] / facts[..., :1].clamp(min=1e-3))
+    means = means / seconds.clamp(min=1)[..., None] * ever[..., None] - 100 * (1 - ever[..., None])
+    return heard, seconds, means
+
+
 def thresholded_performers(column_seen, per_class, segment_mask):
     """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
     through a threshold). A column holds a performer where some class is seen with window-mean
@@ -434,12 +447,8 @@ def thresholded_performers(column_seen, per_class, segment_mask):
     occupied = occupied * (1 - torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1))
     one_hot = one_hot * occupied[..., None]
     facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)  # (B, T, P, CLASS_FACTS)
-    heard = (facts[..., 0] > 0.5).to(seen.dtype) * valid[:, :, None]  # (B, T, P)
-    raw = facts[..., 1:] / facts[..., :1].clamp(min=1e-3)  # Concepts scale them by P(heard)
-    seconds = heard.sum(1)
+    heard, seconds, means = heard_facts(facts, valid)
     ever = (seconds > 0).to(seen.dtype)
-    means = torch.einsum("btp,btpf->bpf", heard, raw) / seconds.clamp(min=1)[..., None]
-    means = means * ever[..., None] - 100 * (1 - ever[..., None])
     first = heard * (torch.cumsum(heard, 1) == 1).to(seen.dtype)
     t = torch.cumsum(valid, 1) - 1
     entry = torch.einsum("btp,bt->bp", first, t) + valid.sum(1, keepdim=True) * (1 - ever)
@@ -515,11 +524,7 @@ class StageRules(nn.Module):
     def per_class(per_class, segment_mask):
         """(B, classes) each, from Concepts' per-class facts thresholded as the performers' are:
         seconds heard, and where heard the mean loudness and onsets (−100 when never heard)."""
-        heard = (per_class[..., 0] > 0.5).to(per_class.dtype) * segment_mask[..., None].to(per_class.dtype)
-        seconds = heard.sum(1)
-        means = torch.einsum("btc,btcf->bcf", heard, per_class[..., 1:3] / per_class[..., :1].clamp(min=1e-3))
-        never = (seconds == 0).to(seconds.dtype)
-        means = means / seconds.clamp(min=1)[..., None] * (1 - never[..., None]) - 100 * never[..., None]
+        _, seconds, means = heard_facts(per_class, segment_mask.to(per_class.dtype))
         return seconds, means[..., 0], means[..., 1]
 
     @staticmethod
