@@ -5,7 +5,12 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFeatures, encodeFeatures, FeatureStore } from '../server/cluster/feature-store.js';
+import {
+  decodeFeatures,
+  encodeFeatures,
+  FeatureStore,
+  windowIndices,
+} from '../server/cluster/feature-store.js';
 import type { SegmentFeatures } from '../server/encoders/segment-encoders.js';
 import { FeatureWindow } from '../server/windows/feature-window.js';
 import { NatsServer } from './support/nats-server.js';
@@ -66,7 +71,7 @@ describe('encoded segments in JetStream KV', () => {
     for (const index of [1, 3, 5, 7, 9])
       await b.put('stage-1', { index, start: index, features: features(index) });
     const third = await node('inference-c');
-    const { segments, missing } = await third.window('stage-1', 11, 10);
+    const { segments, missing } = await third.get('stage-1', windowIndices(11, 10));
     expect(segments.map((s) => s.index)).toEqual([2, 3, 4, 5, 7, 8, 9, 10, 11]);
     expect(missing).toEqual([6]);
     expect(segments[3]!.features.audio.data[0]).toBe(5);
@@ -78,8 +83,10 @@ describe('encoded segments in JetStream KV', () => {
     expect(rebuilt.batch(2)).toEqual(local.batch(2));
     expect(rebuilt.span()).toEqual({ start: 2, end: 12 });
     // The start of a stream: no negative indices asked for.
-    expect((await third.window('stage-1', 1, 10)).segments.map((s) => s.index)).toEqual([0, 1]);
-    expect((await third.window('stage-2', 3, 10)).missing).toEqual([0, 1, 2, 3]);
+    expect((await third.get('stage-1', windowIndices(1, 10))).segments.map((s) => s.index)).toEqual(
+      [0, 1],
+    );
+    expect((await third.get('stage-2', windowIndices(3, 10))).missing).toEqual([0, 1, 2, 3]);
   });
 
   it('keeps them through a killed nats-server', async () => {
@@ -93,7 +100,7 @@ describe('encoded segments in JetStream KV', () => {
       20_000,
     );
     const reader = await node('inference-e');
-    const { segments } = await reader.window('stage-3', 0, 10);
+    const { segments } = await reader.get('stage-3', windowIndices(0, 10));
     expect(segments.map((s) => s.index)).toEqual([0]);
   }, 60_000);
 });

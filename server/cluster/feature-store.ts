@@ -83,6 +83,11 @@ export function decodeFeatures(bytes: Uint8Array): { start: number; features: Se
   return { start, features: { ast, audio, frame, patches } };
 }
 
+/** The indices of the window of `size` segments ending at `last`, oldest first (none below 0). */
+export function windowIndices(last: number, size: number): number[] {
+  return Array.from({ length: size }, (_, k) => last - size + 1 + k).filter((i) => i >= 0);
+}
+
 export class FeatureStore {
   /** Records fetched from the bucket so far (what a window cache saves shows here). */
   reads = 0;
@@ -111,21 +116,9 @@ export class FeatureStore {
   }
 
   /**
-   * The segments `last − size + 1 … last` of a stream that the bucket holds, oldest first, and the
-   * indices it lacks (not encoded yet, or given up): the caller answers on what there is or waits.
+   * These segments of a stream that the bucket holds (in the order asked), and those it lacks (not
+   * encoded yet, or given up): the caller answers on what there is or waits.
    */
-  async window(
-    stream: string,
-    last: number,
-    size: number,
-  ): Promise<{ segments: StoredSegment[]; missing: number[] }> {
-    const indices = Array.from({ length: size }, (_, k) => last - size + 1 + k).filter(
-      (i) => i >= 0,
-    );
-    return this.get(stream, indices);
-  }
-
-  /** These segments of a stream that the bucket holds (in the order asked), and those it lacks. */
   async get(
     stream: string,
     indices: readonly number[],

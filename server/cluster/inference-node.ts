@@ -13,7 +13,7 @@ import type { Answered, WindowBatch } from '../encoders/qstar-answerer.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
 import type { Segment } from '../segments/to-segments.js';
 import { FeatureWindow } from '../windows/feature-window.js';
-import type { FeatureStore, StoredSegment } from './feature-store.js';
+import { windowIndices, type FeatureStore, type StoredSegment } from './feature-store.js';
 import type { QueuedSegment } from './segment-queue.js';
 import { decodeSegment } from './segment-record.js';
 import type { StandingKv } from './standing-kv.js';
@@ -98,9 +98,7 @@ export class InferenceNode {
    */
   private async window(stream: string, last: number): Promise<FeatureWindow> {
     const size = this.options.windowSeconds;
-    const wanted = Array.from({ length: size }, (_, k) => last - size + 1 + k).filter(
-      (i) => i >= 0,
-    );
+    const wanted = windowIndices(last, size);
     const deadline = performance.now() + (this.options.windowWaitMs ?? 500);
     let lacking = wanted.filter((i) => !this.cache.get(stream)?.has(i));
     while (lacking.length > 0) {
