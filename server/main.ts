@@ -132,6 +132,15 @@ const profile =
   fromFile.profile ??
   (existsSync(repo('models/paper/manifest.json')) ? repo('models/paper') : repo('models/tiny'));
 
+/** What a single monitor and a cluster node answer the same way: model, window, hop, streams. */
+const answering = () => ({
+  profile,
+  ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+  windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
+  hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
+  streams: specs.map((spec) => streamConfig(spec, demo)),
+});
+
 if (args.role !== undefined) startClusterNode(args.role);
 else startMonitor();
 
@@ -153,11 +162,7 @@ function startClusterNode(roleList: string) {
     name,
     roles: roles as Role[],
     bus,
-    profile,
-    ...(fromFile.variant ? { variant: fromFile.variant } : {}),
-    windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
-    hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
-    streams: specs.map((spec) => streamConfig(spec, demo)),
+    ...answering(),
     log: (line) => console.log(`tutti: ${line}`),
   }).then(
     (node) => {
@@ -178,8 +183,7 @@ function startClusterNode(roleList: string) {
 
 function startMonitor() {
   const monitor = new Monitor({
-    profile,
-    ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+    ...answering(),
     host: process.env.TUTTI_HOST ?? fromFile.host ?? '127.0.0.1',
     port: setting('TUTTI_PORT', fromFile.port, 8080),
     token,
@@ -191,14 +195,11 @@ function startMonitor() {
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
       stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),
     },
-    windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
-    hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
     database: process.env.TUTTI_DB ?? fromFile.database ?? repo('data/tutti.sqlite'),
     retentionDays: setting('TUTTI_RETENTION_DAYS', fromFile.retentionDays, 7),
     ...(process.env.TUTTI_WEBHOOK_SECRET
       ? { webhookSecret: process.env.TUTTI_WEBHOOK_SECRET }
       : {}),
-    streams: specs.map((spec) => streamConfig(spec, demo)),
     osc: [
       ...everyStream,
       ...specs.flatMap((spec) =>
