@@ -163,10 +163,16 @@ function startClusterNode(roleList: string) {
     roles: roles as Role[],
     bus,
     ...answering(),
+    gateway: {
+      ...listening(),
+      maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
+    },
     log: (line) => console.log(`tutti: ${line}`),
   }).then(
     (node) => {
       console.log(`tutti: ${name} running ${roles.join(', ')} on ${bus.servers.join(', ')}`);
+      if (node.gatewayUrl)
+        console.log(`tutti: dashboard: ${node.gatewayUrl}/?token=${encodeURIComponent(token)}`);
       for (const signal of ['SIGINT', 'SIGTERM'] as const)
         process.once(
           signal,
@@ -181,9 +187,9 @@ function startClusterNode(roleList: string) {
   );
 }
 
-function startMonitor() {
-  const monitor = new Monitor({
-    ...answering(),
+/** Where the HTTP API listens and who may use it: the single monitor's and a gateway's alike. */
+function listening() {
+  return {
     host: process.env.TUTTI_HOST ?? fromFile.host ?? '127.0.0.1',
     port: setting('TUTTI_PORT', fromFile.port, 8080),
     token,
@@ -191,6 +197,13 @@ function startMonitor() {
     allowedHosts: process.env.TUTTI_ALLOWED_HOSTS
       ? list(process.env.TUTTI_ALLOWED_HOSTS)
       : (fromFile.allowedHosts ?? []),
+  };
+}
+
+function startMonitor() {
+  const monitor = new Monitor({
+    ...answering(),
+    ...listening(),
     limits: {
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
       stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),

@@ -6,7 +6,7 @@
  * later takes work without anything restarting; and all of it goes on by itself after nats-server
  * is killed and started again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.j
 import { NatsServer } from './support/nats-server.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 import { freePort } from './support/free-port.js';
+import { RoleProcesses } from './support/role-processes.js';
 import { until } from './support/until.js';
 
 const STREAMS = ['stage-a', 'stage-b'];
@@ -24,38 +25,13 @@ const STREAMS = ['stage-a', 'stage-b'];
 describe('a cluster of processes', () => {
   let server: NatsServer;
   let follower: NatsConnection;
-  const children = new Map<string, ChildProcess>();
-  const logs: string[] = [];
+  const processes = new RoleProcesses(() => ({ TUTTI_NATS_URL: server.url, TUTTI_WINDOW: '5' }));
+  const { children, logs } = processes;
   const heard: { at: number; message: ServerMessage }[] = [];
   let venue = '';
 
-  const startNode = (name: string, role: string) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'server/main.ts', '--role', role, '--config', venue],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          TUTTI_NATS_URL: server.url,
-          TUTTI_NODE_NAME: name,
-          TUTTI_WINDOW: '5',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    for (const output of [child.stdout!, child.stderr!])
-      output.on('data', (chunk: Buffer) =>
-        logs.push(
-          ...chunk
-            .toString()
-            .trim()
-            .split('\n')
-            .map((l) => `[${name}] ${l}`),
-        ),
-      );
-    children.set(name, child);
-  };
+  const startNode = (name: string, role: string) =>
+    processes.start(name, role, ['--config', venue]);
   const answers = () =>
     heard.filter((h): h is { at: number; message: AnswerMessage } => h.message.type === 'answer');
 
@@ -81,7 +57,7 @@ describe('a cluster of processes', () => {
     );
   });
   afterAll(async () => {
-    for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
+    processes.stopAll();
     await follower?.close();
     await server?.stop();
   });
@@ -194,10 +170,10 @@ describe('starting a cluster node wrongly', () => {
     });
 
   it('names the roles there are, and the bus it cannot reach, in one line each', async () => {
-    const role = await start(['--role', 'gateway']);
+    const role = await start(['--role', 'router']);
     expect(role.code).toBe(1);
     expect(role.stderr).toMatch(
-      /^tutti: cannot start: --role takes ingest, inference \(comma-separated\), not "gateway"$/m,
+      /^tutti: cannot start: --role takes ingest, inference, gateway \(comma-separated\), not "router"$/m,
     );
     const url = `nats://127.0.0.1:${await freePort()}`;
     const bus = await start(['--role', 'inference'], { TUTTI_NATS_URL: url });

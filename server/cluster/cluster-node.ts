@@ -1,7 +1,7 @@
 /**
  * One process of a Tutti cluster (issue #13), running the roles it is given: `ingest` (its
- * streams' sources into the segment queue) and `inference` (segments from the queue into answers
- * on the message log). Every piece of state a stream needs lives in JetStream — standing
+ * streams' sources into the segment queue), `inference` (segments from the queue into answers
+ * on the message log) and `gateway` (the HTTP API and dashboard over the bus, gateway.ts). Every piece of state a stream needs lives in JetStream — standing
  * questions (StandingKv), ingest positions, encoded segments (FeatureStore) — so any process can
  * die and another carries on. Started by `npm start -- --role ingest,inference`.
  */
@@ -14,6 +14,7 @@ import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
 import type { StreamConfig } from '../pipeline/live-stream.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { FeatureStore } from './feature-store.js';
+import { Gateway, type GatewayConfig } from './gateway.js';
 import { InferenceNode } from './inference-node.js';
 import { ingestStream, IngestPositions } from './ingest-node.js';
 import { ensureMessageLog, MessagePublisher } from './message-bus.js';
@@ -21,7 +22,7 @@ import { connectToBus } from './nats-connection.js';
 import { ensureSegmentQueue, workOnSegments, type SegmentWorker } from './segment-queue.js';
 import { StandingKv } from './standing-kv.js';
 
-export const ROLES = ['ingest', 'inference'] as const;
+export const ROLES = ['ingest', 'inference', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface ClusterNodeConfig {
@@ -36,6 +37,8 @@ export interface ClusterNodeConfig {
   readonly streams: readonly StreamConfig[];
   /** A segment older than this when an inference node takes it is dropped and reported. */
   readonly staleAfterSeconds?: number;
+  /** Where a gateway role listens, and who may read and control (as the single monitor's). */
+  readonly gateway?: Omit<GatewayConfig, 'log'>;
   readonly log: (line: string) => void;
 }
 
@@ -44,6 +47,7 @@ export class ClusterNode {
   private worker?: SegmentWorker;
   private inference?: InferenceClient;
   private standing?: StandingKv;
+  private gateway?: Gateway;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -59,6 +63,7 @@ export class ClusterNode {
       node.standing = await StandingKv.open(connection, config.log);
       if (config.roles.includes('inference')) await node.startInference();
       if (config.roles.includes('ingest')) await node.startIngest();
+      if (config.roles.includes('gateway')) await node.startGateway();
     } catch (error) {
       await node.stop();
       throw error;
@@ -125,7 +130,23 @@ export class ClusterNode {
     config.log(`${config.name}: answering on ${inference.provider} (${manifest.profile})`);
   }
 
+  /** The gateway's address, where this node runs one. */
+  get gatewayUrl(): string | undefined {
+    return this.gateway?.url;
+  }
+
+  private async startGateway(): Promise<void> {
+    const { config } = this;
+    if (!config.gateway) throw new Error('a gateway needs where to listen (host, port, token)');
+    this.gateway = await Gateway.start(this.connection, this.standing!, {
+      ...config.gateway,
+      log: config.log,
+    });
+    config.log(`${config.name}: gateway listening on ${this.gateway.url}`);
+  }
+
   async stop(): Promise<void> {
+    await this.gateway?.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await this.worker?.stop();
     this.standing?.close();

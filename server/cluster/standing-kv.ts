@@ -56,11 +56,25 @@ export class StandingKv {
     return this.values.get(`${kind}.${stream}`)?.message as Standing[T] | undefined;
   }
 
-  /** Stores a stream's questions or rules; resolves once the bucket has them. */
+  /** The streams the bucket holds questions or rules for. */
+  streams(): string[] {
+    const streams = new Set<string>();
+    for (const [key, value] of this.values)
+      if (value.message) streams.add(key.slice(key.indexOf('.') + 1));
+    return [...streams];
+  }
+
+  /**
+   * Stores a stream's questions or rules; resolves once the bucket has them. Read back at once
+   * (the revision it replaces kept until the bucket answers), so a second change made before
+   * then starts from the first.
+   */
   async save(message: Standing[Kind]): Promise<void> {
     const key = `${message.type}.${message.stream}`;
+    this.values.set(key, { revision: this.values.get(key)?.revision ?? 0, message });
     const revision = await this.kv.put(key, JSON.stringify(message));
-    this.values.set(key, { revision, message });
+    const held = this.values.get(key)!;
+    if (held.message === message && held.revision < revision) held.revision = revision;
   }
 
   /** Called with every change another role (or this one) makes. */

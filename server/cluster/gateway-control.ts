@@ -1,0 +1,134 @@
+/**
+ * What a gateway's HTTP routes and WebSocket hub may ask and change (StreamControl), answered
+ * from the cluster's shared state instead of a process's own streams: the streams are those the
+ * standing bucket holds questions for or the bus has heard from, questions are read from and
+ * written to the bucket (every inference node and gateway sees a change within a round trip), and
+ * a capture started here is ingested here (its segments go to the queue like any other stream's).
+ * What a gateway cannot answer yet says so: alert rules are not evaluated by a cluster, and the
+ * history and latest frame stay with the single monitor.
+ */
+import type { Writable } from 'node:stream';
+import type { HealthResponse } from '../../shared/protocol/health.js';
+import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
+import type { RuleMessage } from '../../shared/protocol/rules.js';
+import { RuleError } from '../alerts/stream-rules.js';
+import { StandingQuestions } from '../answers/standing-questions.js';
+import { HttpError } from '../hub/http-json.js';
+import type { StreamControl } from '../hub/stream-control.js';
+import type { StandingKv } from './standing-kv.js';
+
+export interface GatewayControlOptions {
+  /** Starts ingesting a capture's bytes as stream `stream`; throws if it cannot. */
+  readonly startCapture: (stream: string, recording?: { speed: number }) => Writable;
+  /** Whether the bus is reachable now. */
+  readonly connected: () => boolean;
+  readonly log: (line: string) => void;
+}
+
+export class GatewayControl implements StreamControl {
+  private readonly heard = new Set<string>();
+  private readonly status = new Map<string, Extract<ServerMessage, { type: 'stream-status' }>>();
+  private readonly started = Date.now();
+
+  constructor(
+    private readonly standing: StandingKv,
+    private readonly options: GatewayControlOptions,
+  ) {}
+
+  /** Takes note of what the bus says: a stream it names exists; its latest status is kept. */
+  observe(message: ServerMessage): void {
+    if (!('stream' in message)) return;
+    this.heard.add(message.stream);
+    if (message.type === 'stream-status') this.status.set(message.stream, message);
+  }
+
+  listStreams(): string[] {
+    return [...new Set([...this.standing.streams(), ...this.heard])].sort();
+  }
+
+  hasStream(stream: string): boolean {
+    return this.heard.has(stream) || this.standing.streams().includes(stream);
+  }
+
+  listQuestions(stream: string): StandingQuestionMessage[] {
+    return this.standing.latest(stream, 'questions')?.questions ?? [];
+  }
+
+  addQuestion(stream: string, question: string, values: readonly string[]) {
+    const questions = this.questionsOf(stream);
+    const added = questions.add(question, values);
+    this.store(stream, questions);
+    return questions.describe().find((q) => q.id === added.id)!;
+  }
+
+  removeQuestion(stream: string, questionId: string): boolean {
+    const questions = this.questionsOf(stream);
+    if (!questions.remove(questionId)) return false;
+    this.store(stream, questions);
+    return true;
+  }
+
+  listRules(stream: string): RuleMessage[] {
+    return this.standing.latest(stream, 'rules')?.rules ?? [];
+  }
+
+  addRule(): RuleMessage {
+    throw new RuleError('alert rules are not evaluated by a cluster yet: set them on a monitor');
+  }
+
+  removeRule(): boolean {
+    throw new RuleError('alert rules are not evaluated by a cluster yet: set them on a monitor');
+  }
+
+  snapshot(stream: string): ServerMessage[] {
+    const status = this.status.get(stream);
+    return [
+      { type: 'questions', stream, questions: this.listQuestions(stream) },
+      ...(status ? [status] : []),
+    ];
+  }
+
+  startCapture(stream: string, recording?: { speed: number }): Writable {
+    if (this.hasStream(stream)) throw new Error(`stream "${stream}" exists already`);
+    const bytes = this.options.startCapture(stream, recording);
+    // The stream is announced to every gateway by its (empty) questions in the bucket.
+    this.store(stream, this.questionsOf(stream));
+    return bytes;
+  }
+
+  latestFrame(): undefined {
+    return undefined; // pictures stay with the ingest nodes
+  }
+
+  history(): Promise<string> {
+    return Promise.reject(
+      new HttpError(501, {
+        error: 'a cluster gateway keeps no history yet: read the answer log (JetStream)',
+      }),
+    );
+  }
+
+  health(): HealthResponse {
+    const connected = this.options.connected();
+    return {
+      status: connected ? 'ok' : 'degraded',
+      reasons: connected ? [] : ['the gateway cannot reach NATS'],
+      uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
+    };
+  }
+
+  private questionsOf(stream: string): StandingQuestions {
+    const questions = new StandingQuestions();
+    questions.restore(this.listQuestions(stream));
+    return questions;
+  }
+
+  /** Into the bucket; a failure (the bus away) is told to whoever watches the log. */
+  private store(stream: string, questions: StandingQuestions): void {
+    this.standing
+      .save({ type: 'questions', stream, questions: questions.describe() })
+      .catch((error: Error) =>
+        this.options.log(`gateway: questions of ${stream} not stored: ${error.message}`),
+      );
+  }
+}

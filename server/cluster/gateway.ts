@@ -1,0 +1,128 @@
+/**
+ * The gateway role of a cluster (issue #13): the monitor's HTTP API and WebSocket hub, the same
+ * dashboard, fed from the bus instead of a process's own streams. Every message any node
+ * publishes reaches every gateway (an ordered consumer of the answer log), so a dashboard sees
+ * every stream whichever gateway it connects to; standing-question changes arrive from the
+ * bucket's watch, whichever gateway made them; a browser capture started here is ingested here.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Subscription } from 'rxjs';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { AccessPolicy } from '../hub/access.js';
+import { createHttpServer } from '../hub/http-server.js';
+import { WsHub } from '../hub/ws-hub.js';
+import { pipedMediaSource } from '../sources/media-file-source.js';
+import { GatewayControl } from './gateway-control.js';
+import { ingestStream, IngestPositions } from './ingest-node.js';
+import { followMessages } from './message-bus.js';
+import type { StandingKv } from './standing-kv.js';
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  /** The control token; reading needs `readToken` where one is set (access.ts). */
+  readonly token: string;
+  readonly readToken?: string;
+  readonly allowedHosts?: readonly string[];
+  /** Captures this gateway ingests at once. */
+  readonly maxCaptures?: number;
+  readonly log: (line: string) => void;
+}
+
+export class Gateway {
+  readonly url: string;
+
+  private constructor(
+    private readonly http: Server,
+    private readonly hub: WsHub,
+    /** The captures this gateway ingests, by stream. */
+    private readonly captures: Map<string, Subscription>,
+    private readonly stops: Array<() => void>,
+  ) {
+    const address = http.address() as AddressInfo;
+    this.url = `http://${address.address}:${address.port}`;
+  }
+
+  static async start(
+    connection: NatsConnection,
+    standing: StandingKv,
+    config: GatewayConfig,
+  ): Promise<Gateway> {
+    const positions = await IngestPositions.open(connection);
+    const captures = new Map<string, Subscription>();
+    const control = new GatewayControl(standing, {
+      connected: () => !connection.isClosed(),
+      log: config.log,
+      startCapture: (stream, recording) => {
+        const limit = config.maxCaptures ?? 4;
+        if (captures.size >= limit)
+          throw new Error(
+            `${captures.size} captures are running, the most this gateway takes (TUTTI_MAX_CAPTURES)`,
+          );
+        const bytes = new PassThrough();
+        const source = () =>
+          pipedMediaSource(`${recording ? 'recording' : 'capture'} ${stream}`, bytes, {
+            ...(recording ? { readRate: recording.speed } : {}),
+          });
+        const ended = (why: string) => {
+          captures.delete(stream);
+          config.log(`gateway: capture ${stream} ${why}`);
+        };
+        captures.set(
+          stream,
+          ingestStream(
+            connection,
+            positions,
+            { id: stream, source, retry: false },
+            config,
+          ).subscribe({
+            error: (error: Error) => ended(`stopped: ${error.message}`),
+            complete: () => ended('ended'),
+          }),
+        );
+        return bytes;
+      },
+    });
+    const access = new AccessPolicy({
+      controlToken: config.token,
+      ...(config.readToken ? { readToken: config.readToken } : {}),
+      ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+    });
+    const http = createHttpServer({ control, access });
+    http.listen(config.port, config.host);
+    await once(http, 'listening').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EADDRINUSE'
+        ? new Error(
+            `port ${config.port} on ${config.host} is in use; set TUTTI_PORT to a free port`,
+          )
+        : error;
+    });
+    const hub = new WsHub(http, control, { access });
+    let known = control.listStreams().join(',');
+    const publish = (message: ServerMessage) => {
+      control.observe(message);
+      const streams = control.listStreams();
+      if (streams.join(',') !== known) {
+        known = streams.join(',');
+        hub.publish({ type: 'streams', streams });
+      }
+      hub.publish(message);
+    };
+    const follower = await followMessages(connection, publish, config.log);
+    const unwatch = standing.onChange((message) => {
+      if (message.type === 'questions') publish(message);
+    });
+    return new Gateway(http, hub, captures, [() => follower.stop(), unwatch]);
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops) stop();
+    for (const capture of this.captures.values()) capture.unsubscribe();
+    await this.hub.close();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The gateway role (issue #13) as processes on a real nats-server: one `--role ingest,inference`
+ * process answering a demo stream, and two `--role gateway` processes. A dashboard on either
+ * gateway sees every hop of the stream once; a question added through one gateway is stored in
+ * the cluster, shown on the other and answered; a recording started through gateway B is
+ * ingested there, and a dashboard on gateway A sees it, asks about it and gets answers.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverMessageSchema, type ServerMessage } from '../shared/protocol/messages.js';
+import { freePort } from './support/free-port.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+import { NatsServer } from './support/nats-server.js';
+import { RoleProcesses } from './support/role-processes.js';
+import { until } from './support/until.js';
+
+const TOKEN = 'gateway-test-token';
+
+interface Dashboard {
+  readonly messages: ServerMessage[];
+  send(message: unknown): void;
+  /** A chunk of a capture's media (a binary message). */
+  sendMedia(chunk: Buffer): void;
+  close(): void;
+}
+
+async function dashboard(url: string): Promise<Dashboard> {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  const messages: ServerMessage[] = [];
+  socket.on('message', (data, isBinary) => {
+    if (!isBinary) messages.push(serverMessageSchema.parse(JSON.parse(data.toString())));
+  });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  return {
+    messages,
+    send: (message) => socket.send(JSON.stringify(message)),
+    sendMedia: (chunk) => socket.send(chunk),
+    close: () => socket.close(),
+  };
+}
+
+const answersOf = (d: Dashboard, stream: string, questionId?: string) =>
+  d.messages.filter(
+    (m): m is Extract<ServerMessage, { type: 'answer' }> =>
+      m.type === 'answer' &&
+      m.stream === stream &&
+      (questionId === undefined || m.questionId === questionId),
+  );
+
+describe('gateways on a cluster', () => {
+  let server: NatsServer;
+  const processes = new RoleProcesses(() => ({
+    TUTTI_NATS_URL: server.url,
+    TUTTI_WINDOW: '4',
+    TUTTI_TOKEN: TOKEN,
+  }));
+  const gateways: Record<'a' | 'b', string> = { a: '', b: '' };
+  const dashboards: Dashboard[] = [];
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    const venue = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-gateway-')), 'venue.json');
+    writeFileSync(
+      venue,
+      JSON.stringify({
+        streams: [
+          { id: 'stage-a', source: { demo: true }, questions: ['Is there a flute sound?'] },
+        ],
+      }),
+    );
+    processes.start('worker', 'ingest,inference', ['--config', venue]);
+    for (const name of ['a', 'b'] as const) {
+      const port = await freePort();
+      processes.start(`gateway-${name}`, 'gateway', [], { TUTTI_PORT: String(port) });
+      gateways[name] = `http://127.0.0.1:${port}`;
+    }
+    await until(
+      () =>
+        processes.linesOf('worker', 'answering on').length === 1 &&
+        ['gateway-a', 'gateway-b'].every((g) => processes.linesOf(g, 'dashboard:').length === 1),
+      'worker and gateways ready',
+      90_000,
+    );
+  }, 120_000);
+  afterAll(async () => {
+    for (const d of dashboards) d.close();
+    processes.stopAll();
+    await server?.stop();
+  });
+
+  it('shows every hop once on either gateway, and a question added through one on both', async () => {
+    const [onA, onB] = await Promise.all([dashboard(gateways.a), dashboard(gateways.b)]);
+    dashboards.push(onA, onB);
+    await until(() => onA.messages.length > 0 && onB.messages.length > 0, 'greetings', 5000);
+    for (const d of [onA, onB]) {
+      expect(d.messages[0]).toEqual({ type: 'streams', streams: ['stage-a'] });
+      d.send({ type: 'subscribe', stream: 'stage-a' });
+    }
+    await until(
+      () => [onA, onB].every((d) => answersOf(d, 'stage-a').length >= 4),
+      'answers on both gateways',
+      60_000,
+    );
+    const ends = (d: Dashboard) => answersOf(d, 'stage-a').map((m) => m.window.end);
+    for (const d of [onA, onB]) expect(new Set(ends(d)).size, 'a hop twice').toBe(ends(d).length);
+    // The hops both saw while both were connected are the same hops.
+    const common = ends(onA).filter((end) => end >= Math.max(ends(onA)[0]!, ends(onB)[0]!));
+    expect(ends(onB)).toEqual(expect.arrayContaining(common.slice(0, -1)));
+
+    // Through gateway B, over HTTP: stored in the cluster, shown on A, answered by the worker.
+    const response = await fetch(`${gateways.b}/api/streams/stage-a/questions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'How many instruments are sounding in the video?' }),
+    });
+    expect(response.status).toBe(201);
+    const added = (await response.json()) as { id: string };
+    await until(
+      () =>
+        onA.messages.some(
+          (m) =>
+            m.type === 'questions' &&
+            m.stream === 'stage-a' &&
+            m.questions.some((q) => q.id === added.id),
+        ),
+      'the new question on gateway A',
+      10_000,
+    );
+    await until(
+      () => answersOf(onA, 'stage-a', added.id).length >= 2,
+      'answers to the new question',
+      30_000,
+    );
+    // What a gateway cannot do yet, it says.
+    const history = await fetch(`${gateways.a}/api/streams/stage-a/history`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(history.status).toBe(501);
+    expect(((await history.json()) as { error: string }).error).toMatch(/keeps no history yet/);
+  }, 120_000);
+
+  it('lets a dashboard on gateway A follow a recording started through gateway B', async () => {
+    const [onA, onB] = await Promise.all([dashboard(gateways.a), dashboard(gateways.b)]);
+    dashboards.push(onA, onB);
+    onB.send({ type: 'capture-start', stream: 'take', token: TOKEN, recording: { speed: 1 } });
+    await until(
+      () => onB.messages.some((m) => m.type === 'questions' && m.stream === 'take'),
+      'the capture started on B',
+      10_000,
+    );
+    // The demo clip, as a browser would send a local recording: in chunks.
+    const clip = readFileSync(path.join(REPO_ROOT, 'server/sources/demo/demo.mp4'));
+    for (let at = 0; at < clip.length; at += 64 * 1024)
+      onB.sendMedia(clip.subarray(at, at + 64 * 1024));
+    await until(
+      () => onA.messages.some((m) => m.type === 'streams' && m.streams.includes('take')),
+      'the capture listed on A',
+      10_000,
+    );
+    onA.send({
+      type: 'add-question',
+      stream: 'take',
+      question: 'Is there a flute sound?',
+      token: TOKEN,
+    });
+    onA.send({ type: 'subscribe', stream: 'take' });
+    await until(() => answersOf(onA, 'take').length >= 2, 'answers about the capture on A', 60_000);
+    expect(processes.linesOf('gateway-b', 'cannot')).toEqual([]);
+  }, 120_000);
+});
