@@ -3,7 +3,14 @@
  * TypeScript front-end → encoder pretraining → ONNX encoders through onnxruntime-node → head
  * training → ONNX head → served evaluation. A few steps each; it checks the path, not accuracy.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +173,44 @@ describe('tiny profile training path (smoke)', () => {
     ).toBe(0);
     await extractFeatures('--degrade', 'all');
     expect(existsSync(path.join(out(), 'features-all', 'audio.npy'))).toBe(true);
+
+    // Training through the room: the audio encoders draw examples from both front-ends and report
+    // their validation through the room beside the clean one.
+    const pretrain = (...rooms: string[]) =>
+      runPython([
+        'models/qstar/train.py',
+        'encoders',
+        '--frontend',
+        path.join(out(), 'frontend'),
+        '--dataset',
+        synth(),
+        '--out',
+        path.join(work, 'room-profile'),
+        '--checkpoints',
+        work,
+        '--epochs',
+        '1',
+        '--max-steps',
+        '2',
+        '--only',
+        'audio',
+        '--room-frontend',
+        ...rooms,
+      ]);
+    const { stdout: roomRun } = await pretrain(frontend);
+    expect(roomRun).toMatch(/audio through the rooms: validation \{'presence_macro_f1'/);
+    const report = JSON.parse(
+      readFileSync(path.join(work, 'room-profile', 'encoders-report.json'), 'utf8'),
+    ) as { room_frontends: string[]; audio: { room_validation: Record<string, number> } };
+    expect(report.room_frontends).toEqual([frontend]);
+    expect(report.audio.room_validation.presence_macro_f1).toBeGreaterThanOrEqual(0);
+    // A room front-end of other scenes would pair sounds with the wrong truth: refused.
+    const other = path.join(work, 'other-room');
+    mkdirSync(other);
+    writeFileSync(path.join(other, 'videos.json'), JSON.stringify({ videos: ['someone-else'] }));
+    await expect(pretrain(other)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/other-room: not the clean front-end's videos/),
+    });
     await expect(
       runCli('extract', ['--dataset', synth(), '--out', out(), '--degrade', 'reverb+echo']),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown degradation "echo"/) });

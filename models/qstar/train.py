@@ -1,13 +1,17 @@
 """Training for the `tiny` profile, in two stages (Debian's /usr/bin/python3 with torch):
 
     train.py encoders --frontend OUT/frontend --dataset SYNTH_DIR --out models/tiny [--epochs 12]
-                      [--only ast audio frame] [--checkpoints DIR]
+                      [--only ast audio frame] [--checkpoints DIR] [--room-frontend OUT/frontend-all ...]
         Pretrains the tiny frozen encoders on the synthetic scenes' per-second ground truth
         (scene_truth.py: per class whether it sounds, how loud, its onsets and pitch, the
         voiceover; per stage column which classes stand and play, the venue, how many perform),
         with level changes, mixes and SpecAugment for audio and left-right flips for frames, then
         exports them to ONNX. Mirrors the paper's frozen pretrained extractors. Test scenes are
-        never used; validation scenes give the probes in encoders-report.json.
+        never used; validation scenes give the probes in encoders-report.json. --room-frontend:
+        front-ends of the same scenes through a room (`npm run extract -- --degrade all
+        --degrade-seed N`, a seed the held-out sets do not use); each training example's audio is
+        drawn from the clean front-end or one of these, so the audio encoders learn what a real
+        room and microphone do to the mix (validation stays clean; the rooms' is reported beside).
 
     train.py head --features OUT/features --out models/tiny [--variant full] [--epochs 30]
                   [--lr 1e-4] [--d-model 64] [--window-summary] [--class-slots [--class-answers] [--performers]]
@@ -258,9 +262,11 @@ def frame_metrics(out, target):
     }
 
 
-def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
-    """Trains encoder + readout on `data(indices)` → (inputs, targets), `augment`ed; logs validation
-    metrics per epoch with a progress line and ETA; returns the last epoch's metrics."""
+def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args, train_data=None, room_data=None):
+    """Trains encoder + readout on `train_data(indices)` (default `data`) → (inputs, targets),
+    `augment`ed; logs validation metrics on `data` per epoch with a progress line and ETA; returns
+    the last epoch's metrics (and, with `room_data`, the same validation through the rooms)."""
+    train_data = train_data or data
     model = nn.ModuleDict({"encoder": encoder, "readout": readout})
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     batches = (len(args.train_idx) + args.batch - 1) // args.batch
@@ -271,7 +277,7 @@ def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
         model.train()
         order = args.train_idx[torch.randperm(len(args.train_idx))]
         for start in range(0, len(order), args.batch):
-            x, target = data(order[start : start + args.batch])
+            x, target = train_data(order[start : start + args.batch])
             x, target = augment(x, target)
             loss = loss_fn(readout(encoder(x)), target)
             optimiser.zero_grad()
@@ -291,6 +297,10 @@ def pretrain(name, encoder, readout, data, loss_fn, metrics_fn, augment, args):
         if steps >= total:
             break
     metrics["train_seconds"] = round(time.time() - started, 1)
+    if room_data:
+        rooms = validate(encoder, readout, room_data, args.val_idx, metrics_fn)
+        metrics["room_validation"] = {k: round(v, 4) for k, v in rooms.items() if isinstance(v, float)}
+        log(f"{name} through the rooms: validation {metrics['room_validation']}")
     # Kept so an encoder re-exports (or goes on training) without starting over.
     torch.save({"name": name, "state": model.state_dict()}, os.path.join(args.checkpoints, f"tiny-{name}.pt"))
     return metrics
@@ -326,6 +336,7 @@ def train_encoders(args):
     fbank = torch.from_numpy(np.load(os.path.join(args.frontend, "fbank.npy"))).flatten(0, 1)
     logmel = torch.from_numpy(np.load(os.path.join(args.frontend, "logmel.npy"))).flatten(0, 1)
     pixels = np.load(os.path.join(args.frontend, "pixels.npy"), mmap_mode="r").reshape(-1, *index_shape(args.frontend))
+    rooms = [room_spectra(room, videos) for room in args.room_frontend]
     truths = read_truths(args.dataset, videos)
     flat = lambda targets: {k: torch.from_numpy(v).flatten(0, 1) for k, v in targets.items()}
     heard, seen = flat(audio_targets(truths, segments)), flat(frame_targets(truths, segments))
@@ -355,14 +366,26 @@ def train_encoders(args):
     ast, audio, frame = TinyAST(args.ast_dim), TinyAudioClip(args.audio_dim), TinyFrame(args.frame_dim)
     report = {"segments": len(video_of), "train_segments": len(args.train_idx), "epochs": args.epochs}
     report["dims"] = {"ast": args.ast_dim, "audio": args.audio_dim, "frame": args.frame_dim}
+    if rooms:
+        report["room_frontends"] = args.room_frontend
+
+    def audio_data(clean, key):  # (validation data, training data, validation through the rooms)
+        sources = [clean] + [room[key] for room in rooms]
+        if not rooms:
+            return lambda i: (clean[i], pick(heard, i)), None, None
+        mixed = lambda i: (drawn_rows(sources, i), pick(heard, i))
+        return lambda i: (clean[i], pick(heard, i)), mixed, lambda i: (rooms[0][key][i], pick(heard, i))
+
     if "ast" in args.only:
+        data, train_data, room_data = audio_data(fbank, "fbank")
         report["ast"] = pretrain(
-            "ast", ast, AudioReadout(8 * args.ast_dim), lambda i: (fbank[i], pick(heard, i)), audio_loss, audio_metrics, augmented(ast_mix), args
+            "ast", ast, AudioReadout(8 * args.ast_dim), data, audio_loss, audio_metrics, augmented(ast_mix), args, train_data, room_data
         )
         export_encoder(ast, torch.zeros(1, 100, 128), ["fbank"], ["tokens"], os.path.join(args.out, "tiny-ast.onnx"))
     if "audio" in args.only:
+        data, train_data, room_data = audio_data(logmel, "logmel")
         report["audio"] = pretrain(
-            "audio", audio, AudioReadout(args.audio_dim), lambda i: (logmel[i], pick(heard, i)), audio_loss, audio_metrics, augmented(mel_mix), args
+            "audio", audio, AudioReadout(args.audio_dim), data, audio_loss, audio_metrics, augmented(mel_mix), args, train_data, room_data
         )
         export_encoder(audio, torch.zeros(1, 96, 64), ["logmel"], ["embedding"], os.path.join(args.out, "tiny-audio.onnx"))
     if "frame" in args.only:
@@ -375,6 +398,22 @@ def train_encoders(args):
     with open(path, "w") as f:
         json.dump({**previous, **report}, f, indent=1)
     log(f"encoders exported to {args.out}")
+
+
+def room_spectra(frontend, videos):
+    """A degraded front-end's fbank and log-mel (npm run extract --degrade), checked to be of the
+    same videos, in the same order, as the clean one."""
+    with open(os.path.join(frontend, "videos.json")) as f:
+        if json.load(f)["videos"] != videos:
+            raise SystemExit(f"{frontend}: not the clean front-end's videos (extract it from the same --dataset)")
+    load = lambda name: torch.from_numpy(np.load(os.path.join(frontend, f"{name}.npy"))).flatten(0, 1)
+    return {"fbank": load("fbank"), "logmel": load("logmel")}
+
+
+def drawn_rows(sources, indices):
+    """Each example from one of `sources` (same rows, other rooms) drawn at random."""
+    which = torch.randint(len(sources), (len(indices),))
+    return torch.stack([sources[w][i] for w, i in zip(which.tolist(), indices.tolist())])
 
 
 def index_shape(frontend):
@@ -684,6 +723,7 @@ def main():
     e.add_argument("--audio-dim", type=int, default=128)
     e.add_argument("--frame-dim", type=int, default=64)
     e.add_argument("--only", nargs="+", choices=ENCODERS, default=list(ENCODERS), help="pretrain only these encoders")
+    e.add_argument("--room-frontend", nargs="*", default=[], metavar="FRONTEND", help="degraded front-ends of the same scenes to draw training audio from (augmentation)")
     h = sub.add_parser("head")
     h.add_argument("--features", required=True)
     h.add_argument("--out", required=True)
