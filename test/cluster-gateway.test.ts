@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverMessageSchema, type ServerMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage } from '../shared/protocol/messages.js';
+import { connectDashboard, type Dashboard } from './support/dashboard-socket.js';
 import { freePort } from './support/free-port.js';
 import { REPO_ROOT } from './support/musicavqa.js';
 import { NatsServer } from './support/nats-server.js';
@@ -18,31 +18,6 @@ import { RoleProcesses } from './support/role-processes.js';
 import { until } from './support/until.js';
 
 const TOKEN = 'gateway-test-token';
-
-interface Dashboard {
-  readonly messages: ServerMessage[];
-  send(message: unknown): void;
-  /** A chunk of a capture's media (a binary message). */
-  sendMedia(chunk: Buffer): void;
-  close(): void;
-}
-
-async function dashboard(url: string): Promise<Dashboard> {
-  const socket = new WebSocket(`${url.replace('http', 'ws')}/ws`, {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
-  const messages: ServerMessage[] = [];
-  socket.on('message', (data, isBinary) => {
-    if (!isBinary) messages.push(serverMessageSchema.parse(JSON.parse(data.toString())));
-  });
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  return {
-    messages,
-    send: (message) => socket.send(JSON.stringify(message)),
-    sendMedia: (chunk) => socket.send(chunk),
-    close: () => socket.close(),
-  };
-}
 
 const answersOf = (d: Dashboard, stream: string, questionId?: string) =>
   d.messages.filter(
@@ -94,7 +69,10 @@ describe('gateways on a cluster', () => {
   });
 
   it('shows every hop once on either gateway, and a question added through one on both', async () => {
-    const [onA, onB] = await Promise.all([dashboard(gateways.a), dashboard(gateways.b)]);
+    const [onA, onB] = await Promise.all([
+      connectDashboard(gateways.a, TOKEN),
+      connectDashboard(gateways.b, TOKEN),
+    ]);
     dashboards.push(onA, onB);
     await until(() => onA.messages.length > 0 && onB.messages.length > 0, 'greetings', 5000);
     for (const d of [onA, onB]) {
@@ -145,7 +123,10 @@ describe('gateways on a cluster', () => {
   }, 120_000);
 
   it('lets a dashboard on gateway A follow a recording started through gateway B', async () => {
-    const [onA, onB] = await Promise.all([dashboard(gateways.a), dashboard(gateways.b)]);
+    const [onA, onB] = await Promise.all([
+      connectDashboard(gateways.a, TOKEN),
+      connectDashboard(gateways.b, TOKEN),
+    ]);
     dashboards.push(onA, onB);
     onB.send({ type: 'capture-start', stream: 'take', token: TOKEN, recording: { speed: 1 } });
     await until(

@@ -19,10 +19,11 @@ describe('segment records from ingest to inference', () => {
     const segment = await firstValueFrom(
       mediaFileSource(DEMO).pipe(toSegments(), skip(9), take(1)),
     );
-    const record = await encodeSegment(segment);
-    expect(record.byteLength).toBeLessThan(60_000); // measured: 57,550 (32,020 of them audio)
+    const endedAt = Date.UTC(2026, 10, 26, 20, 0, 0, 250);
+    const record = await encodeSegment(segment, 95, endedAt);
+    expect(record.byteLength).toBeLessThan(60_000); // measured: 57,558 (32,028 of them header and audio)
     const back = await decodeSegment(record);
-    expect([back.index, back.start]).toEqual([9, 9]);
+    expect([back.index, back.start, back.audioEndedAt]).toEqual([9, 9, endedAt]);
     expect(back.samples.length).toBe(segment.samples.length);
     let worst = 0;
     segment.samples.forEach(

@@ -50,8 +50,9 @@ export class InferenceNode {
 
   /** Handles one segment; resolves with what it published (nothing for a mid-hop segment). */
   async handle(queued: QueuedSegment): Promise<ServerMessage[]> {
-    const readyAt = performance.now();
     const segment = await decodeSegment(queued.payload);
+    // Latency from the end of the audio at the ingest node (clocks kept by NTP), queue included.
+    const readyAt = segment.audioEndedAt - performance.timeOrigin;
     const features = await this.options.encode(segment);
     const stored = { index: segment.index, start: segment.start, features };
     await this.features.put(queued.stream, stored);

@@ -2,24 +2,33 @@
  * What an ingest node publishes per one-second segment (issue #13): the raw inputs, not front-end
  * or encoder outputs. Audio as 16-bit PCM at 16 kHz (32,000 bytes: a microphone's own resolution,
  * its quantisation noise at −96 dBFS far under the −50 dBFS a part needs to count as sounding) and
- * the frame as a JPEG (quality 95) at the source's size (≤ 640 × 360): 57,550 bytes for a demo
+ * the frame as a JPEG (quality 95) at the source's size (≤ 640 × 360): 57,558 bytes for a demo
  * segment. What that changes for the tiny encoders (test/cluster-segment-record.test.ts): audio
  * features by 0.1–0.3 % of their largest value, frame and patch features by 1.6–2.4 %. Raw inputs are the
  * smallest form — the tiny front-end's outputs are ~100 KB a segment, the paper's ~700 KB — and
  * they let the inference node run the front-end where its encoders run (on a GPU, issue #15),
  * while the dashboard's picture comes from the same frame.
- * Layout: magic "TS01", index (uint32), start (float64), sample count (uint32), int16 samples,
- * then the JPEG to the end.
+ * It also carries when its audio ended (wall clock at the ingest node), so an answer's latency
+ * counts the time on the bus and in the queue, as the single monitor's counts its own waits.
+ * Layout: magic "TS02", index (uint32), start (float64), audio ended at (float64, ms since the
+ * epoch), sample count (uint32), int16 samples, then the JPEG to the end.
  */
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import { frameToJpeg } from '../hub/frame-jpeg.js';
 import type { Segment } from '../segments/to-segments.js';
 
-const MAGIC = 0x31305354; // "TS01", little-endian
-const HEADER = 20;
+const MAGIC = 0x32305354; // "TS02", little-endian
+const HEADER = 28;
 
-export async function encodeSegment(segment: Segment, jpegQuality = 95): Promise<Uint8Array> {
+/** A segment as an inference node gets it: with the wall-clock time its audio ended. */
+export type RecordedSegment = Segment & { readonly audioEndedAt: number };
+
+export async function encodeSegment(
+  segment: Segment,
+  jpegQuality = 95,
+  audioEndedAt = Date.now(),
+): Promise<Uint8Array> {
   const jpeg = await frameToJpeg(segment.frame, jpegQuality);
   const samples = segment.samples.length;
   const bytes = new Uint8Array(HEADER + 2 * samples + jpeg.byteLength);
@@ -27,7 +36,8 @@ export async function encodeSegment(segment: Segment, jpegQuality = 95): Promise
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, segment.index, true);
   view.setFloat64(8, segment.start, true);
-  view.setUint32(16, samples, true);
+  view.setFloat64(16, audioEndedAt, true);
+  view.setUint32(24, samples, true);
   segment.samples.forEach((value, i) => {
     const clipped = Math.max(-1, Math.min(1, Number.isFinite(value) ? value : 0));
     view.setInt16(HEADER + 2 * i, Math.round(clipped * 32767), true);
@@ -37,12 +47,12 @@ export async function encodeSegment(segment: Segment, jpegQuality = 95): Promise
 }
 
 /** The inverse of encodeSegment; a record that is not one throws, saying what is wrong. */
-export async function decodeSegment(bytes: Uint8Array): Promise<Segment> {
+export async function decodeSegment(bytes: Uint8Array): Promise<RecordedSegment> {
   if (bytes.byteLength < HEADER)
     throw new Error(`segment record truncated: ${bytes.byteLength} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new Error('not a segment record (bad magic)');
-  const count = view.getUint32(16, true);
+  const count = view.getUint32(24, true);
   const jpegAt = HEADER + 2 * count;
   if (jpegAt >= bytes.byteLength)
     throw new Error(
@@ -53,6 +63,7 @@ export async function decodeSegment(bytes: Uint8Array): Promise<Segment> {
   return {
     index: view.getUint32(4, true),
     start: view.getFloat64(8, true),
+    audioEndedAt: view.getFloat64(16, true),
     samples,
     frame: await jpegToFrame(bytes.subarray(jpegAt)),
   };
