@@ -64,7 +64,7 @@ describe('gateways on a cluster', () => {
   }, 120_000);
   afterAll(async () => {
     for (const d of dashboards) d.close();
-    processes.stopAll();
+    await processes.stopAll();
     await server?.stop();
   });
 

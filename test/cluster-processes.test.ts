@@ -57,7 +57,7 @@ describe('a cluster of processes', () => {
     );
   });
   afterAll(async () => {
-    processes.stopAll();
+    await processes.stopAll();
     await follower?.close();
     await server?.stop();
   });

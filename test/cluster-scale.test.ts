@@ -64,7 +64,7 @@ describe('2 ingest + 3 inference + 2 gateway processes, 8 streams', () => {
   }, 150_000);
   afterAll(async () => {
     for (const d of dashboards) d.close();
-    processes.stopAll();
+    await processes.stopAll();
     await server?.stop();
   });
 

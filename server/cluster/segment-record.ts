@@ -76,15 +76,18 @@ async function jpegToFrame(jpeg: Uint8Array): Promise<RgbFrame> {
   } catch (error) {
     throw new Error(`segment record's frame is not a readable JPEG: ${(error as Error).message}`);
   }
-  const canvas = createCanvas(image.width, image.height);
+  // The size read once: each read of a native image's width is a call into the addon, and in
+  // the loop's condition they made a segment's decoding take 300 ms instead of 5.
+  const { width, height } = image;
+  const canvas = createCanvas(width, height);
   const context = canvas.getContext('2d');
   context.drawImage(image, 0, 0);
-  const rgba = context.getImageData(0, 0, image.width, image.height).data;
-  const data = new Uint8Array(image.width * image.height * 3);
-  for (let p = 0; p < image.width * image.height; p++) {
+  const rgba = context.getImageData(0, 0, width, height).data;
+  const data = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
     data[3 * p] = rgba[4 * p]!;
     data[3 * p + 1] = rgba[4 * p + 1]!;
     data[3 * p + 2] = rgba[4 * p + 2]!;
   }
-  return { width: image.width, height: image.height, data };
+  return { width, height, data };
 }

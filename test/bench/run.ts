@@ -1,17 +1,30 @@
-/** npm run bench: every benchmark, printed and written as JSON under test-results/bench/. */
+/**
+ * npm run bench: every benchmark, printed and written as JSON under test-results/bench/.
+ * `npm run bench -- --cluster` runs the cluster's instead (nats-server and a dozen processes).
+ */
+import { parseArgs } from 'node:util';
+import { benchCluster, printCluster } from './cluster.bench.js';
 import { benchFrontend, printFrontend } from './frontend.bench.js';
 import { benchPipeline, printPipeline } from './pipeline.bench.js';
 import { benchHistoryLoad, printHistoryLoad } from './history-load.bench.js';
 import { writeBenchResult } from './measure.js';
 
-const frontend = await benchFrontend();
-printFrontend(frontend);
-console.log(`written: ${writeBenchResult('frontend', frontend)}`);
+const { values } = parseArgs({ options: { cluster: { type: 'boolean', default: false } } });
 
-const pipeline = await benchPipeline();
-printPipeline(pipeline);
-console.log(`written: ${writeBenchResult('pipeline', pipeline)}`);
+if (values.cluster) {
+  const cluster = await benchCluster();
+  printCluster(cluster);
+  console.log(`written: ${writeBenchResult('cluster', cluster)}`);
+} else {
+  const frontend = await benchFrontend();
+  printFrontend(frontend);
+  console.log(`written: ${writeBenchResult('frontend', frontend)}`);
 
-const historyLoad = await benchHistoryLoad();
-printHistoryLoad(historyLoad);
-console.log(`written: ${writeBenchResult('history-load', historyLoad)}`);
+  const pipeline = await benchPipeline();
+  printPipeline(pipeline);
+  console.log(`written: ${writeBenchResult('pipeline', pipeline)}`);
+
+  const historyLoad = await benchHistoryLoad();
+  printHistoryLoad(historyLoad);
+  console.log(`written: ${writeBenchResult('history-load', historyLoad)}`);
+}
