@@ -9,6 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeatureStore } from '../server/cluster/feature-store.js';
 import { InferenceNode, type InferenceNodeOptions } from '../server/cluster/inference-node.js';
+import { LastAnswers } from '../server/cluster/last-answers.js';
 import {
   ensureMessageLog,
   followMessages,
@@ -106,6 +107,7 @@ describe('inference nodes on the bus', () => {
     const node = new InferenceNode(
       await FeatureStore.open(connection),
       standing,
+      await LastAnswers.open(connection),
       stubOptions((message) => publisher.publish(message)),
     );
     const worker = await workOnSegments(
@@ -168,6 +170,7 @@ describe('inference nodes on the bus', () => {
       const node = new InferenceNode(
         store,
         standing,
+        await LastAnswers.open(connection),
         stubOptions(async (message) => void published.push(message)),
       );
       return { store, node };
@@ -193,6 +196,49 @@ describe('inference nodes on the bus', () => {
     });
     await second.node.handle(await queued(13));
     expect(second.store.reads).toBe(WINDOW - 1); // nothing more to fetch
+  });
+
+  it('reports each change of answer once while the hops of a stream alternate between nodes', async () => {
+    const connection = await connect('inference-changes');
+    const standing = await StandingKv.open(connection, () => {});
+    stores.push(standing);
+    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
+    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-turns' });
+    await until(() => standing.latest('stage-turns', 'questions') !== undefined, 'questions');
+    const published: ServerMessage[] = [];
+    const nodes = await Promise.all(
+      [0, 1].map(
+        async () =>
+          new InferenceNode(
+            await FeatureStore.open(connection),
+            standing,
+            await LastAnswers.open(connection),
+            {
+              ...stubOptions(async (message) => void published.push(message)),
+              windowWaitMs: 20,
+            },
+          ),
+      ),
+    );
+    // Segment 6 never comes: the windows that should hold it answer "no" (not whole), the first
+    // whole one after it "yes" again. Even segments go to one node, odd ones to the other.
+    for (let index = 0; index < 12; index++)
+      if (index !== 6)
+        await nodes[index % 2]!.handle({
+          stream: 'stage-turns',
+          index,
+          producedAt: Date.now(),
+          payload: await encodeSegment(segment(index)),
+          delivery: 1,
+        });
+    const changes = published.filter((m) => m.type === 'answer-change');
+    expect(changes.map((m) => [m.window.end, m.from, m.to])).toEqual([
+      [1, null, 'yes'],
+      [8, 'yes', 'no'],
+      [12, 'no', 'yes'],
+    ]);
+    const flagged = published.filter((m) => m.type === 'answer' && m.changed);
+    expect(flagged.map((m) => m.type === 'answer' && m.window.end)).toEqual([8, 12]);
   });
 
   it('answers every hop once over its whole window, and a hop a node hung on is answered by another', async () => {

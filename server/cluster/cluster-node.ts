@@ -16,6 +16,7 @@ import type { ClusterConfig } from './cluster-config.js';
 import { FeatureStore } from './feature-store.js';
 import { Gateway, type GatewayConfig } from './gateway.js';
 import { InferenceNode } from './inference-node.js';
+import { LastAnswers } from './last-answers.js';
 import { ingestStream, IngestPositions } from './ingest-node.js';
 import { ensureMessageLog, MessagePublisher } from './message-bus.js';
 import { connectToBus } from './nats-connection.js';
@@ -106,15 +107,21 @@ export class ClusterNode {
     this.inference = inference;
     const publisher = new MessagePublisher(connection);
     const publish = (message: ServerMessage) => publisher.publish(message);
-    const node = new InferenceNode(await FeatureStore.open(connection), this.standing!, {
-      windowSeconds: config.windowSeconds,
-      hopSeconds: config.hopSeconds,
-      patchGrid: manifest.patchGrid,
-      tokenize: questionTokenizer(manifest),
-      encode: async (segment) => (await inference.encode(segment.samples, segment.frame)).features,
-      answer: (batch, questions) => inference.answer(batch, questions),
-      publish,
-    });
+    const node = new InferenceNode(
+      await FeatureStore.open(connection),
+      this.standing!,
+      await LastAnswers.open(connection),
+      {
+        windowSeconds: config.windowSeconds,
+        hopSeconds: config.hopSeconds,
+        patchGrid: manifest.patchGrid,
+        tokenize: questionTokenizer(manifest),
+        encode: async (segment) =>
+          (await inference.encode(segment.samples, segment.frame)).features,
+        answer: (batch, questions) => inference.answer(batch, questions),
+        publish,
+      },
+    );
     this.worker = await workOnSegments(
       connection,
       async (segment) => void (await node.handle(segment)),

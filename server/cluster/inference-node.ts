@@ -16,6 +16,7 @@ import { FeatureWindow } from '../windows/feature-window.js';
 import { windowIndices, type FeatureStore, type StoredSegment } from './feature-store.js';
 import type { QueuedSegment } from './segment-queue.js';
 import { decodeSegment } from './segment-record.js';
+import type { LastAnswers } from './last-answers.js';
 import type { StandingKv } from './standing-kv.js';
 
 export interface InferenceNodeOptions {
@@ -45,6 +46,7 @@ export class InferenceNode {
   constructor(
     private readonly features: FeatureStore,
     private readonly standing: StandingKv,
+    private readonly lastAnswers: LastAnswers,
     private readonly options: InferenceNodeOptions,
   ) {}
 
@@ -60,7 +62,14 @@ export class InferenceNode {
     if ((segment.index + 1) % this.options.hopSeconds !== 0) return [];
     const asked = this.standingOf(queued.stream).list();
     if (asked.length === 0) return [];
-    const window = await this.window(queued.stream, segment.index);
+    const [window, before] = await Promise.all([
+      this.window(queued.stream, segment.index),
+      this.lastAnswers.read(queued.stream),
+    ]);
+    // What the stream's previous hop answered, whichever node answered it (this node's own
+    // memory only when the bus has nothing older than this hop).
+    if (before && before.end < segment.index + 1)
+      for (const question of asked) question.lastAnswer = before.answers[question.id];
     const answered = await this.options.answer(
       window.batch(asked.length),
       asked.map((q) => q.ids),
@@ -71,6 +80,10 @@ export class InferenceNode {
       segments: window.size,
       patchGrid: this.options.patchGrid,
       readyAt,
+    });
+    await this.lastAnswers.record(queued.stream, {
+      end: segment.index + 1,
+      answers: Object.fromEntries(answers.map((a) => [a.questionId, a.answer])),
     });
     const messages: ServerMessage[] = [...answers, ...changes];
     for (const message of messages) await this.options.publish(message);
