@@ -114,12 +114,30 @@ describe('gateways on a cluster', () => {
       'answers to the new question',
       30_000,
     );
+    // The history, from the answer log: the newest answers first, as the dashboard asks for them.
+    const history = await fetch(
+      `${gateways.a}/api/streams/stage-a/history?type=answer&order=desc&limit=3`,
+      { headers: { authorization: `Bearer ${TOKEN}` } },
+    );
+    expect(history.status).toBe(200);
+    const { events, next } = (await history.json()) as {
+      events: Array<{ message: { type: string; window: { end: number } } }>;
+      next?: string;
+    };
+    expect(events.map((e) => e.message.type)).toEqual(['answer', 'answer', 'answer']);
+    const newestFirst = events.map((e) => e.message.window.end);
+    expect(newestFirst).toEqual([...newestFirst].sort((x, y) => y - x));
+    expect(next).toMatch(/^\d+:\d+$/);
     // What a gateway cannot do yet, it says.
-    const history = await fetch(`${gateways.a}/api/streams/stage-a/history`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
+    const rule = await fetch(`${gateways.a}/api/streams/stage-a/rules`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ condition: { kind: 'stream-not-live', seconds: 10 } }),
     });
-    expect(history.status).toBe(501);
-    expect(((await history.json()) as { error: string }).error).toMatch(/keeps no history yet/);
+    expect(rule.status).toBe(422);
+    expect(((await rule.json()) as { error: string }).error).toMatch(
+      /alert rules are not evaluated by a cluster yet/,
+    );
   }, 120_000);
 
   it('lets a dashboard on gateway A follow a recording started through gateway B', async () => {

@@ -3,9 +3,9 @@
  * from the cluster's shared state instead of a process's own streams: the streams are those the
  * standing bucket holds questions for or the bus has heard from, questions are read from and
  * written to the bucket (every inference node and gateway sees a change within a round trip), and
- * a capture started here is ingested here (its segments go to the queue like any other stream's).
- * What a gateway cannot answer yet says so: alert rules are not evaluated by a cluster, and the
- * history and latest frame stay with the single monitor.
+ * a capture started here is ingested here (its segments go to the queue like any other stream's),
+ * and the history is read from the answer log. What a gateway cannot answer yet says so: alert rules
+ * are not evaluated by a cluster, and pictures stay with the ingest nodes.
  */
 import type { Writable } from 'node:stream';
 import type { HealthResponse } from '../../shared/protocol/health.js';
@@ -13,13 +13,15 @@ import type { ServerMessage, StandingQuestionMessage } from '../../shared/protoc
 import type { RuleMessage } from '../../shared/protocol/rules.js';
 import { RuleError } from '../alerts/stream-rules.js';
 import { StandingQuestions } from '../answers/standing-questions.js';
-import { HttpError } from '../hub/http-json.js';
 import type { StreamControl } from '../hub/stream-control.js';
+import type { HistoryQuery } from '../storage/history-page.js';
 import type { StandingKv } from './standing-kv.js';
 
 export interface GatewayControlOptions {
   /** Starts ingesting a capture's bytes as stream `stream`; throws if it cannot. */
   readonly startCapture: (stream: string, recording?: { speed: number }) => Writable;
+  /** A page of a stream's history, from the answer log (log-history.ts). */
+  readonly history: (query: HistoryQuery) => Promise<string>;
   /** Whether the bus is reachable now. */
   readonly connected: () => boolean;
   readonly log: (line: string) => void;
@@ -100,12 +102,8 @@ export class GatewayControl implements StreamControl {
     return undefined; // pictures stay with the ingest nodes
   }
 
-  history(): Promise<string> {
-    return Promise.reject(
-      new HttpError(501, {
-        error: 'a cluster gateway keeps no history yet: read the answer log (JetStream)',
-      }),
-    );
+  history(query: HistoryQuery): Promise<string> {
+    return this.options.history(query);
   }
 
   health(): HealthResponse {

@@ -18,6 +18,7 @@ import { WsHub } from '../hub/ws-hub.js';
 import { pipedMediaSource } from '../sources/media-file-source.js';
 import { GatewayControl } from './gateway-control.js';
 import { ingestStream, IngestPositions } from './ingest-node.js';
+import { historyFromLog } from './log-history.js';
 import { followMessages } from './message-bus.js';
 import type { StandingKv } from './standing-kv.js';
 
@@ -56,6 +57,7 @@ export class Gateway {
     const captures = new Map<string, Subscription>();
     const control = new GatewayControl(standing, {
       connected: () => !connection.isClosed(),
+      history: (query) => historyFromLog(connection, query),
       log: config.log,
       startCapture: (stream, recording) => {
         const limit = config.maxCaptures ?? 4;

@@ -19,7 +19,7 @@ import { ensureStream } from './jetstream-setup.js';
 import { serverMessageSchema, type ServerMessage } from '../../shared/protocol/messages.js';
 
 export const MESSAGES_STREAM = 'TUTTI_MESSAGES';
-const SUBJECT_ROOT = 'tutti.messages';
+export const SUBJECT_ROOT = 'tutti.messages';
 
 /** `tutti.messages.<stream>.<type>`; messages of no one stream (errors) under `_cluster`. */
 export const messageSubject = (message: ServerMessage) =>
