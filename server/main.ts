@@ -163,6 +163,11 @@ function startClusterNode(roleList: string) {
     roles: roles as Role[],
     bus,
     ...answering(),
+    // Given no venue file and no stream in the environment, an ingest node takes up the streams
+    // it ran before (stream directory), else the demo.
+    streams: [...fromEnvironment, ...(venue ? venue.streams : [])],
+    defaultStreams: [demoStream],
+    streamConfig: (spec) => streamConfig(spec, demo),
     gateway: {
       ...listening(),
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),

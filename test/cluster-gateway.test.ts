@@ -171,4 +171,24 @@ describe('gateways on a cluster', () => {
     await until(() => answersOf(onA, 'take').length >= 2, 'answers about the capture on A', 60_000);
     expect(processes.linesOf('gateway-b', 'cannot')).toEqual([]);
   }, 120_000);
+
+  it('keeps which streams run where on the bus: a restarted ingest node takes up its own', async () => {
+    const worker = processes.children.get('worker')!;
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('exit', resolve));
+    // The same node name, no venue file: its streams come from the stream directory.
+    processes.start('worker', 'ingest,inference');
+    await until(
+      () => processes.linesOf('worker', 'ingesting stage-a').length === 2,
+      'the worker back',
+      60_000,
+    );
+    expect(processes.linesOf('worker', 'taking up the streams it ran before')).toHaveLength(1);
+    const onA = await connectDashboard(gateways.a, TOKEN);
+    dashboards.push(onA);
+    await until(() => onA.messages.length > 0, 'greeting', 5000);
+    expect(onA.messages[0]).toMatchObject({ streams: expect.arrayContaining(['stage-a', 'take']) });
+    onA.send({ type: 'subscribe', stream: 'stage-a' });
+    await until(() => answersOf(onA, 'stage-a').length >= 2, 'answers after the restart', 60_000);
+  }, 120_000);
 });

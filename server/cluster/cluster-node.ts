@@ -11,6 +11,7 @@ import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { StandingQuestions } from '../answers/standing-questions.js';
 import { InferenceClient } from '../encoders/inference-client.js';
 import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
+import type { StreamSpec } from '../config/venue-config.js';
 import type { StreamConfig } from '../pipeline/live-stream.js';
 import type { ClusterConfig } from './cluster-config.js';
 import { FeatureStore } from './feature-store.js';
@@ -22,6 +23,7 @@ import { ensureMessageLog, MessagePublisher } from './message-bus.js';
 import { connectToBus } from './nats-connection.js';
 import { ensureSegmentQueue, workOnSegments, type SegmentWorker } from './segment-queue.js';
 import { StandingKv } from './standing-kv.js';
+import { StreamDirectory } from './stream-directory.js';
 
 export const ROLES = ['ingest', 'inference', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
@@ -34,12 +36,19 @@ export interface ClusterNodeConfig {
   readonly variant?: string;
   readonly windowSeconds: number;
   readonly hopSeconds: number;
-  /** The streams an ingest role runs (with the questions they start with, if none are stored). */
-  readonly streams: readonly StreamConfig[];
+  /**
+   * The streams an ingest role was given (venue file, environment; with the questions they start
+   * with, if none are stored). Given none, it takes up those the stream directory says it owned,
+   * else `defaultStreams`.
+   */
+  readonly streams: readonly StreamSpec[];
+  readonly defaultStreams: readonly StreamSpec[];
+  /** A venue entry as a stream to run (its source, questions, rules). */
+  readonly streamConfig: (spec: StreamSpec) => StreamConfig;
   /** A segment older than this when an inference node takes it is dropped and reported. */
   readonly staleAfterSeconds?: number;
   /** Where a gateway role listens, and who may read and control (as the single monitor's). */
-  readonly gateway?: Omit<GatewayConfig, 'log'>;
+  readonly gateway?: Omit<GatewayConfig, 'log' | 'name'>;
   readonly log: (line: string) => void;
 }
 
@@ -48,6 +57,7 @@ export class ClusterNode {
   private worker?: SegmentWorker;
   private inference?: InferenceClient;
   private standing?: StandingKv;
+  private directory?: StreamDirectory;
   private gateway?: Gateway;
 
   private constructor(
@@ -62,6 +72,7 @@ export class ClusterNode {
       await ensureSegmentQueue(connection);
       await ensureMessageLog(connection);
       node.standing = await StandingKv.open(connection, config.log);
+      node.directory = await StreamDirectory.open(connection, config.log);
       if (config.roles.includes('inference')) await node.startInference();
       if (config.roles.includes('ingest')) await node.startIngest();
       if (config.roles.includes('gateway')) await node.startGateway();
@@ -76,7 +87,17 @@ export class ClusterNode {
     const { config, connection } = this;
     const positions = await IngestPositions.open(connection);
     const tokenize = questionTokenizer(readManifest(config.profile));
-    for (const stream of config.streams) {
+    const owned = this.directory!.ownedBy(config.name);
+    const specs = config.streams.length
+      ? config.streams
+      : owned.length
+        ? owned
+        : config.defaultStreams;
+    if (!config.streams.length && owned.length)
+      config.log(`${config.name}: taking up the streams it ran before, from the stream directory`);
+    for (const spec of specs) {
+      await this.directory!.claim(config.name, spec);
+      const stream = config.streamConfig(spec);
       // A stream's first questions, unless the cluster already holds some for it.
       if (stream.questions?.length && !this.standing!.latest(stream.id, 'questions')) {
         const standing = new StandingQuestions(tokenize);
@@ -94,7 +115,7 @@ export class ClusterNode {
         }),
       );
     }
-    config.log(`${config.name}: ingesting ${config.streams.map((s) => s.id).join(', ')}`);
+    config.log(`${config.name}: ingesting ${specs.map((s) => s.id).join(', ')}`);
   }
 
   private async startInference(): Promise<void> {
@@ -145,8 +166,9 @@ export class ClusterNode {
   private async startGateway(): Promise<void> {
     const { config } = this;
     if (!config.gateway) throw new Error('a gateway needs where to listen (host, port, token)');
-    this.gateway = await Gateway.start(this.connection, this.standing!, {
+    this.gateway = await Gateway.start(this.connection, this.standing!, this.directory!, {
       ...config.gateway,
+      name: config.name,
       log: config.log,
     });
     config.log(`${config.name}: gateway listening on ${this.gateway.url}`);
@@ -157,6 +179,7 @@ export class ClusterNode {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     await this.worker?.stop();
     this.standing?.close();
+    this.directory?.close();
     await this.inference?.close();
     await this.connection.close();
   }

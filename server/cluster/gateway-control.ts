@@ -1,7 +1,7 @@
 /**
  * What a gateway's HTTP routes and WebSocket hub may ask and change (StreamControl), answered
  * from the cluster's shared state instead of a process's own streams: the streams are those the
- * standing bucket holds questions for or the bus has heard from, questions are read from and
+ * stream directory lists, the standing bucket holds questions for or the bus has heard from, questions are read from and
  * written to the bucket (every inference node and gateway sees a change within a round trip), and
  * a capture started here is ingested here (its segments go to the queue like any other stream's),
  * and the history is read from the answer log. What a gateway cannot answer yet says so: alert rules
@@ -16,6 +16,7 @@ import { StandingQuestions } from '../answers/standing-questions.js';
 import type { StreamControl } from '../hub/stream-control.js';
 import type { HistoryQuery } from '../storage/history-page.js';
 import type { StandingKv } from './standing-kv.js';
+import type { StreamDirectory } from './stream-directory.js';
 
 export interface GatewayControlOptions {
   /** Starts ingesting a capture's bytes as stream `stream`; throws if it cannot. */
@@ -34,6 +35,7 @@ export class GatewayControl implements StreamControl {
 
   constructor(
     private readonly standing: StandingKv,
+    private readonly directory: StreamDirectory,
     private readonly options: GatewayControlOptions,
   ) {}
 
@@ -45,11 +47,12 @@ export class GatewayControl implements StreamControl {
   }
 
   listStreams(): string[] {
-    return [...new Set([...this.standing.streams(), ...this.heard])].sort();
+    const { directory, standing, heard } = this;
+    return [...new Set([...directory.streams(), ...standing.streams(), ...heard])].sort();
   }
 
   hasStream(stream: string): boolean {
-    return this.heard.has(stream) || this.standing.streams().includes(stream);
+    return this.listStreams().includes(stream);
   }
 
   listQuestions(stream: string): StandingQuestionMessage[] {

@@ -21,8 +21,11 @@ import { ingestStream, IngestPositions } from './ingest-node.js';
 import { historyFromLog } from './log-history.js';
 import { followMessages } from './message-bus.js';
 import type { StandingKv } from './standing-kv.js';
+import type { StreamDirectory } from './stream-directory.js';
 
 export interface GatewayConfig {
+  /** The node's name: the owner of the captures it ingests, in the stream directory. */
+  readonly name: string;
   readonly host: string;
   readonly port: number;
   /** The control token; reading needs `readToken` where one is set (access.ts). */
@@ -51,11 +54,12 @@ export class Gateway {
   static async start(
     connection: NatsConnection,
     standing: StandingKv,
+    directory: StreamDirectory,
     config: GatewayConfig,
   ): Promise<Gateway> {
     const positions = await IngestPositions.open(connection);
     const captures = new Map<string, Subscription>();
-    const control = new GatewayControl(standing, {
+    const control = new GatewayControl(standing, directory, {
       connected: () => !connection.isClosed(),
       history: (query) => historyFromLog(connection, query),
       log: config.log,
@@ -73,7 +77,13 @@ export class Gateway {
         const ended = (why: string) => {
           captures.delete(stream);
           config.log(`gateway: capture ${stream} ${why}`);
+          directory
+            .release(stream)
+            .catch((error: Error) => config.log(`gateway: capture ${stream}: ${error.message}`));
         };
+        directory
+          .claim(config.name, { id: stream })
+          .catch((error: Error) => config.log(`gateway: capture ${stream}: ${error.message}`));
         captures.set(
           stream,
           ingestStream(

@@ -8,9 +8,10 @@
  * messages, validated when read.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import { questionsMessageSchema, type QuestionsMessage } from '../../shared/protocol/messages.js';
 import { rulesMessageSchema, type RulesMessage } from '../../shared/protocol/rules.js';
+import { watchBucket } from './watch-bucket.js';
 
 export const STANDING_BUCKET = 'tutti-standing';
 
@@ -36,19 +37,7 @@ export class StandingKv {
   ): Promise<StandingKv> {
     const kv = await new Kvm(connection).create(bucket, { history: 1, storage: 'file' } as const);
     const store = new StandingKv(kv, log);
-    // Watch first, then read: a change made while loading arrives by the watch, and the
-    // revisions keep an older read from overwriting it.
-    const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
-    store.stopWatching = () => watcher.stop();
-    void (async () => {
-      for await (const entry of watcher) store.take(entry, true);
-    })();
-    const keys: string[] = [];
-    for await (const key of await kv.keys()) keys.push(key);
-    for (const key of keys) {
-      const entry = await kv.get(key);
-      if (entry) store.take(entry, false);
-    }
+    store.stopWatching = await watchBucket(kv, (entry, live) => store.take(entry, live));
     return store;
   }
 

@@ -42,7 +42,8 @@ const question = z.string().superRefine((text, context) => {
   }
 });
 
-const streamSchema = z.strictObject({
+/** One stream of a venue: its id, source, standing questions, OSC targets and alert rules. */
+export const streamSpecSchema = z.strictObject({
   id: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, "_", "." or "-"'),
   source: sourceSchema,
   questions: z.array(question).optional(),
@@ -86,7 +87,7 @@ export const venueConfigSchema = z
       .optional(),
     /** OSC targets that get every stream's answers. */
     osc: z.array(oscTargetSchema).optional(),
-    streams: z.array(streamSchema).min(1, 'expected at least one stream'),
+    streams: z.array(streamSpecSchema).min(1, 'expected at least one stream'),
   })
   .superRefine((config, context) => {
     const seen = new Set<string>();
