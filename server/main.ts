@@ -171,6 +171,9 @@ function startClusterNode(roleList: string) {
     gateway: {
       ...listening(),
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
+      ...(process.env.TUTTI_WEBHOOK_SECRET
+        ? { webhookSecret: process.env.TUTTI_WEBHOOK_SECRET }
+        : {}),
     },
     log: (line) => console.log(`tutti: ${line}`),
   }).then(

@@ -128,16 +128,38 @@ describe('gateways on a cluster', () => {
     const newestFirst = events.map((e) => e.message.window.end);
     expect(newestFirst).toEqual([...newestFirst].sort((x, y) => y - x));
     expect(next).toMatch(/^\d+:\d+$/);
-    // What a gateway cannot do yet, it says.
+    // An alert rule through gateway A: stored in the cluster, fired once (by the gateway that
+    // holds the alerts lease), seen on both gateways.
     const rule = await fetch(`${gateways.a}/api/streams/stage-a/rules`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ condition: { kind: 'stream-not-live', seconds: 10 } }),
+      body: JSON.stringify({
+        name: 'unsure',
+        questionId: added.id,
+        condition: { kind: 'confidence-below', confidence: 1, seconds: 1 },
+        cooldownSeconds: 3600,
+      }),
     });
-    expect(rule.status).toBe(422);
-    expect(((await rule.json()) as { error: string }).error).toMatch(
-      /alert rules are not evaluated by a cluster yet/,
+    expect(rule.status).toBe(201);
+    const { id: ruleId } = (await rule.json()) as { id: string };
+    const alerts = (d: Dashboard) =>
+      d.messages.filter((m) => m.type === 'alert' && m.ruleId === ruleId);
+    await until(
+      () => [onA, onB].every((d) => alerts(d).length === 1),
+      'the alert on both gateways',
+      20_000,
     );
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    for (const d of [onA, onB]) expect(alerts(d), 'fired once').toHaveLength(1);
+    expect(
+      onB.messages.some(
+        (m) => m.type === 'rules' && m.stream === 'stage-a' && m.rules.some((r) => r.id === ruleId),
+      ),
+    ).toBe(true);
+    const firing = ['gateway-a', 'gateway-b'].filter(
+      (g) => processes.linesOf(g, ": fires the cluster's alerts").length > 0,
+    );
+    expect(firing).toHaveLength(1);
   }, 120_000);
 
   it('lets a dashboard on gateway A follow a recording started through gateway B', async () => {

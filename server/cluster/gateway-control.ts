@@ -4,17 +4,18 @@
  * stream directory lists, the standing bucket holds questions for or the bus has heard from, questions are read from and
  * written to the bucket (every inference node and gateway sees a change within a round trip), and
  * a capture started here is ingested here (its segments go to the queue like any other stream's),
- * and the history is read from the answer log. What a gateway cannot answer yet says so: alert rules
- * are not evaluated by a cluster, and pictures stay with the ingest nodes.
+ * the history is read from the answer log, and alert rules are stored with the questions (the
+ * gateway holding the alerts lease fires them, cluster-alerts.ts). Pictures stay with the ingest
+ * nodes: a gateway has none to show.
  */
 import type { Writable } from 'node:stream';
 import type { HealthResponse } from '../../shared/protocol/health.js';
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
-import type { RuleMessage } from '../../shared/protocol/rules.js';
-import { RuleError } from '../alerts/stream-rules.js';
+import type { RuleMessage, RuleRequest } from '../../shared/protocol/rules.js';
 import { StandingQuestions } from '../answers/standing-questions.js';
 import type { StreamControl } from '../hub/stream-control.js';
 import type { HistoryQuery } from '../storage/history-page.js';
+import { ruleSet } from './cluster-alerts.js';
 import type { StandingKv } from './standing-kv.js';
 import type { StreamDirectory } from './stream-directory.js';
 
@@ -77,18 +78,25 @@ export class GatewayControl implements StreamControl {
     return this.standing.latest(stream, 'rules')?.rules ?? [];
   }
 
-  addRule(): RuleMessage {
-    throw new RuleError('alert rules are not evaluated by a cluster yet: set them on a monitor');
+  addRule(stream: string, request: RuleRequest): RuleMessage {
+    const rules = ruleSet(stream, this.standing, this.listRules(stream));
+    const added = rules.add(request);
+    this.storeRules(stream, rules.list());
+    return added;
   }
 
-  removeRule(): boolean {
-    throw new RuleError('alert rules are not evaluated by a cluster yet: set them on a monitor');
+  removeRule(stream: string, ruleId: string): boolean {
+    const rules = ruleSet(stream, this.standing, this.listRules(stream));
+    if (!rules.remove(ruleId)) return false;
+    this.storeRules(stream, rules.list());
+    return true;
   }
 
   snapshot(stream: string): ServerMessage[] {
     const status = this.status.get(stream);
     return [
       { type: 'questions', stream, questions: this.listQuestions(stream) },
+      { type: 'rules', stream, rules: this.listRules(stream) },
       ...(status ? [status] : []),
     ];
   }
@@ -130,6 +138,14 @@ export class GatewayControl implements StreamControl {
       .save({ type: 'questions', stream, questions: questions.describe() })
       .catch((error: Error) =>
         this.options.log(`gateway: questions of ${stream} not stored: ${error.message}`),
+      );
+  }
+
+  private storeRules(stream: string, rules: RuleMessage[]): void {
+    this.standing
+      .save({ type: 'rules', stream, rules })
+      .catch((error: Error) =>
+        this.options.log(`gateway: rules of ${stream} not stored: ${error.message}`),
       );
   }
 }

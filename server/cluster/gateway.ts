@@ -19,7 +19,10 @@ import { pipedMediaSource } from '../sources/media-file-source.js';
 import { GatewayControl } from './gateway-control.js';
 import { ingestStream, IngestPositions } from './ingest-node.js';
 import { historyFromLog } from './log-history.js';
-import { followMessages } from './message-bus.js';
+import { followMessages, MessagePublisher } from './message-bus.js';
+import { ClusterAlerts } from './cluster-alerts.js';
+import { Lease } from './lease.js';
+import { AlertDispatcher } from '../alerts/alert-dispatcher.js';
 import type { StandingKv } from './standing-kv.js';
 import type { StreamDirectory } from './stream-directory.js';
 
@@ -32,6 +35,8 @@ export interface GatewayConfig {
   readonly token: string;
   readonly readToken?: string;
   readonly allowedHosts?: readonly string[];
+  /** Signs the alerts' webhooks (TUTTI_WEBHOOK_SECRET), as the single monitor does. */
+  readonly webhookSecret?: string;
   /** Captures this gateway ingests at once. */
   readonly maxCaptures?: number;
   readonly log: (line: string) => void;
@@ -124,11 +129,39 @@ export class Gateway {
       }
       hub.publish(message);
     };
-    const follower = await followMessages(connection, publish, config.log);
-    const unwatch = standing.onChange((message) => {
-      if (message.type === 'questions') publish(message);
+    // Alert rules: fired by whichever gateway holds the lease, onto the bus.
+    const lease = await Lease.open(connection, 'alerts', config.name);
+    const dispatcher = new AlertDispatcher({
+      ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+      log: config.log,
     });
-    return new Gateway(http, hub, captures, [() => follower.stop(), unwatch]);
+    const publisher = new MessagePublisher(connection);
+    const alerts = new ClusterAlerts(
+      standing,
+      lease,
+      dispatcher,
+      (m) => publisher.publish(m),
+      config.log,
+    );
+    lease.start((held) =>
+      config.log(`${config.name}: ${held ? 'fires' : 'no longer fires'} the cluster's alerts`),
+    );
+    const follower = await followMessages(
+      connection,
+      (message) => {
+        alerts.observe(message);
+        publish(message);
+      },
+      config.log,
+    );
+    const unwatch = standing.onChange(publish);
+    return new Gateway(http, hub, captures, [
+      () => follower.stop(),
+      unwatch,
+      () => alerts.close(),
+      () => dispatcher.close(),
+      () => void lease.stop(),
+    ]);
   }
 
   async stop(): Promise<void> {
