@@ -204,6 +204,46 @@ describe('tiny profile training path (smoke)', () => {
     ) as { room_frontends: string[]; audio: { room_validation: Record<string, number> } };
     expect(report.room_frontends).toEqual([frontend]);
     expect(report.audio.room_validation.presence_macro_f1).toBeGreaterThanOrEqual(0);
+    // Readouts and a head drawing their audio features from the clean and the room's extraction.
+    const features = path.join(out(), 'features');
+    const roomFeatures = path.join(out(), 'features-all');
+    const roomReadouts = path.join(work, 'room-readouts.pt');
+    const fitted = await runPython([
+      'models/qstar/train.py',
+      'readouts',
+      '--features',
+      features,
+      '--dataset',
+      synth(),
+      '--out',
+      roomReadouts,
+      '--steps',
+      '20',
+      '--room-features',
+      roomFeatures,
+    ]);
+    expect(fitted.stdout).toMatch(/heard_macro_f1_room1/);
+    const { stdout: roomHead } = await runPython([
+      'models/qstar/train.py',
+      'head',
+      '--features',
+      features,
+      '--out',
+      work,
+      '--checkpoints',
+      work,
+      '--epochs',
+      '1',
+      '--max-steps',
+      '2',
+      '--no-export',
+      '--class-slots',
+      '--concepts',
+      roomReadouts,
+      '--room-features',
+      roomFeatures,
+    ]);
+    expect(roomHead).toMatch(/full-concepts-rooms epoch 1\/1: loss [\d.]+, val accuracy/);
     // A room front-end of other scenes would pair sounds with the wrong truth: refused.
     const other = path.join(work, 'other-room');
     mkdirSync(other);

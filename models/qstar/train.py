@@ -472,10 +472,14 @@ def fit_linear(x, targets, loss_fn, outputs, train_idx, steps):
     return weight, linear.bias.detach() - weight @ mean
 
 
+def load_from(directory, name):
+    return torch.from_numpy(np.load(os.path.join(directory, f"{name}.npy")))
+
+
 def fit_readouts(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
-    load = lambda name: torch.from_numpy(np.load(os.path.join(args.features, f"{name}.npy")))
+    load = lambda name: load_from(args.features, name)
     frames, patches, audio, ast = load("frames"), load("patches"), load("audio"), load("ast")
     truths = read_truths(args.dataset, info["videos"])
     tensors = lambda d: {k: torch.from_numpy(v) for k, v in d.items()}
@@ -499,8 +503,11 @@ def fit_readouts(args):
         return bce(out[..., :k], seen) + bce(out[..., k : k + 1], venue) + 0.3 * F.mse_loss(out[..., -1:], count / 5)
 
     both = torch.cat([audio, ast.flatten(2)], -1)
+    # Through a room too (--room-features): the same scenes' degraded audio features, same truth.
+    rooms = [torch.cat([load_from(room, "audio"), load_from(room, "ast").flatten(2)], -1) for room in args.room_features]
+    audio_x, audio_idx = torch.cat([both, *rooms]), torch.cat([train_idx + r * len(videos) for r in range(1 + len(rooms))])
     readouts = {
-        "audio": fit_linear(both, lambda i: {n: t[i] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, train_idx, args.steps),
+        "audio": fit_linear(audio_x, lambda i: {n: t[i % len(videos)] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, audio_idx, args.steps),
         "columns": fit_linear(patches, lambda i: seen_truth["columns"][i], columns_loss, 2 * k, train_idx, args.steps),
         "frame": fit_linear(frames, lambda i: (seen_truth["seen"][i], seen_truth["venue"][i], seen_truth["count"][i]), frame_loss_, k + 2, train_idx, args.steps),
     }
@@ -512,6 +519,8 @@ def fit_readouts(args):
         "seen_macro_f1": presence_f1(read("frame", frames)[..., :k].flatten(0, 1), seen_truth["seen"][val_idx].flatten(0, 1))[0],
         "fit_seconds": round(time.time() - started, 1),
     }
+    for r, room in enumerate(rooms):
+        report[f"heard_macro_f1_room{r + 1}"] = presence_f1(read("audio", room)[..., :k].flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
     torch.save(readouts, args.out)
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump({k_: round(v, 4) for k_, v in report.items()}, f, indent=1)
@@ -537,10 +546,19 @@ class Features:
         self.frames, self.patches, self.audio, self.ast = (x.float().to(device) for x in (self.frames, self.patches, self.audio, self.ast))
         return self
 
-    def batch(self, videos):
+    def batch(self, videos, rooms=()):
+        """The videos' features; with `rooms` (Features of the same scenes through rooms), each
+        video's audio features drawn from this extraction or one of those at random."""
         segments = self.frames.shape[1]
         mask = torch.ones(len(videos), segments, dtype=torch.bool, device=self.frames.device)
-        return self.frames[videos], self.patches[videos], self.audio[videos], self.ast[videos], mask
+        audio, ast = self.audio[videos], self.ast[videos]
+        if rooms:
+            which = torch.randint(len(rooms) + 1, (len(videos),))
+            for r, room in enumerate(rooms, start=1):
+                pick = (which == r).to(audio.device)
+                audio = torch.where(pick.view(-1, 1, 1), room.audio[videos], audio)
+                ast = torch.where(pick.view(-1, 1, 1, 1), room.ast[videos], ast)
+        return self.frames[videos], self.patches[videos], audio, ast, mask
 
 
 class QStarWithQuestions(nn.Module):
@@ -599,6 +617,9 @@ def train_head(args):
         info = json.load(f)
     device = torch.device(args.device)
     features = Features(args.features, oracle=args.oracle).to(device)
+    # Through a room too (--room-features): each training example's audio features drawn from the
+    # clean extraction or one through a room (the pictures are the same).
+    rooms = [Features(room).to(device) for room in args.room_features]
     late = VARIANTS[args.variant].get("late_fusion", False)  # the question enters only at the end
     train, val = Questions(args.features, "train"), Questions(args.features, "val")
     config = QStarConfig(
@@ -620,7 +641,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -639,7 +660,7 @@ def train_head(args):
         for videos, ids, lengths, answers in loader:
             ids, lengths, answers = ids.to(device), lengths.to(device), answers.to(device)
             word_mask = torch.arange(ids.shape[1], device=device)[None, :] < lengths[:, None]
-            loss = F.cross_entropy(model(features.batch(videos), ids, word_mask)[0], answers)
+            loss = F.cross_entropy(model(features.batch(videos, rooms), ids, word_mask)[0], answers)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -747,6 +768,8 @@ def main():
     r.add_argument("--dataset", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--steps", type=int, default=600)
+    for p in (h, r):
+        p.add_argument("--room-features", nargs="*", default=[], metavar="FEATURES", help="the same scenes' features through rooms (npm run extract --degrade), drawn from in training")
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
