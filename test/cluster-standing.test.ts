@@ -4,7 +4,8 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StandingKv } from '../server/cluster/standing-kv.js';
+import { Kvm } from '@nats-io/kv';
+import { STANDING_BUCKET, StandingKv } from '../server/cluster/standing-kv.js';
 import type { QuestionsMessage } from '../shared/protocol/messages.js';
 import { NatsServer } from './support/nats-server.js';
 import { until } from './support/until.js';
@@ -56,6 +57,22 @@ describe('standing questions in JetStream KV', () => {
     expect(gatewayB.latest('stage-1', 'rules')).toBeUndefined();
     const later = await role('inference-1');
     expect(later.latest('stage-1', 'questions')?.questions).toHaveLength(1);
+  });
+
+  it('skips, and says so, a value that is not a valid message, keeping the one before', async () => {
+    const store = await role('gateway-c');
+    await store.save(questions('stage-2', 'Is there a flute sound?'));
+    const kv = await new Kvm(connections.at(-1)!).open(STANDING_BUCKET);
+    await kv.put('questions.stage-2', '{"type": "questions", "stream": "stage-2"}');
+    await kv.put('rules.stage-2', 'not json');
+    // Every role holding the bucket says it (the roles of this file share one log).
+    const said = () => [...new Set(lines.filter((l) => l.includes('stage-2')))].sort();
+    await until(() => said().length === 2, 'both said');
+    expect(said()).toEqual([
+      'bucket tutti-standing: questions.stage-2: not a valid questions message; ignored',
+      'bucket tutti-standing: rules.stage-2: not a valid rules message; ignored',
+    ]);
+    expect(store.latest('stage-2', 'questions')?.questions).toHaveLength(1);
   });
 
   it('keeps them through a killed nats-server: every role reconnects by itself and goes on', async () => {

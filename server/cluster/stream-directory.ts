@@ -6,11 +6,10 @@
  * the streams from it, and an ingest node restarted without its venue file takes up the streams
  * it owned.
  */
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { streamSpecSchema, type StreamSpec } from '../config/venue-config.js';
-import { watchBucket } from './watch-bucket.js';
+import { WatchedBucket } from './watch-bucket.js';
 
 export const STREAMS_BUCKET = 'tutti-streams';
 
@@ -22,73 +21,45 @@ const entrySchema = z.strictObject({
 });
 export type StreamEntry = z.infer<typeof entrySchema>;
 
-export class StreamDirectory {
-  private readonly entries = new Map<string, { revision: number; entry?: StreamEntry }>();
-  private stopWatching?: () => void;
+function parseEntry(_key: string, json: unknown): StreamEntry | Error {
+  const parsed = entrySchema.safeParse(json);
+  return parsed.success ? parsed.data : new Error('not a valid stream entry');
+}
 
-  private constructor(
-    private readonly kv: KV,
-    private readonly log: (line: string) => void,
-  ) {}
+export class StreamDirectory {
+  private constructor(private readonly bucket: WatchedBucket<StreamEntry>) {}
 
   static async open(
     connection: NatsConnection,
     log: (line: string) => void,
     bucket = STREAMS_BUCKET,
   ): Promise<StreamDirectory> {
-    const kv = await new Kvm(connection).create(bucket, { history: 1, storage: 'file' } as const);
-    const directory = new StreamDirectory(kv, log);
-    directory.stopWatching = await watchBucket(kv, (entry) => directory.take(entry));
-    return directory;
+    return new StreamDirectory(await WatchedBucket.open(connection, bucket, parseEntry, log));
   }
 
   /** Every stream the cluster runs. */
   streams(): string[] {
-    return [...this.entries].filter(([, held]) => held.entry).map(([id]) => id);
+    return this.bucket.entries().map(([id]) => id);
   }
 
   /** The venue entries of the streams `owner` ingests. */
   ownedBy(owner: string): StreamSpec[] {
-    return [...this.entries.values()].flatMap(({ entry }) =>
-      entry?.owner === owner && entry.spec ? [entry.spec] : [],
-    );
+    return this.bucket
+      .entries()
+      .flatMap(([, entry]) => (entry.owner === owner && entry.spec ? [entry.spec] : []));
   }
 
   /** Records that `owner` ingests the stream (a venue entry, or a capture's id). */
   async claim(owner: string, stream: StreamSpec | { id: string }): Promise<void> {
-    const entry: StreamEntry = { owner, ...('source' in stream ? { spec: stream } : {}) };
-    const revision = await this.kv.put(stream.id, JSON.stringify(entry));
-    const held = this.entries.get(stream.id);
-    if (!held || held.revision < revision) this.entries.set(stream.id, { revision, entry });
+    await this.bucket.put(stream.id, { owner, ...('source' in stream ? { spec: stream } : {}) });
   }
 
   /** The stream is no longer run (a capture that ended). */
   async release(stream: string): Promise<void> {
-    await this.kv.delete(stream);
+    await this.bucket.delete(stream);
   }
 
   close(): void {
-    this.stopWatching?.();
-  }
-
-  private take(kvEntry: KvEntry): void {
-    const held = this.entries.get(kvEntry.key);
-    if (held && held.revision >= kvEntry.revision) return;
-    if (kvEntry.operation !== 'PUT') {
-      this.entries.set(kvEntry.key, { revision: kvEntry.revision });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(kvEntry.string());
-    } catch {
-      value = undefined;
-    }
-    const parsed = entrySchema.safeParse(value);
-    if (!parsed.success) {
-      this.log(`stream directory: ${kvEntry.key} is not a valid entry; ignored`);
-      return;
-    }
-    this.entries.set(kvEntry.key, { revision: kvEntry.revision, entry: parsed.data });
+    this.bucket.close();
   }
 }
