@@ -3,21 +3,19 @@
  * dashboard, fed from the bus instead of a process's own streams. Every message any node
  * publishes reaches every gateway (an ordered consumer of the answer log), so a dashboard sees
  * every stream whichever gateway it connects to; standing-question changes arrive from the
- * bucket's watch, whichever gateway made them; a browser capture started here is ingested here.
+ * bucket's watch, whichever gateway made them; a browser capture started here is ingested here
+ * (capture-ingest.ts); alert rules are fired by the gateway holding the alerts lease.
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Subscription } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { AccessPolicy } from '../hub/access.js';
 import { createHttpServer } from '../hub/http-server.js';
 import { WsHub } from '../hub/ws-hub.js';
-import { pipedMediaSource } from '../sources/media-file-source.js';
+import { CaptureIngest } from './capture-ingest.js';
 import { GatewayControl } from './gateway-control.js';
-import { ingestStream, IngestPositions } from './ingest-node.js';
 import { historyFromLog } from './log-history.js';
 import { followMessages, MessagePublisher } from './message-bus.js';
 import { ClusterAlerts } from './cluster-alerts.js';
@@ -48,9 +46,8 @@ export class Gateway {
   private constructor(
     private readonly http: Server,
     private readonly hub: WsHub,
-    /** The captures this gateway ingests, by stream. */
-    private readonly captures: Map<string, Subscription>,
-    private readonly stops: Array<() => void>,
+    /** What to stop, in order, when the gateway stops. */
+    private readonly stops: Array<() => unknown>,
   ) {
     const address = http.address() as AddressInfo;
     this.url = `http://${address.address}:${address.port}`;
@@ -62,47 +59,12 @@ export class Gateway {
     directory: StreamDirectory,
     config: GatewayConfig,
   ): Promise<Gateway> {
-    const positions = await IngestPositions.open(connection);
-    const captures = new Map<string, Subscription>();
+    const captures = await CaptureIngest.open(connection, directory, config);
     const control = new GatewayControl(standing, directory, {
       connected: () => !connection.isClosed(),
       history: (query) => historyFromLog(connection, query),
       log: config.log,
-      startCapture: (stream, recording) => {
-        const limit = config.maxCaptures ?? 4;
-        if (captures.size >= limit)
-          throw new Error(
-            `${captures.size} captures are running, the most this gateway takes (TUTTI_MAX_CAPTURES)`,
-          );
-        const bytes = new PassThrough();
-        const source = () =>
-          pipedMediaSource(`${recording ? 'recording' : 'capture'} ${stream}`, bytes, {
-            ...(recording ? { readRate: recording.speed } : {}),
-          });
-        const ended = (why: string) => {
-          captures.delete(stream);
-          config.log(`gateway: capture ${stream} ${why}`);
-          directory
-            .release(stream)
-            .catch((error: Error) => config.log(`gateway: capture ${stream}: ${error.message}`));
-        };
-        directory
-          .claim(config.name, { id: stream })
-          .catch((error: Error) => config.log(`gateway: capture ${stream}: ${error.message}`));
-        captures.set(
-          stream,
-          ingestStream(
-            connection,
-            positions,
-            { id: stream, source, retry: false },
-            config,
-          ).subscribe({
-            error: (error: Error) => ended(`stopped: ${error.message}`),
-            complete: () => ended('ended'),
-          }),
-        );
-        return bytes;
-      },
+      startCapture: (stream, recording) => captures.start(stream, recording),
     });
     const access = new AccessPolicy({
       controlToken: config.token,
@@ -155,18 +117,18 @@ export class Gateway {
       config.log,
     );
     const unwatch = standing.onChange(publish);
-    return new Gateway(http, hub, captures, [
+    return new Gateway(http, hub, [
       () => follower.stop(),
       unwatch,
       () => alerts.close(),
       () => dispatcher.close(),
-      () => void lease.stop(),
+      () => lease.stop(),
+      () => captures.stopAll(),
     ]);
   }
 
   async stop(): Promise<void> {
-    for (const stop of this.stops) stop();
-    for (const capture of this.captures.values()) capture.unsubscribe();
+    for (const stop of this.stops) await stop();
     await this.hub.close();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
