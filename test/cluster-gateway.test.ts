@@ -44,7 +44,12 @@ describe('gateways on a cluster', () => {
       venue,
       JSON.stringify({
         streams: [
-          { id: 'stage-a', source: { demo: true }, questions: ['Is there a flute sound?'] },
+          {
+            id: 'stage-a',
+            source: { demo: true },
+            questions: ['Is there a flute sound?'],
+            rules: [{ name: 'quiet', condition: { kind: 'stream-not-live', seconds: 30 } }],
+          },
         ],
       }),
     );
@@ -84,6 +89,12 @@ describe('gateways on a cluster', () => {
       'answers on both gateways',
       60_000,
     );
+    // The venue file's rule, stored by the ingest node, in the snapshot of either gateway.
+    for (const d of [onA, onB])
+      expect(d.messages.find((m) => m.type === 'rules')).toMatchObject({
+        stream: 'stage-a',
+        rules: [{ id: 'r1', name: 'quiet' }],
+      });
     const ends = (d: Dashboard) => answersOf(d, 'stage-a').map((m) => m.window.end);
     for (const d of [onA, onB]) expect(new Set(ends(d)).size, 'a hop twice').toBe(ends(d).length);
     // The hops both saw while both were connected are the same hops.

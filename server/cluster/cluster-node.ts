@@ -1,9 +1,11 @@
 /**
  * One process of a Tutti cluster (issue #13), running the roles it is given: `ingest` (its
  * streams' sources into the segment queue), `inference` (segments from the queue into answers
- * on the message log) and `gateway` (the HTTP API and dashboard over the bus, gateway.ts). Every piece of state a stream needs lives in JetStream — standing
- * questions (StandingKv), ingest positions, encoded segments (FeatureStore) — so any process can
- * die and another carries on. Started by `npm start -- --role ingest,inference`.
+ * on the message log) and `gateway` (the HTTP API and dashboard over the bus, gateway.ts). Every
+ * piece of state a stream needs lives in JetStream — which streams run where (StreamDirectory),
+ * standing questions and rules (StandingKv), ingest positions, encoded segments (FeatureStore),
+ * last answers — so any process can die and another carries on. Started by
+ * `npm start -- --role ingest,inference,gateway` (any of them).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
@@ -14,6 +16,7 @@ import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
 import type { StreamSpec } from '../config/venue-config.js';
 import type { StreamConfig } from '../pipeline/live-stream.js';
 import type { ClusterConfig } from './cluster-config.js';
+import { ruleSet } from './cluster-alerts.js';
 import { FeatureStore } from './feature-store.js';
 import { Gateway, type GatewayConfig } from './gateway.js';
 import { InferenceNode } from './inference-node.js';
@@ -98,16 +101,7 @@ export class ClusterNode {
     for (const spec of specs) {
       await this.directory!.claim(config.name, spec);
       const stream = config.streamConfig(spec);
-      // A stream's first questions, unless the cluster already holds some for it.
-      if (stream.questions?.length && !this.standing!.latest(stream.id, 'questions')) {
-        const standing = new StandingQuestions(tokenize);
-        for (const question of stream.questions) standing.add(question);
-        await this.standing!.save({
-          type: 'questions',
-          stream: stream.id,
-          questions: standing.describe(),
-        });
-      }
+      await this.seedStanding(stream, tokenize);
       this.subscriptions.push(
         ingestStream(connection, positions, stream, { log: config.log }).subscribe({
           error: (error: Error) => config.log(`ingest ${stream.id}: stopped: ${error.message}`),
@@ -116,6 +110,25 @@ export class ClusterNode {
       );
     }
     config.log(`${config.name}: ingesting ${specs.map((s) => s.id).join(', ')}`);
+  }
+
+  /** A stream's first questions and rules, unless the cluster already holds some for it. */
+  private async seedStanding(stream: StreamConfig, tokenize: (s: string) => number[]) {
+    const standing = this.standing!;
+    if (stream.questions?.length && !standing.latest(stream.id, 'questions')) {
+      const questions = new StandingQuestions(tokenize);
+      for (const question of stream.questions) questions.add(question);
+      await standing.save({
+        type: 'questions',
+        stream: stream.id,
+        questions: questions.describe(),
+      });
+    }
+    if (stream.rules?.length && !standing.latest(stream.id, 'rules')) {
+      const rules = ruleSet(stream.id, standing, []);
+      for (const rule of stream.rules) rules.add(rule);
+      await standing.save({ type: 'rules', stream: stream.id, rules: rules.list() });
+    }
   }
 
   private async startInference(): Promise<void> {
