@@ -139,6 +139,15 @@ describe('gateways on a cluster', () => {
     const newestFirst = events.map((e) => e.message.window.end);
     expect(newestFirst).toEqual([...newestFirst].sort((x, y) => y - x));
     expect(next).toMatch(/^\d+:\d+$/);
+    // Metrics of every stream, from the bus (no event log or inference worker on a gateway).
+    const metrics = await (
+      await fetch(`${gateways.a}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(
+      Number(/^tutti_answers_total\{stream="stage-a"\} (\d+)$/m.exec(metrics)?.[1]),
+    ).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^tutti_hop_latency_seconds_count\{stream="stage-a"\} [1-9]/m);
+    expect(metrics).not.toMatch(/tutti_event_log|tutti_inference/);
     // An alert rule through gateway A: stored in the cluster, fired once (by the gateway that
     // holds the alerts lease), seen on both gateways.
     const rule = await fetch(`${gateways.a}/api/streams/stage-a/rules`, {

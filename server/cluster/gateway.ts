@@ -13,6 +13,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { AccessPolicy } from '../hub/access.js';
 import { createHttpServer } from '../hub/http-server.js';
+import { MonitorMetrics } from '../hub/metrics.js';
 import { WsHub } from '../hub/ws-hub.js';
 import { CaptureIngest } from './capture-ingest.js';
 import { GatewayControl } from './gateway-control.js';
@@ -71,7 +72,18 @@ export class Gateway {
       ...(config.readToken ? { readToken: config.readToken } : {}),
       ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
     });
-    const http = createHttpServer({ control, access });
+    // Answers, alerts and hop latency of every stream, as the bus carries them; the hub's and the
+    // webhooks' counts.
+    const dispatcher = new AlertDispatcher({
+      ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
+      log: config.log,
+    });
+    const metrics = new MonitorMetrics({
+      streams: () => [],
+      hub: () => hub.stats, // read when scraped, once the hub below exists
+      webhooks: () => dispatcher.webhooks.stats,
+    });
+    const http = createHttpServer({ control, access, metrics });
     http.listen(config.port, config.host);
     await once(http, 'listening').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'EADDRINUSE'
@@ -84,6 +96,7 @@ export class Gateway {
     let known = control.listStreams().join(',');
     const publish = (message: ServerMessage) => {
       control.observe(message);
+      metrics.observe(message);
       const streams = control.listStreams();
       if (streams.join(',') !== known) {
         known = streams.join(',');
@@ -93,10 +106,6 @@ export class Gateway {
     };
     // Alert rules: fired by whichever gateway holds the lease, onto the bus.
     const lease = await Lease.open(connection, 'alerts', config.name);
-    const dispatcher = new AlertDispatcher({
-      ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
-      log: config.log,
-    });
     const publisher = new MessagePublisher(connection);
     const alerts = new ClusterAlerts(
       standing,

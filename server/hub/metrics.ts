@@ -14,12 +14,15 @@ import type { HubStats } from './ws-hub.js';
 
 const STATES = ['starting', 'live', 'retrying', 'stopped'] as const;
 
-/** Where the scrape reads what the monitor counts anyway. */
+/**
+ * Where the scrape reads what the monitor counts anyway. A cluster gateway has no streams of its
+ * own, no event log and no inference worker: their series are left out there.
+ */
 export interface MetricSources {
   streams(): Iterable<LiveStream>;
   hub(): HubStats | undefined;
-  eventLog(): LogHealth & { readonly failedWrites: number };
-  inference(): InferenceUsage | undefined;
+  eventLog?(): LogHealth & { readonly failedWrites: number };
+  inference?(): InferenceUsage | undefined;
   webhooks(): { readonly delivered: number; readonly failed: number; readonly dropped: number };
 }
 
@@ -173,44 +176,49 @@ export class MonitorMetrics {
       'WebSocket connections refused (token, origin, host).',
       () => sources.hub()?.rejected ?? 0,
     );
-    totalFrom(
-      registry,
-      'tutti_event_log_write_failures_total',
-      'Event log writes that failed.',
-      () => sources.eventLog().failedWrites,
-    );
-    totalFrom(
-      registry,
-      'tutti_event_log_dropped_events_total',
-      'Events dropped because too many waited for a failing log.',
-      () => sources.eventLog().dropped,
-    );
-    new Gauge({
-      name: 'tutti_event_log_pending_events',
-      help: 'Events waiting to be written to the event log.',
-      registers: [registry],
-      collect() {
-        this.set(sources.eventLog().pending);
-      },
-    });
-    totalFrom(
-      registry,
-      'tutti_inference_busy_seconds_total',
-      'Time the inference worker spent on requests.',
-      () => sources.inference()?.busySeconds ?? 0,
-    );
-    totalFrom(
-      registry,
-      'tutti_inference_requests_total',
-      'Requests the inference worker answered or failed.',
-      () => sources.inference()?.requests ?? 0,
-    );
-    totalFrom(
-      registry,
-      'tutti_inference_worker_restarts_total',
-      'Times the inference worker died or hung and was started again.',
-      () => sources.inference()?.restarts ?? 0,
-    );
+    const { eventLog, inference } = sources;
+    if (eventLog) {
+      totalFrom(
+        registry,
+        'tutti_event_log_write_failures_total',
+        'Event log writes that failed.',
+        () => eventLog().failedWrites,
+      );
+      totalFrom(
+        registry,
+        'tutti_event_log_dropped_events_total',
+        'Events dropped because too many waited for a failing log.',
+        () => eventLog().dropped,
+      );
+      new Gauge({
+        name: 'tutti_event_log_pending_events',
+        help: 'Events waiting to be written to the event log.',
+        registers: [registry],
+        collect() {
+          this.set(eventLog().pending);
+        },
+      });
+    }
+    if (inference) {
+      totalFrom(
+        registry,
+        'tutti_inference_busy_seconds_total',
+        'Time the inference worker spent on requests.',
+        () => inference()?.busySeconds ?? 0,
+      );
+      totalFrom(
+        registry,
+        'tutti_inference_requests_total',
+        'Requests the inference worker answered or failed.',
+        () => inference()?.requests ?? 0,
+      );
+      totalFrom(
+        registry,
+        'tutti_inference_worker_restarts_total',
+        'Times the inference worker died or hung and was started again.',
+        () => inference()?.restarts ?? 0,
+      );
+    }
   }
 
   /** Sees every published message; counts answers and each hop's latency once. */
