@@ -7,7 +7,8 @@
 #   4. their features through onnxruntime-node, and the readouts of their facts (Concepts)
 #   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots,
 #      Performers (with stage relations), Concepts and StageRules
-#      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread)
+#      (seed 0 is shipped; SEEDS more are trained and measured for the ablation's spread), and the
+#      `rooms` variant, trained through rooms too (models/room-head.sh)
 #   6. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
 # Usage: models/train-tiny.sh [WORK_DIR] [HEAD_EPOCHS] [STEP_EPOCHS] [ENCODER_EPOCHS]
@@ -50,5 +51,7 @@ for variant in $variants; do
     --variant "$variant" --name "tiny $variant" --json > "models/tiny/test-accuracy-$variant.json"
   for seed in $seeds; do head --variant "$variant" --seed "$seed" --concepts "$readouts"; done
 done
+# The rooms variant: the full head trained through rooms too (issue #11 §4).
+timed models/room-head.sh "$work" models/tiny
 VARIANTS="$variants" timed models/diagnose.sh models/tiny "$work/diagnose" "$work/synth/avqa-train.json" 101 102
 "${python[@]}" models/qstar/report.py "$work/diagnose" | tee models/tiny/heldout-report.md

@@ -8,6 +8,7 @@
  * TUTTI_ALLOWED_HOSTS (comma-separated host names besides the machine's own that `Host` and a
  * browser's `Origin` may name), TUTTI_MAX_CAPTURES (4), TUTTI_STALL_SECONDS (10: a source silent
  * this long is restarted), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
+ * TUTTI_VARIANT (full; rooms for the head trained through rooms too, or no_tfi, late_fusion),
  * TUTTI_PROVIDER (auto: CUDA, then WebGPU, then the CPU; or cuda, webgpu, cpu — an explicit one
  * that cannot load stops the start), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
  * event), TUTTI_RETENTION_DAYS (7: how long the log keeps them). Extra streams: TUTTI_INPUT (a
@@ -135,7 +136,9 @@ const profile =
 /** What a single monitor and a cluster node answer the same way: model, window, hop, streams. */
 const answering = () => ({
   profile,
-  ...(fromFile.variant ? { variant: fromFile.variant } : {}),
+  ...((process.env.TUTTI_VARIANT ?? fromFile.variant)
+    ? { variant: process.env.TUTTI_VARIANT ?? fromFile.variant }
+    : {}),
   windowSeconds: setting('TUTTI_WINDOW', fromFile.windowSeconds, 10),
   hopSeconds: setting('TUTTI_HOP', fromFile.hopSeconds, 1),
   streams: specs.map((spec) => streamConfig(spec, demo)),
