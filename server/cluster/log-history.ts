@@ -10,15 +10,16 @@
  */
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { MAX_HISTORY_PAGE, type HistoryQuery } from '../storage/history-page.js';
+import { MAX_HISTORY_PAGE, pageBody, type HistoryQuery } from '../storage/history-page.js';
 import { HistoryQueryError } from '../storage/history-reader.js';
 import { MESSAGES_STREAM, SUBJECT_ROOT } from './message-bus.js';
 
 const CURSOR = /^(\d+):(\d+)$/;
 
+/** A logged message: when the log stored it, its sequence in the log (the cursor's id), its JSON. */
 interface Row {
   readonly at: number;
-  readonly seq: number;
+  readonly id: number;
   readonly message: string;
 }
 
@@ -60,10 +61,10 @@ export async function historyFromLog(
       got += 1;
       scanned += 1;
       pending = m.info.pending;
-      const row = { at: m.time.getTime(), seq: m.seq, message: m.string() };
+      const row = { at: m.time.getTime(), id: m.seq, message: m.string() };
       const past =
         (query.to !== undefined && row.at > query.to) ||
-        (descending && cursorSeq !== undefined && row.seq >= cursorSeq);
+        (descending && cursorSeq !== undefined && row.id >= cursorSeq);
       if (!past) kept.push(row);
       if (past || (!descending && kept.length > limit) || pending === 0) {
         done = true;
@@ -78,11 +79,5 @@ export async function historyFromLog(
     }
     if (got === 0) done = true;
   }
-  const rows = descending ? kept.slice(-(limit + 1)).reverse() : kept;
-  const page = rows.slice(0, limit);
-  const stream = JSON.stringify(query.stream);
-  const events = page.map((row) => `{"stream":${stream},"at":${row.at},"message":${row.message}}`);
-  const last = page.at(-1);
-  const next = rows.length > limit && last ? `,"next":"${last.at}:${last.seq}"` : '';
-  return `{"events":[${events.join(',')}]${next}}`;
+  return pageBody(query.stream, descending ? kept.slice(-(limit + 1)).reverse() : kept, limit);
 }

@@ -55,9 +55,21 @@ export function historyPage(db: Database.Database, query: HistoryQuery): string 
       after?.[1] ?? null,
       limit + 1,
     ) as Array<{ id: number; at: number; message: string }>;
+  return pageBody(query.stream, rows, limit);
+}
+
+/**
+ * The body of a page from up to `limit + 1` rows in page order (the extra one says there is a
+ * next page): each row's stored JSON spliced in; `next` is "at:id" of the page's last row.
+ */
+export function pageBody(
+  stream: string,
+  rows: ReadonlyArray<{ id: number; at: number; message: string }>,
+  limit: number,
+): string {
   const page = rows.slice(0, limit);
-  const stream = JSON.stringify(query.stream);
-  const events = page.map((row) => `{"stream":${stream},"at":${row.at},"message":${row.message}}`);
+  const name = JSON.stringify(stream);
+  const events = page.map((row) => `{"stream":${name},"at":${row.at},"message":${row.message}}`);
   const last = page.at(-1);
   const next = rows.length > limit && last ? `,"next":"${last.at}:${last.id}"` : '';
   return `{"events":[${events.join(',')}]${next}}`;
