@@ -68,8 +68,8 @@ export class InferenceNode {
     ]);
     // What the stream's previous hop answered, whichever node answered it (this node's own
     // memory only when the bus has nothing older than this hop).
-    if (before && before.end < segment.index + 1)
-      for (const question of asked) question.lastAnswer = before.answers[question.id];
+    if (before.value && before.value.end < segment.index + 1)
+      for (const question of asked) question.lastAnswer = before.value.answers[question.id];
     const answered = await this.options.answer(
       window.batch(asked.length),
       asked.map((q) => q.ids),
@@ -81,10 +81,14 @@ export class InferenceNode {
       patchGrid: this.options.patchGrid,
       readyAt,
     });
-    await this.lastAnswers.record(queued.stream, {
-      end: segment.index + 1,
-      answers: Object.fromEntries(answers.map((a) => [a.questionId, a.answer])),
-    });
+    await this.lastAnswers.record(
+      queued.stream,
+      {
+        end: segment.index + 1,
+        answers: Object.fromEntries(answers.map((a) => [a.questionId, a.answer])),
+      },
+      before,
+    );
     const messages: ServerMessage[] = [...answers, ...changes];
     for (const message of messages) await this.options.publish(message);
     return messages;

@@ -18,6 +18,12 @@ export interface StreamAnswers {
   readonly answers: Readonly<Record<string, string>>;
 }
 
+/** What the bucket holds for a stream, with the revision a new record must replace. */
+export interface HeldAnswers {
+  readonly value?: StreamAnswers;
+  readonly revision: number;
+}
+
 export class LastAnswers {
   private constructor(private readonly kv: KV) {}
 
@@ -31,14 +37,13 @@ export class LastAnswers {
     return new LastAnswers(kv);
   }
 
-  async read(stream: string): Promise<StreamAnswers | undefined> {
-    return (await this.entry(stream)).value;
-  }
-
-  /** Records a hop's answers unless a later (or the same) hop's are there already. */
-  async record(stream: string, latest: StreamAnswers): Promise<void> {
+  /**
+   * Records a hop's answers unless a later (or the same) hop's are there already; `held` is what
+   * `read` gave before the hop was answered (read again only if another node wrote since).
+   */
+  async record(stream: string, latest: StreamAnswers, held?: HeldAnswers): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const { value, revision } = await this.entry(stream);
+      const { value, revision } = attempt === 0 && held ? held : await this.read(stream);
       if (value && value.end >= latest.end) return;
       try {
         if (revision === 0) await this.kv.create(stream, JSON.stringify(latest));
@@ -50,7 +55,8 @@ export class LastAnswers {
     }
   }
 
-  private async entry(stream: string): Promise<{ value?: StreamAnswers; revision: number }> {
+  /** The stream's latest answers, and the key's revision to record over (0: none yet). */
+  async read(stream: string): Promise<HeldAnswers> {
     const entry = await this.kv.get(stream);
     if (!entry || entry.operation !== 'PUT') return { revision: entry?.revision ?? 0 };
     try {
