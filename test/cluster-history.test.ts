@@ -9,20 +9,13 @@ import { historyFromLog } from '../server/cluster/log-history.js';
 import { ensureMessageLog, MessagePublisher } from '../server/cluster/message-bus.js';
 import type { HistoryQuery } from '../server/storage/history-page.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
+import { liveStatus } from './support/status-message.js';
 import { NatsServer } from './support/nats-server.js';
 
 type Page = {
   events: Array<{ stream: string; at: number; message: ServerMessage }>;
   next?: string;
 };
-
-const status = (stream: string, segments: number): ServerMessage => ({
-  type: 'stream-status',
-  stream,
-  state: 'live',
-  segments,
-  skippedHops: 0,
-});
 
 describe('history from the answer log', () => {
   let server: NatsServer;
@@ -35,8 +28,8 @@ describe('history from the answer log', () => {
     await ensureMessageLog(connection);
     const publisher = new MessagePublisher(connection);
     for (let i = 0; i < 30; i++) {
-      await publisher.publish(status('stage-a', i));
-      if (i % 3 === 0) await publisher.publish(status('stage-b', i));
+      await publisher.publish(liveStatus('stage-a', i));
+      if (i % 3 === 0) await publisher.publish(liveStatus('stage-b', i));
       if (i % 10 === 0)
         await publisher.publish({ type: 'questions', stream: 'stage-a', questions: [] });
       if (i === 14) middle = Date.now();

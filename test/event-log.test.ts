@@ -5,14 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventLog, type LoggedEvent } from '../server/storage/event-log.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
+import { liveStatus } from './support/status-message.js';
 
-const status = (stream: string, segments: number): ServerMessage => ({
-  type: 'stream-status',
-  stream,
-  state: 'live',
-  segments,
-  skippedHops: 0,
-});
 const questions = (stream: string, sentences: string[]): ServerMessage => ({
   type: 'questions',
   stream,
@@ -56,7 +50,7 @@ describe('event log', () => {
     log.record(questions('stage', ['Is there a flute sound?']), 1 * day);
     log.record(questions('stage', ['Is there a piano sound?']), 2 * day);
     log.record(questions('booth', ['Is there a cello sound?']), 2 * day);
-    for (let d = 1; d <= 10; d++) log.record(status('stage', d), d * day);
+    for (let d = 1; d <= 10; d++) log.record(liveStatus('stage', d), d * day);
     log.record(answer, 9 * day);
     log.record({
       type: 'segment',
@@ -91,7 +85,7 @@ describe('event log', () => {
       reopened
         .history({ stream: 'stage', type: 'stream-status', from: 9 * day, to: 9 * day })
         .map((e) => e.message),
-    ).toEqual([status('stage', 9)]);
+    ).toEqual([liveStatus('stage', 9)]);
     reopened.close();
   });
 });
@@ -101,8 +95,8 @@ describe('history pages', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-pages-')), 'events.sqlite');
     const log = new EventLog(file);
     // Two events share a time: the cursor tells them apart by id.
-    for (let k = 0; k < 25; k++) log.record(status('stage', k), 1000 + Math.floor(k / 2) * 10);
-    log.record(status('booth', 99), 1000);
+    for (let k = 0; k < 25; k++) log.record(liveStatus('stage', k), 1000 + Math.floor(k / 2) * 10);
+    log.record(liveStatus('booth', 99), 1000);
     const segmentsOf = (events: LoggedEvent[]) =>
       events.map((e) => (e.message as { segments: number }).segments);
     for (const order of ['asc', 'desc'] as const) {

@@ -25,6 +25,39 @@ describe('tiny profile training path (smoke)', () => {
   const out = () => path.join(work, 'out');
   const extractFeatures = (...options: string[]) =>
     runCli('extract', ['--dataset', synth(), '--out', out(), '--stage', 'features', ...options]);
+  const featuresDir = () => path.join(out(), 'features');
+  /** Two steps of a head on the clean features, written to `to` (exported unless told not to). */
+  const trainHead = (to: string, ...extra: string[]) =>
+    runPython([
+      'models/qstar/train.py',
+      'head',
+      '--features',
+      featuresDir(),
+      '--out',
+      to,
+      '--epochs',
+      '1',
+      '--max-steps',
+      '2',
+      '--checkpoints',
+      work,
+      ...extra,
+    ]);
+  /** The encoders' facts' readouts, fitted in 20 steps into `to`. */
+  const fitReadouts = (to: string, ...extra: string[]) =>
+    runPython([
+      'models/qstar/train.py',
+      'readouts',
+      '--features',
+      featuresDir(),
+      '--dataset',
+      synth(),
+      '--out',
+      to,
+      '--steps',
+      '20',
+      ...extra,
+    ]);
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'tutti-tiny-'));
@@ -53,30 +86,14 @@ describe('tiny profile training path (smoke)', () => {
 
     copyFileSync(repoPath('models', 'tiny', 'manifest.json'), path.join(profile, 'manifest.json'));
     await extractFeatures('--profile', profile);
-    const features = path.join(out(), 'features');
+    const features = featuresDir();
     const questions = JSON.parse(
       readFileSync(path.join(features, 'questions-train.json'), 'utf8'),
     ) as Array<{ ids: number[]; answer: number }>;
     expect(questions.length).toBeGreaterThan(10);
 
     // Two steps of a head, exported into the profile.
-    const trainHead = (...extra: string[]) =>
-      runPython([
-        'models/qstar/train.py',
-        'head',
-        '--features',
-        features,
-        '--out',
-        profile,
-        '--epochs',
-        '1',
-        '--max-steps',
-        '2',
-        '--checkpoints',
-        work,
-        ...extra,
-      ]);
-    const { stdout } = await trainHead();
+    const { stdout } = await trainHead(profile);
     expect(stdout).toMatch(/full epoch 1\/1: loss [\d.]+, val accuracy/);
 
     expect(readManifest(profile).profile).toBe('tiny');
@@ -96,20 +113,14 @@ describe('tiny profile training path (smoke)', () => {
 
     // The encoders' facts read by fitted maps, inside the head: the monitor's inputs stay the same.
     const readouts = path.join(work, 'readouts.pt');
-    const fitted = await runPython([
-      'models/qstar/train.py',
-      'readouts',
-      '--features',
-      features,
-      '--dataset',
-      synth(),
-      '--out',
-      readouts,
-      '--steps',
-      '20',
-    ]);
+    const fitted = await fitReadouts(readouts);
     expect(fitted.stdout).toMatch(/readouts → .*heard_macro_f1/);
-    const { stdout: conceptsRun } = await trainHead('--class-slots', '--concepts', readouts);
+    const { stdout: conceptsRun } = await trainHead(
+      profile,
+      '--class-slots',
+      '--concepts',
+      readouts,
+    );
     expect(conceptsRun).toMatch(/full-concepts epoch 1\/1/);
     expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
 
@@ -205,44 +216,19 @@ describe('tiny profile training path (smoke)', () => {
     expect(report.room_frontends).toEqual([frontend]);
     expect(report.audio.room_validation.presence_macro_f1).toBeGreaterThanOrEqual(0);
     // Readouts and a head drawing their audio features from the clean and the room's extraction.
-    const features = path.join(out(), 'features');
     const roomFeatures = path.join(out(), 'features-all');
     const roomReadouts = path.join(work, 'room-readouts.pt');
-    const fitted = await runPython([
-      'models/qstar/train.py',
-      'readouts',
-      '--features',
-      features,
-      '--dataset',
-      synth(),
-      '--out',
-      roomReadouts,
-      '--steps',
-      '20',
-      '--room-features',
-      roomFeatures,
-    ]);
+    const fitted = await fitReadouts(roomReadouts, '--room-features', roomFeatures);
     expect(fitted.stdout).toMatch(/heard_macro_f1_room1/);
-    const { stdout: roomHead } = await runPython([
-      'models/qstar/train.py',
-      'head',
-      '--features',
-      features,
-      '--out',
+    const { stdout: roomHead } = await trainHead(
       work,
-      '--checkpoints',
-      work,
-      '--epochs',
-      '1',
-      '--max-steps',
-      '2',
       '--no-export',
       '--class-slots',
       '--concepts',
       roomReadouts,
       '--room-features',
       roomFeatures,
-    ]);
+    );
     expect(roomHead).toMatch(/full-concepts-rooms epoch 1\/1: loss [\d.]+, val accuracy/);
     // A room front-end of other scenes would pair sounds with the wrong truth: refused.
     const other = path.join(work, 'other-room');
