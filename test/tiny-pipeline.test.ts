@@ -230,10 +230,31 @@ describe('tiny profile training path (smoke)', () => {
       roomFeatures,
     );
     expect(roomHead).toMatch(/full-concepts-rooms epoch 1\/1: loss [\d.]+, val accuracy/);
-    // A room front-end of other scenes would pair sounds with the wrong truth: refused.
+    // Features or front-ends of other scenes would pair them with the wrong truth: refused.
     const other = path.join(work, 'other-room');
     mkdirSync(other);
-    writeFileSync(path.join(other, 'videos.json'), JSON.stringify({ videos: ['someone-else'] }));
+    for (const file of ['videos.json', 'features.json'])
+      writeFileSync(path.join(other, file), JSON.stringify({ videos: ['someone-else'] }));
+    // Taught silence: presence questions on the scenes' silent-audio features answer no / zero.
+    await extractFeatures('--counterfactual', 'silent-audio');
+    const silence = ['--silence', '0.5', '--dataset', synth(), '--no-export'];
+    const silentFeatures = path.join(out(), 'features-silent-audio');
+    const { stdout: silentHead } = await trainHead(
+      work,
+      ...silence,
+      '--silent-features',
+      silentFeatures,
+    );
+    expect(silentHead).toMatch(
+      /silence: 50% of the \d+ questions silence leaves answerable \(\d+ of them change answer\)/,
+    );
+    expect(silentHead).toMatch(/full-silence epoch 1\/1: loss [\d.]+, val accuracy/);
+    await expect(trainHead(work, ...silence)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--silence needs --silent-features and --dataset/),
+    });
+    await expect(trainHead(work, ...silence, '--silent-features', other)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/other-room: not the features' videos/),
+    });
     await expect(pretrain(other)).rejects.toMatchObject({
       stderr: expect.stringMatching(/other-room: not the clean front-end's videos/),
     });

@@ -24,6 +24,10 @@
         the features: the head's ceiling. Variants: full, no_qgmc, no_sti, no_tfi, no_qcr,
         no_all, late_fusion. --class-slots, --class-answers and --performers add model.py's ClassSlots,
         ClassAnswers and Performers (not in the paper) to any variant but late fusion.
+        --room-features (the scenes' features through rooms) draws each example's audio from the
+        clean or a room's extraction; --silence SHARE --silent-features F --dataset SYNTH_DIR
+        gives that share of the questions silence leaves answerable silent audio and silence's
+        answer (nothing heard: "no", "zero"; sight questions keep theirs).
 
     train.py readouts --features OUT/features --dataset SYNTH_DIR --out READOUTS.pt
         Fits, on the frozen encoders' features of the training scenes, linear maps to the facts
@@ -546,9 +550,11 @@ class Features:
         self.frames, self.patches, self.audio, self.ast = (x.float().to(device) for x in (self.frames, self.patches, self.audio, self.ast))
         return self
 
-    def batch(self, videos, rooms=()):
+    def batch(self, videos, rooms=(), silent=None):
         """The videos' features; with `rooms` (Features of the same scenes through rooms), each
-        video's audio features drawn from this extraction or one of those at random."""
+        video's audio features drawn from this extraction or one of those at random; with `silent`
+        (the scenes' features with silent audio, and a mask of the examples to silence), those
+        examples' audio features from it."""
         segments = self.frames.shape[1]
         mask = torch.ones(len(videos), segments, dtype=torch.bool, device=self.frames.device)
         audio, ast = self.audio[videos], self.ast[videos]
@@ -558,6 +564,10 @@ class Features:
                 pick = (which == r).to(audio.device)
                 audio = torch.where(pick.view(-1, 1, 1), room.audio[videos], audio)
                 ast = torch.where(pick.view(-1, 1, 1, 1), room.ast[videos], ast)
+        if silent is not None:
+            quiet, pick = silent
+            audio = torch.where(pick.view(-1, 1, 1), quiet.audio[videos], audio)
+            ast = torch.where(pick.view(-1, 1, 1, 1), quiet.ast[videos], ast)
         return self.frames[videos], self.patches[videos], audio, ast, mask
 
 
@@ -605,6 +615,40 @@ def accuracy_by_type(model, questions, features, keep_answers=False):
     return {**result, "correct": "".join("1" if ok else "0" for ok in correct)} if keep_answers else result
 
 
+# What silence makes true: nothing is heard, so presence questions answer no or zero; questions
+# about sight keep their answer; the others (comparisons, order, where a sound is) have no answer
+# in silence and are never silenced (--silence).
+SILENT_ANSWERS = {
+    "Is there a <Object> sound?": "no",
+    "Are there <Object> and <Object> sound?": "no",
+    "How many musical instruments were heard throughout the video?": "zero",
+    "How many instruments are sounding in the video?": "zero",
+    "How many sounding <Object> in the video?": "zero",
+    "How many types of musical instruments sound in the video?": "zero",
+    "Is the <Object> in the video always playing?": "no",
+}
+NEVER_SILENCED = -1
+
+
+class SilencedQuestions(Questions):
+    """Training questions that also carry their answer under silent audio (NEVER_SILENCED when
+    silence leaves it undefined), read from the dataset's templates."""
+
+    def __init__(self, features, split, dataset):
+        super().__init__(features, split)
+        with open(os.path.join(dataset, f"avqa-{split}.json")) as f:
+            template = {q["question_id"]: (q["type"], q["question_content"]) for q in json.load(f)}
+        with open(ANSWER_ORDER) as f:
+            answers = json.load(f)["answers"]
+        for q in self.items:
+            kind, content = template[q["question_id"]]
+            silent = SILENT_ANSWERS.get(content)
+            q["silent"] = answers.index(silent) if silent else q["answer"] if kind.startswith('["Visual"') else NEVER_SILENCED
+
+    def __getitem__(self, i):
+        return *super().__getitem__(i), self.items[i]["silent"]
+
+
 def answer_indices(names):
     """The 42-answer indices of these answers, in the order given."""
     with open(ANSWER_ORDER) as f:
@@ -621,7 +665,17 @@ def train_head(args):
     # clean extraction or one through a room (the pictures are the same).
     rooms = [Features(room).to(device) for room in args.room_features]
     late = VARIANTS[args.variant].get("late_fusion", False)  # the question enters only at the end
-    train, val = Questions(args.features, "train"), Questions(args.features, "val")
+    # Silence (--silence SHARE): that share of the questions silence leaves answerable hear the
+    # scene's silent-audio features and must give silence's answer, so a head cannot answer
+    # "is X playing" from the picture alone.
+    quiet = None
+    if args.silence:
+        with open(os.path.join(args.silent_features, "features.json")) as f:
+            if json.load(f)["videos"] != info["videos"]:
+                raise SystemExit(f"{args.silent_features}: not the features' videos (extract the same dataset with --counterfactual silent-audio)")
+        quiet = Features(args.silent_features).to(device)
+    train = SilencedQuestions(args.features, "train", args.dataset) if args.silence else Questions(args.features, "train")
+    val = Questions(args.features, "val")
     config = QStarConfig(
         d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
@@ -641,7 +695,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -653,14 +707,23 @@ def train_head(args):
         torch.set_rng_state(saved["rng"].cpu())
         log(f"{name}: resumed from {checkpoint} after epoch {first_epoch}")
     log(f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {len(train)} train / {len(val)} val questions")
+    if quiet is not None:
+        answerable = [q for q in train.items if q["silent"] != NEVER_SILENCED]
+        changed = sum(q["silent"] != q["answer"] for q in answerable)
+        log(f"{name}: silence: {args.silence:.0%} of the {len(answerable)} questions silence leaves answerable ({changed} of them change answer)")
     steps, total, started = 0, (args.epochs - first_epoch) * len(loader), time.time()
     for epoch in range(first_epoch, args.epochs):
         model.train()
         epoch_started = time.time()
-        for videos, ids, lengths, answers in loader:
+        for videos, ids, lengths, answers, *silent_answers in loader:
             ids, lengths, answers = ids.to(device), lengths.to(device), answers.to(device)
             word_mask = torch.arange(ids.shape[1], device=device)[None, :] < lengths[:, None]
-            loss = F.cross_entropy(model(features.batch(videos, rooms), ids, word_mask)[0], answers)
+            silent = None
+            if quiet is not None:
+                heard = silent_answers[0].to(device)
+                pick = (torch.rand(len(videos), device=device) < args.silence) & (heard != NEVER_SILENCED)
+                answers, silent = torch.where(pick, heard, answers), (quiet, pick)
+            loss = F.cross_entropy(model(features.batch(videos, rooms, silent), ids, word_mask)[0], answers)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -687,6 +750,7 @@ def train_head(args):
     features.to("cpu")
     report = {"variant": args.variant, "seed": args.seed, "config": config.to_dict(), "best_val_accuracy": best, "history": history}
     report["train_seconds"] = round(sum(h["seconds"] for h in history), 1)
+    report.update({"room_features": args.room_features, "silence": args.silence})
     if os.path.exists(os.path.join(args.features, "questions-test.json")):
         report["test"] = accuracy_by_type(model, Questions(args.features, "test"), features)
         log(f"{name}: test accuracy {report['test']}")
@@ -770,6 +834,9 @@ def main():
     r.add_argument("--steps", type=int, default=600)
     for p in (h, r):
         p.add_argument("--room-features", nargs="*", default=[], metavar="FEATURES", help="the same scenes' features through rooms (npm run extract --degrade), drawn from in training")
+    h.add_argument("--silence", type=float, default=0.0, metavar="SHARE", help="that share of the training questions silence leaves answerable hear silent audio (--silent-features) and are taught silence's answer (not in the paper)")
+    h.add_argument("--silent-features", metavar="FEATURES", help="with --silence: the training scenes' features with silent audio (npm run extract --counterfactual silent-audio)")
+    h.add_argument("--dataset", metavar="DIR", help="with --silence: the training scenes' dataset (their question templates)")
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
@@ -789,6 +856,8 @@ def main():
     args = parser.parse_args()
     if args.command == "export" and not (args.out or args.slim):
         parser.error("export needs --out or --slim")
+    if args.command == "head" and args.silence and not (args.silent_features and args.dataset):
+        parser.error("--silence needs --silent-features and --dataset")
     # Threads: OMP_NUM_THREADS when set; else every core for the encoders (convolutions), one for
     # the head — its small matrices ran 3× slower on two threads than on one (1.6 against 5.4
     # steps/s here, a quarter of the time in the kernel), and one leaves a core for another run.
