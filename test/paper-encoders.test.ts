@@ -14,7 +14,7 @@ import { Monitor } from '../server/monitor.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { serverMessageSchema, type AnswerMessage } from '../shared/protocol/messages.js';
 import { PLACEHOLDER_VALUES, TEMPLATES, fillTemplate } from '../shared/question-space/index.js';
-import { repoPath, runPython } from './support/run-cli.js';
+import { repoPath, runCli, runPython } from './support/run-cli.js';
 
 interface Entry {
   model: string;
@@ -142,7 +142,7 @@ describe('paper encoders', () => {
     });
   }, 180_000);
 
-  it('make a profile the monitor serves: CLIP-cropped frames, BPE questions, answers with evidence', async () => {
+  it('make a profile whose head trains on frozen CLIP-text features and that the monitor serves: CLIP-cropped frames, BPE questions, answers with evidence', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-paper-'));
     const corpus = path.join(dir, 'corpus.txt');
     writeFileSync(
@@ -173,6 +173,63 @@ describe('paper encoders', () => {
       path.join(dir, 'merges.txt'),
     ]);
     expect(readManifest(profile).frontend.frameResize).toBe('centre-crop');
+
+    // The paper's head on this profile's frozen encoders and text tower: scenes through the
+    // profile's front-end (CLIP's crop) and encoders, questions through its text tower, once.
+    const synth = path.join(dir, 'synth');
+    const out = path.join(dir, 'out');
+    await runCli('synth', ['--scenes', '10', '--seconds', '3', '--seed', '12', '--out', synth]);
+    const extract = (...stage: string[]) =>
+      runCli('extract', ['--dataset', synth, '--out', out, '--profile', profile, ...stage]);
+    await extract('--stage', 'frontend');
+    const { stdout: extracted } = await extract('--stage', 'features');
+    expect(extracted).toMatch(/train questions through paper's text tower \(24 wide\)/);
+    const features = path.join(out, 'features');
+    expect(JSON.parse(readFileSync(path.join(features, 'features.json'), 'utf8'))).toMatchObject({
+      questionFeatures: 'text-tower',
+    });
+    const randomHead = readFileSync(path.join(profile, 'qstar-paper.onnx'));
+    const { stdout: trained } = await runPython([
+      'models/qstar/train.py',
+      'head',
+      '--features',
+      features,
+      '--out',
+      profile,
+      '--checkpoints',
+      dir,
+      '--epochs',
+      '1',
+      '--d-model',
+      '32',
+      '--heads',
+      '4',
+      '--held-out',
+      features,
+    ]);
+    expect(trained).toMatch(/full epoch 1\/1: loss [\d.]+, val accuracy/);
+    expect(trained).toMatch(/held out .*features: [\d.]+ %/);
+    expect(trained).toMatch(/exported to/);
+    expect(readFileSync(path.join(profile, 'qstar-paper.onnx')).equals(randomHead)).toBe(false);
+    // Frames made for the tiny profile cannot feed the paper's encoders: refused with the fix.
+    const tinyOut = path.join(dir, 'tiny-out');
+    await runCli('extract', ['--dataset', synth, '--out', tinyOut]);
+    await expect(
+      runCli('extract', [
+        '--dataset',
+        synth,
+        '--out',
+        tinyOut,
+        '--stage',
+        'features',
+        '--profile',
+        profile,
+      ]),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(
+        /made for 128×64 frames \(squash\).*takes 56×56 \(centre-crop\).*--profile/,
+      ),
+    });
 
     const monitor = new Monitor({
       profile,
@@ -212,5 +269,5 @@ describe('paper encoders', () => {
     } finally {
       await monitor.stop();
     }
-  }, 60_000);
+  }, 240_000);
 });

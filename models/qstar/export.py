@@ -201,7 +201,7 @@ def paper_encoders(small, seed=0):
     if small:
         clip = ClipVisual(resolution=56, patch=14, width=32, layers=2, heads=4, output_dim=24)
         ast, vggish = AST(d=32, layers=2, heads=4), VGGish(widths=(4, 8, 8, 8), hidden=32)
-        text, resolution = ClipText(vocab=1024, context=32, width=32, layers=2, heads=4, output_dim=24), 56
+        text, resolution = ClipText(vocab=1024, context=77, width=32, layers=2, heads=4, output_dim=24), 56
     else:
         clip, ast, vggish, text, resolution = ClipVisual(), AST(), VGGish(), ClipText(), 224
     ids = torch.randint(0, text.token_embedding.num_embeddings, (2, 9), generator=g)
@@ -271,8 +271,11 @@ def write_paper_profile(args):
     )  # fmt: skip
     torch.manual_seed(args.seed)
     head = QStar(config)
-    if args.head:
-        head.load_state_dict(torch.load(args.head, map_location="cpu")["state"])
+    if args.head:  # train.py head's checkpoint on this profile's features: its config, best epoch
+        saved = torch.load(args.head, map_location="cpu", weights_only=False)
+        head = QStar(QStarConfig(**saved["config"])) if "config" in saved else head
+        state = saved.get("best_state") or saved["state"]
+        head.load_state_dict({k.removeprefix("head."): v for k, v in state.items()})
     export_head(head, os.path.join(args.out_dir, "qstar-paper.onnx"))
     merges = "clip-merges" + (".txt.gz" if args.merges.endswith(".gz") else ".txt")
     with open(args.merges, "rb") as source, open(os.path.join(args.out_dir, merges), "wb") as target:

@@ -571,6 +571,48 @@ class Features:
         return self.frames[videos], self.patches[videos], audio, ast, mask
 
 
+class TextQuestions(Questions):
+    """Questions as a frozen text tower's features (words-<split>.npy and sentence-<split>.npy,
+    written by npm run extract for a profile with CLIP's text encoder) instead of word ids."""
+
+    def __init__(self, features, split):
+        super().__init__(features, split)
+        parts = ("train", "val", "test") if split == "all" else (split,)
+        words = [torch.from_numpy(np.load(os.path.join(features, f"words-{p}.npy"))) for p in parts]
+        self.words = max(w.shape[1] for w in words)
+        self.word_features = torch.cat([F.pad(w, (0, 0, 0, self.words - w.shape[1])) for w in words])
+        self.sentences = torch.cat([torch.from_numpy(np.load(os.path.join(features, f"sentence-{p}.npy"))) for p in parts])
+
+    def __getitem__(self, i):
+        q = self.items[i]
+        return q["video"], (self.word_features[i], self.sentences[i]), len(q["ids"]), q["answer"]
+
+
+def text_tower(features):
+    """Whether these features' questions went through a frozen text tower (the paper profile)."""
+    with open(os.path.join(features, "features.json")) as f:
+        return json.load(f).get("questionFeatures") == "text-tower"
+
+
+def questions_of(features, split):
+    """A split's questions as the features' question encoder gives them."""
+    return (TextQuestions if text_tower(features) else Questions)(features, split)
+
+
+class QStarOnText(nn.Module):
+    """QSTar's head on a frozen text tower's word tokens and sentence embedding: the paper's
+    setting, CLIP's text encoder frozen, so its features are extracted once."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.head = QStar(config)
+
+    def forward(self, features, question, word_mask):
+        frames, patches, audio, ast, segment_mask = features
+        words, sentence = question
+        return self.head(frames, patches, audio, ast, words, word_mask, sentence, segment_mask)
+
+
 class QStarWithQuestions(nn.Module):
     def __init__(self, config, vocabulary, question_layers=1, summary_token=False):
         super().__init__()
@@ -584,15 +626,25 @@ class QStarWithQuestions(nn.Module):
         return self.head(frames, patches, audio, ast, words, word_mask, sentence, segment_mask)
 
 
+def to_device(question, device):
+    """A batch's question (word ids, or a text tower's (words, sentence)) on `device`."""
+    return [x.to(device) for x in question] if isinstance(question, (list, tuple)) else question.to(device)
+
+
+def word_mask_of(question, lengths):
+    words = question[0] if isinstance(question, (list, tuple)) else question
+    return torch.arange(words.shape[1], device=words.device)[None, :] < lengths[:, None]
+
+
 def correct_answers(model, questions, features):
     """Per question of `questions` (in order): whether the model's answer is the annotated one."""
     model.eval()
     right = []
+    device = features.frames.device
     with torch.no_grad():
-        for videos, ids, lengths, answers in torch.utils.data.DataLoader(questions, batch_size=256):
-            ids, lengths, answers = (x.to(features.frames.device) for x in (ids, lengths, answers))
-            word_mask = torch.arange(ids.shape[1], device=ids.device)[None, :] < lengths[:, None]
-            right.append(model(features.batch(videos), ids, word_mask)[0].argmax(-1) == answers)
+        for videos, question, lengths, answers in torch.utils.data.DataLoader(questions, batch_size=256):
+            question, lengths, answers = to_device(question, device), lengths.to(device), answers.to(device)
+            right.append(model(features.batch(videos), question, word_mask_of(question, lengths))[0].argmax(-1) == answers)
     return torch.cat(right)
 
 
@@ -674,11 +726,14 @@ def train_head(args):
             if json.load(f)["videos"] != info["videos"]:
                 raise SystemExit(f"{args.silent_features}: not the features' videos (extract the same dataset with --counterfactual silent-audio)")
         quiet = Features(args.silent_features).to(device)
-    train = SilencedQuestions(args.features, "train", args.dataset) if args.silence else Questions(args.features, "train")
-    val = Questions(args.features, "val")
+    text = text_tower(args.features)  # the paper profile: questions through frozen CLIP text
+    if text and (args.class_slots or args.concepts or args.silence or args.oracle):
+        raise SystemExit(f"{args.features}: questions from a text tower; --class-slots, --concepts, --silence and --oracle need the tiny question encoder")
+    train = SilencedQuestions(args.features, "train", args.dataset) if args.silence else questions_of(args.features, "train")
+    val = questions_of(args.features, "val")
     config = QStarConfig(
-        d_model=args.d_model, heads=4, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
-        audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=args.d_model,
+        d_model=args.d_model, heads=args.heads, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
+        audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=train.word_features.shape[-1] if text else args.d_model,
         class_slots=args.class_slots and not late, class_answers=args.class_answers and not late, performers=args.performers and not late,
         concepts=bool(args.concepts) and not late, class_facts=args.class_facts and bool(args.concepts) and args.class_slots and not late,
         performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
@@ -688,7 +743,7 @@ def train_head(args):
         window_summary=args.window_summary and not late, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
-    model = QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
+    model = QStarOnText(config) if text else QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     if model.head.concepts is not None:
         model.head.concepts.load(torch.load(args.concepts))
     model.to(device)
@@ -696,7 +751,7 @@ def train_head(args):
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
     name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
-    checkpoint = os.path.join(args.checkpoints, f"qstar-tiny-{name}.pt")
+    checkpoint = os.path.join(args.checkpoints, f"qstar-{'paper' if text else 'tiny'}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
         saved = torch.load(checkpoint, map_location=device, weights_only=False)
@@ -715,15 +770,15 @@ def train_head(args):
     for epoch in range(first_epoch, args.epochs):
         model.train()
         epoch_started = time.time()
-        for videos, ids, lengths, answers, *silent_answers in loader:
-            ids, lengths, answers = ids.to(device), lengths.to(device), answers.to(device)
-            word_mask = torch.arange(ids.shape[1], device=device)[None, :] < lengths[:, None]
+        for videos, question, lengths, answers, *silent_answers in loader:
+            question, lengths, answers = to_device(question, device), lengths.to(device), answers.to(device)
+            word_mask = word_mask_of(question, lengths)
             silent = None
             if quiet is not None:
                 heard = silent_answers[0].to(device)
                 pick = (torch.rand(len(videos), device=device) < args.silence) & (heard != NEVER_SILENCED)
                 answers, silent = torch.where(pick, heard, answers), (quiet, pick)
-            loss = F.cross_entropy(model(features.batch(videos, rooms, silent), ids, word_mask)[0], answers)
+            loss = F.cross_entropy(model(features.batch(videos, rooms, silent), question, word_mask)[0], answers)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -739,7 +794,7 @@ def train_head(args):
         if accuracy > best:
             best, best_state = accuracy, {k: v.clone() for k, v in model.state_dict().items()}
         # Every epoch, so an interrupted run resumes (--resume) and a head re-exports without training.
-        saved = {"config": config.to_dict(), "vocabulary": info["vocabulary"], "state": model.state_dict(), "optimiser": optimiser.state_dict()}
+        saved = {"config": config.to_dict(), "vocabulary": info.get("vocabulary"), "state": model.state_dict(), "optimiser": optimiser.state_dict()}
         saved["questions"] = {"layers": args.question_layers, "summary_token": args.summary_token}
         saved.update({"schedule": schedule.state_dict(), "best": best, "best_state": best_state, "history": history, "epoch": epoch + 1, "rng": torch.get_rng_state()})
         torch.save(saved, checkpoint)
@@ -752,10 +807,10 @@ def train_head(args):
     report["train_seconds"] = round(sum(h["seconds"] for h in history), 1)
     report.update({"room_features": args.room_features, "silence": args.silence})
     if os.path.exists(os.path.join(args.features, "questions-test.json")):
-        report["test"] = accuracy_by_type(model, Questions(args.features, "test"), features)
+        report["test"] = accuracy_by_type(model, questions_of(args.features, "test"), features)
         log(f"{name}: test accuracy {report['test']}")
     for held_out in args.held_out:  # scenes from seeds never trained or tuned on: every question
-        report.setdefault("held_out", {})[held_out] = accuracy_by_type(model, Questions(held_out, "all"), Features(held_out), keep_answers=True)
+        report.setdefault("held_out", {})[held_out] = accuracy_by_type(model, questions_of(held_out, "all"), Features(held_out), keep_answers=True)
         log(f"{name}: held out {held_out}: {report['held_out'][held_out]['overall']} %")
     os.makedirs(args.out, exist_ok=True)
     if args.oracle:
@@ -772,9 +827,12 @@ def train_head(args):
 
 
 def export_onnx(model, out, variant):
-    """The question encoder and the head as a profile's ONNX files for `variant`."""
+    """The question encoder and the head as a profile's ONNX files for `variant`; on a frozen text
+    tower (the paper profile) the head alone, the tower being the profile's own."""
     suffix = "" if variant == "full" else f"-{variant}"
     os.makedirs(out, exist_ok=True)
+    if isinstance(model, QStarOnText):
+        return export_head(model.head, os.path.join(out, f"qstar-paper{suffix}.onnx"))
     export_question_encoder(model.questions, os.path.join(out, f"tiny-question{suffix}.onnx"))
     export_head(model.head, os.path.join(out, f"qstar-tiny{suffix}.onnx"))
 
@@ -786,7 +844,9 @@ def export_checkpoint(args):
         torch.save({k: saved[k] for k in keep if k in saved}, args.slim)
         return log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
     questions = saved.get("questions", {"layers": 1, "summary_token": False})
-    model = QStarWithQuestions(QStarConfig(**saved["config"]), saved["vocabulary"], questions["layers"], questions["summary_token"])
+    config = QStarConfig(**saved["config"])
+    text = saved["vocabulary"] is None  # trained on a text tower's features
+    model = QStarOnText(config) if text else QStarWithQuestions(config, saved["vocabulary"], questions["layers"], questions["summary_token"])
     model.load_state_dict(saved["best_state"])
     model.eval()
     export_onnx(model, args.out, args.variant)
@@ -819,6 +879,7 @@ def main():
     h.add_argument("--batch", type=int, default=64)
     h.add_argument("--lr", type=float, default=1e-4)
     h.add_argument("--d-model", type=int, default=64)
+    h.add_argument("--heads", type=int, default=4, help="attention heads (the paper: 8 at d = 512)")
     h.add_argument("--window-summary", action=argparse.BooleanOptionalAction, default=False, help="classifier also reads question-gated window mean/max (not in the paper)")
     h.add_argument("--class-answers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each instrument class scores itself as the answer (not in the paper)")
     h.add_argument("--performers", action=argparse.BooleanOptionalAction, default=False, help="with --class-slots: each stage column is a performer token the question reasons over (not in the paper)")

@@ -3,11 +3,14 @@
  *
  * frontend: decodes every DIR/videos/*.mp4 with ffmpeg and runs the TypeScript front-end per
  *   one-second segment (the same code the live monitor runs) → OUT/frontend/{fbank,logmel,pixels}.npy
- *   and videos.json. These train the tiny profile's encoders.
+ *   and videos.json. These train the tiny profile's encoders. With --profile, frames are made
+ *   as that profile's encoders take them (the paper profile: CLIP's crop at its resolution).
  * features: runs the profile's ONNX encoders over OUT/frontend → OUT/features/*.npy, the
  *   per-segment features QSTar's head trains and is evaluated on. With --counterfactual
  *   silent-audio|black-picture|swap-audio the front-end is altered first and the features go to
- *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual).
+ *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual). A profile whose
+ *   questions go through a frozen text tower (CLIP's, the paper profile) also gets each split's
+ *   question features, OUT/features/{words,sentence}-<split>.npy, for train.py head.
  * --degrade reverb|noise|mic-eq|level|codec (joined by +) or all: the room and microphone a real
  *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
  *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
@@ -33,13 +36,13 @@ import type { DegradationSettings } from '../evaluation/room-degradations.js';
 import { Random } from '../synth/random.js';
 import { readAnnotations } from '../datasets/musicavqa-annotations.js';
 import { readNpy } from '../datasets/npy-reader.js';
-import { readManifest } from '../encoders/model-manifest.js';
+import { questionTokenizer, readManifest, type ModelManifest } from '../encoders/model-manifest.js';
+import { encodeQuestionTexts } from '../encoders/question-text-features.js';
 import { SegmentEncoders } from '../encoders/segment-encoders.js';
 import {
   QUESTION_VOCABULARY,
   answerIndex,
   parseQuestion,
-  tokenizeQuestion,
   typeKey,
 } from '../../shared/question-space/index.js';
 
@@ -157,6 +160,7 @@ async function extractFeatures(
     segments: number;
     videos: string[];
   };
+  assertFrontendFits(index.spec, manifest, frontendDir);
   const [fbank, logMel, pixels] = await Promise.all(
     ['fbank', 'logmel', 'pixels'].map((name) => readNpy(path.join(frontendDir, `${name}.npy`))),
   );
@@ -235,9 +239,11 @@ async function extractFeatures(
   await encoders.release();
 
   const videoIndex = new Map(index.videos.map((id, i) => [id, i]));
+  const tokenize = questionTokenizer(manifest);
   for (const split of SPLITS) {
     const annotations = await readAnnotations(path.join(dataset, `avqa-${split}.json`));
-    const questions = annotations.map((a) => {
+    const sentences = annotations.map((a) => parseQuestion(a.question, a.templateValues).sentence);
+    const questions = annotations.map((a, q) => {
       const video = videoIndex.get(a.videoId);
       const answer = answerIndex(a.answer);
       if (video === undefined)
@@ -248,22 +254,62 @@ async function extractFeatures(
         question_id: a.questionId,
         type: typeKey(a.type),
         video,
-        ids: tokenizeQuestion(parseQuestion(a.question, a.templateValues).sentence),
+        ids: tokenize(sentences[q]!),
         answer,
       };
     });
     await writeFile(path.join(dir, `questions-${split}.json`), JSON.stringify(questions));
+    if (manifest.clipMerges) await writeQuestionTexts(manifest, sentences, dir, split);
   }
+  const questionEncoder = manifest.clipMerges
+    ? { questionFeatures: 'text-tower' }
+    : { vocabulary: QUESTION_VOCABULARY };
   await writeFile(
     path.join(dir, 'features.json'),
-    JSON.stringify(
-      { profile: manifest.profile, vocabulary: QUESTION_VOCABULARY, ...index },
-      null,
-      1,
-    ),
+    JSON.stringify({ profile: manifest.profile, ...questionEncoder, ...index }, null, 1),
   );
   console.log(
     `extract: features of ${total} segments → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** Pixels made for one frame size cannot feed an encoder that takes another. */
+function assertFrontendFits(spec: FrontendSpec, manifest: ModelManifest, dir: string): void {
+  const wants = manifest.frontend;
+  const fits =
+    spec.astFrames === wants.astFrames &&
+    spec.frameWidth === wants.frameWidth &&
+    spec.frameHeight === wants.frameHeight &&
+    (spec.frameResize ?? 'squash') === wants.frameResize;
+  if (!fits)
+    throw new Error(
+      `${dir} was made for ${spec.frameWidth}×${spec.frameHeight} frames (${spec.frameResize ?? 'squash'}), ` +
+        `${spec.astFrames} AST frames; profile ${manifest.profile} takes ${wants.frameWidth}×${wants.frameHeight} ` +
+        `(${wants.frameResize}), ${wants.astFrames}: extract the front-end with --profile ${manifest.directory}`,
+    );
+}
+
+/** The frozen text tower's features of a split's questions, in the questions' order. */
+async function writeQuestionTexts(
+  manifest: ModelManifest,
+  sentences: readonly string[],
+  dir: string,
+  split: string,
+): Promise<void> {
+  const texts = await encodeQuestionTexts(manifest, sentences);
+  const write = async (name: string, data: Float32Array, shape: number[]) => {
+    const writer = await NpyWriter.create(
+      path.join(dir, `${name}-${split}.npy`),
+      'Float32Array',
+      shape,
+    );
+    await writer.append(data);
+    await writer.close();
+  };
+  await write('words', texts.words, [sentences.length, texts.width, texts.dim]);
+  await write('sentence', texts.sentence, [sentences.length, texts.dim]);
+  console.log(
+    `extract: ${split} questions through ${manifest.profile}'s text tower (${texts.dim} wide)`,
   );
 }
 
@@ -274,7 +320,7 @@ async function main(argv: string[]): Promise<void> {
       dataset: { type: 'string' },
       out: { type: 'string' },
       stage: { type: 'string', default: 'frontend' },
-      profile: { type: 'string', default: 'models/tiny' },
+      profile: { type: 'string' },
       counterfactual: { type: 'string' },
       degrade: { type: 'string' },
       'degrade-seed': { type: 'string', default: '7' },
@@ -292,10 +338,14 @@ async function main(argv: string[]): Promise<void> {
     if (counterfactual) throw new Error(`--degrade and --counterfactual do not combine\n${USAGE}`);
     degrade = { spec: values.degrade, seed };
   }
-  if (values.stage === 'frontend')
-    return extractFrontend(values.dataset, values.out, TINY_FRONTEND, degrade);
-  if (values.stage === 'features')
-    return extractFeatures(values.dataset, values.out, values.profile, counterfactual, degrade);
+  if (values.stage === 'frontend') {
+    const spec = values.profile ? readManifest(values.profile).frontend : TINY_FRONTEND;
+    return extractFrontend(values.dataset, values.out, spec, degrade);
+  }
+  if (values.stage === 'features') {
+    const profile = values.profile ?? 'models/tiny';
+    return extractFeatures(values.dataset, values.out, profile, counterfactual, degrade);
+  }
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }
 
