@@ -146,7 +146,7 @@ export class Monitor {
     );
     this.inference = inference;
     this.log(
-      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}`,
+      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}; audio front-end: ${inference.audioFrontend}`,
     );
     this.registry = new StreamRegistry({
       inference,

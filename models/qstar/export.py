@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AST, INSTRUMENT_CLASSES, WORD_CODES, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -301,6 +301,18 @@ def write_paper_profile(args):
     print(f"wrote the paper profile's manifest in {args.out_dir}")
 
 
+def export_frontend(args):
+    """The audio front-end as one ONNX graph (model.py's AudioFrontend) for a batch of segments."""
+    os.makedirs(args.out_dir, exist_ok=True)
+    path = os.path.join(args.out_dir, "audio-frontend.onnx")
+    samples = torch.randn(2, SEGMENT_SAMPLES, generator=torch.Generator().manual_seed(3)) * 0.1
+    torch.onnx.export(
+        AudioFrontend().eval(), (samples,), path, input_names=["samples"], output_names=["fbank", "logmel"],
+        dynamic_axes={"samples": {0: "batch"}, "fbank": {0: "batch"}, "logmel": {0: "batch"}}, opset_version=OPSET,
+    )  # fmt: skip
+    print(f"exported {path}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -318,12 +330,16 @@ def main():
     q.add_argument("--merges", help="CLIP's bpe_simple_vocab_16e6.txt(.gz), copied into the profile")
     q.add_argument("--head", help="a trained head checkpoint (train.py's .pt) for the profile")
     q.add_argument("--seed", type=int, default=0)
+    f = sub.add_parser("frontend", help="the audio front-end (AST fbank, VGGish log-mel) as an ONNX graph")
+    f.add_argument("out_dir")
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if args.command == "parity":
         parity(args.out_dir, args.seed)
     elif args.command == "paper":
         export_paper(args)
+    elif args.command == "frontend":
+        export_frontend(args)
 
 
 if __name__ == "__main__":

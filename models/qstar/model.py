@@ -22,6 +22,7 @@ Also here: the small frozen encoders of the `tiny` profile and its question enco
 import math
 from dataclasses import dataclass, asdict
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -1064,3 +1065,82 @@ class ClipText(nn.Module):
         words = self.ln_final(x) @ self.text_projection
         end = (mask.long().sum(1) - 1).clamp(min=0)  # the end-of-text token closes each question
         return words, words[torch.arange(ids.shape[0]), end]
+
+
+# ---------------------------------------------------------------------------- front-end as a graph
+# The audio front-end of server/features (AST's Kaldi fbank, VGGish's log-mel) as one ONNX graph
+# the encoders' execution provider can run on a batch of segments (issue #15 §3). Per frame every
+# step before the spectrum (DC removal, pre-emphasis, window) is linear, so it folds with the DFT
+# into one strided convolution; the mel matrices follow mel-filterbank.ts. The TypeScript
+# front-end stays the reference: test/onnx-frontend.test.ts holds the two together.
+
+SEGMENT_SAMPLES, FRAME, HOP, FFT = 16000, 400, 160, 512
+
+
+def hz_to_mel(hz):
+    return 1127.0 * np.log(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def triangle_bands(bin_mels, edges):
+    """(bands, bins) triangles with feet at edges[b], edges[b + 2] and peak at edges[b + 1]."""
+    lower, center, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    with np.errstate(invalid="ignore"):
+        rising, falling = (bin_mels[None, :] - lower) / (center - lower), (upper - bin_mels[None, :]) / (upper - center)
+    return np.nan_to_num(np.maximum(0.0, np.minimum(rising, falling)))
+
+
+def kaldi_mel_matrix(bins=128, low=20.0, high=8000.0):
+    """torchaudio's Kaldi banks over the bins below Nyquist; the Nyquist bin weighs 0."""
+    mel_low = hz_to_mel(low)
+    edges = mel_low + (hz_to_mel(high) - mel_low) / (bins + 1) * np.arange(bins + 2)
+    bands = triangle_bands(hz_to_mel(SEGMENT_SAMPLES / FFT * np.arange(FFT // 2)), edges)
+    return np.pad(bands, ((0, 0), (0, 1)))
+
+
+def vggish_mel_matrix(bins=64, low=125.0, high=7500.0):
+    """mel_features.spectrogram_to_mel_matrix: the DC bin weighs 0."""
+    bin_mels = hz_to_mel(np.linspace(0, SEGMENT_SAMPLES / 2, FFT // 2 + 1))
+    bin_mels[0] = -np.inf
+    return triangle_bands(bin_mels, np.linspace(hz_to_mel(low), hz_to_mel(high), bins + 2))
+
+
+class FramedPower(nn.Module):
+    """Power spectra (batch, FFT/2 + 1, frames) of FRAME-sample frames every HOP samples, each
+    frame first through the fixed linear map `linear` (FRAME × FRAME)."""
+
+    def __init__(self, linear):
+        super().__init__()
+        n, k = np.arange(FRAME), np.arange(FFT // 2 + 1)
+        angle = 2 * np.pi * np.outer(k, n) / FFT  # zero padding to FFT adds nothing
+        kernel = np.concatenate([np.cos(angle) @ linear, -np.sin(angle) @ linear])
+        self.register_buffer("kernel", torch.tensor(kernel, dtype=torch.float32)[:, None, :])
+
+    def forward(self, samples):
+        real, imaginary = F.conv1d(samples[:, None, :], self.kernel, stride=HOP).chunk(2, dim=1)
+        return real * real + imaginary * imaginary
+
+
+class AudioFrontend(nn.Module):
+    """(batch, 16000) samples → AST's normalised fbank (batch, ast_frames, 128) and VGGish's
+    log-mel example (batch, 96, 64), as segment-frontend.ts makes them."""
+
+    def __init__(self, ast_frames=100, preemphasis=0.97, ast_mean=-4.2677393, ast_std=4.5689974):
+        super().__init__()
+        n = np.arange(FRAME)
+        dc = np.eye(FRAME) - 1.0 / FRAME
+        emphasis = np.eye(FRAME) - preemphasis * np.eye(FRAME, k=-1)
+        emphasis[0, 0] = 1 - preemphasis  # the first sample is its own predecessor
+        hann = 0.5 - 0.5 * np.cos(2 * np.pi * n / (FRAME - 1))  # Kaldi's symmetric 'hanning'
+        self.fbank_power = FramedPower(np.diag(hann) @ emphasis @ dc)
+        self.vggish_power = FramedPower(np.diag(0.5 - 0.5 * np.cos(2 * np.pi * n / FRAME)))  # periodic
+        self.register_buffer("kaldi_mel", torch.tensor(kaldi_mel_matrix(), dtype=torch.float32))
+        self.register_buffer("vggish_mel", torch.tensor(vggish_mel_matrix(), dtype=torch.float32))
+        self.ast_frames, self.ast_mean, self.ast_scale = ast_frames, ast_mean, 1 / (2 * ast_std)
+
+    def forward(self, samples):
+        energies = torch.matmul(self.kaldi_mel, self.fbank_power(samples))
+        fbank = torch.log(torch.clamp(energies, min=2.0**-23)).transpose(1, 2)
+        fbank = F.pad(fbank, (0, 0, 0, self.ast_frames - fbank.shape[1]))  # AST's zero rows
+        magnitude = torch.sqrt(self.vggish_power(samples))
+        logmel = torch.log(torch.matmul(self.vggish_mel, magnitude) + 0.01).transpose(1, 2)[:, :96]
+        return (fbank - self.ast_mean) * self.ast_scale, logmel

@@ -41,18 +41,22 @@ export interface InferenceHealth {
   readonly reason?: string;
 }
 
+interface Started {
+  readonly worker: Worker;
+  readonly provider: ExecutionProvider;
+  readonly audioFrontend: string;
+}
+
 const WORKER_URL = new URL('./inference-worker.mjs', import.meta.url);
 
 /** Starts a worker and waits for it to load its models. */
-function startWorker(
-  init: WorkerInit,
-  url: URL,
-): Promise<{ worker: Worker; provider: ExecutionProvider }> {
+function startWorker(init: WorkerInit, url: URL): Promise<Started> {
   // The worker is TypeScript: its .mjs entry registers tsx in the worker thread first.
   const worker = new Worker(url, { workerData: init });
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
-      if (reply.kind === 'ready') return resolve({ worker, provider: reply.provider });
+      if (reply.kind === 'ready')
+        return resolve({ worker, provider: reply.provider, audioFrontend: reply.audioFrontend });
       void worker.terminate();
       reject(
         new Error(
@@ -80,9 +84,10 @@ export class InferenceClient {
   private constructor(
     private readonly init: WorkerInit,
     private readonly options: InferenceOptions,
-    started: { worker: Worker; provider: ExecutionProvider },
+    started: Started,
   ) {
     this.provider = started.provider;
+    this.audioFrontend = started.audioFrontend;
     this.adopt(started.worker);
     const hungAfter = options.hungAfterMs ?? 30_000;
     this.watchdog = setInterval(
@@ -97,6 +102,7 @@ export class InferenceClient {
   }
 
   readonly provider: ExecutionProvider;
+  readonly audioFrontend: string;
 
   static async start(init: WorkerInit, options: InferenceOptions = {}): Promise<InferenceClient> {
     return new InferenceClient(

@@ -27,7 +27,13 @@ export type WorkerRequest =
     };
 
 export type WorkerReply =
-  | { readonly kind: 'ready'; readonly provider: ExecutionProvider; readonly profile: string }
+  | {
+      readonly kind: 'ready';
+      readonly provider: ExecutionProvider;
+      readonly profile: string;
+      /** Where the audio front-end runs: "typescript" or "graph on <provider>". */
+      readonly audioFrontend: string;
+    }
   | { readonly kind: 'failed'; readonly message: string }
   | {
       readonly id: number;

@@ -6,12 +6,25 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { coarseSpectrogram } from '../answers/segment-summary.js';
 import { VGGISH } from '../features/audio/vggish-log-mel.js';
-import { segmentFrontend, type SegmentFrontend } from '../features/segment-frontend.js';
+import {
+  AUDIO_GRAPH_AST_FRAMES,
+  AudioFrontendGraph,
+  audioFrontendChoice,
+  typescriptAudioFrontend,
+} from '../features/audio-frontend-graph.js';
+import { SEGMENT_SAMPLES, segmentPixels } from '../features/segment-frontend.js';
+import { AudioInputError } from '../features/audio/audio-input-error.js';
 import { BatchQueue } from './batch-queue.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer } from './qstar-answerer.js';
-import { SegmentEncoders, splitFeatures, stackSegments } from './segment-encoders.js';
+import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
+
+function joinSamples(segments: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(segments.length * SEGMENT_SAMPLES);
+  segments.forEach((segment, i) => out.set(segment, i * SEGMENT_SAMPLES));
+  return out;
+}
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -25,22 +38,48 @@ try {
     SegmentEncoders.load(manifest, options),
     QStarAnswerer.load(manifest, init.variant, options),
   ]);
+  const { astFrames } = manifest.frontend;
+  // The audio front-end as a graph on the encoders' provider, batched with them (TUTTI_FRONTEND).
+  const graph =
+    audioFrontendChoice() === 'graph' && astFrames === AUDIO_GRAPH_AST_FRAMES
+      ? await AudioFrontendGraph.load(options)
+      : undefined;
   // Segments of every stream that arrive while the encoders are busy go in one call.
   const encodeQueue = new BatchQueue(
-    async (segments: SegmentFrontend[]) =>
-      splitFeatures(await encoders.encode(stackSegments(segments)), segments.length),
+    async (segments: { samples: Float32Array; pixels: Uint8Array }[]) => {
+      const samples = segments.map((segment) => segment.samples);
+      const audio = graph
+        ? await graph.run(joinSamples(samples), segments.length)
+        : typescriptAudioFrontend(samples, astFrames);
+      const pixels = new Uint8Array(segments.reduce((n, segment) => n + segment.pixels.length, 0));
+      segments.reduce(
+        (at, segment) => (pixels.set(segment.pixels, at), at + segment.pixels.length),
+        0,
+      );
+      const features = await encoders.encode({ count: segments.length, ...audio, pixels });
+      const logMelSize = VGGISH.exampleFrames * VGGISH.melBins;
+      return splitFeatures(features, segments.length).map((encoded, i) => ({
+        features: encoded,
+        logMel: audio.logMel.subarray(i * logMelSize, (i + 1) * logMelSize),
+      }));
+    },
     init.maxBatch,
   );
   port.on('message', (request: WorkerRequest) => {
     const handle = async () => {
       if (request.kind === 'encode') {
-        const segment = segmentFrontend(request.samples, request.frame, manifest.frontend);
-        const features = await encodeQueue.submit(segment);
+        // Checked alone, so one bad segment fails only its own request, not its batch.
+        if (request.samples.length !== SEGMENT_SAMPLES)
+          throw new AudioInputError(
+            `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${request.samples.length}`,
+          );
+        const pixels = segmentPixels(request.frame, manifest.frontend);
+        const { features, logMel } = await encodeQueue.submit({ samples: request.samples, pixels });
         send({
           id: request.id,
           kind: 'encoded',
           features,
-          spectrogram: coarseSpectrogram(segment.logMel, VGGISH.melBins),
+          spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
         });
       } else {
         const answered = await answerer.answer(request.windows, request.questions);
@@ -55,7 +94,12 @@ try {
       }),
     );
   });
-  send({ kind: 'ready', provider: encoders.provider, profile: manifest.profile });
+  send({
+    kind: 'ready',
+    provider: encoders.provider,
+    profile: manifest.profile,
+    audioFrontend: graph ? `graph on ${graph.provider}` : 'typescript',
+  });
 } catch (error) {
   send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
 }

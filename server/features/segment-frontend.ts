@@ -42,25 +42,29 @@ export function segmentFrontend(
       `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${samples.length}`,
     );
   }
-  assertRgbFrame(frame);
+  const pixels = segmentPixels(frame, spec);
   const logMel = vggishExamples(vggishLogMel(samples)).data.subarray(
     0,
     VGGISH.exampleFrames * VGGISH.melBins,
   );
-  const pixels =
-    spec.frameResize === 'centre-crop'
-      ? clipPixels(frame, spec.frameWidth)
-      : pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
-          outWidth: spec.frameWidth,
-          outHeight: spec.frameHeight,
-          left: 0,
-          top: 0,
-          width: spec.frameWidth,
-          height: spec.frameHeight,
-        });
   return {
     fbank: astInput(kaldiFbank(samples), spec.astFrames),
     logMel: Float32Array.from(logMel),
     pixels,
   };
+}
+
+/** The picture half: the frame as the frame encoder takes it (RGB bytes). */
+export function segmentPixels(frame: RgbFrame, spec: FrontendSpec): Uint8Array {
+  assertRgbFrame(frame);
+  return spec.frameResize === 'centre-crop'
+    ? clipPixels(frame, spec.frameWidth)
+    : pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
+        outWidth: spec.frameWidth,
+        outHeight: spec.frameHeight,
+        left: 0,
+        top: 0,
+        width: spec.frameWidth,
+        height: spec.frameHeight,
+      });
 }

@@ -4,9 +4,11 @@
  * ≤ 5 ms per 1280×720 frame.
  */
 import os from 'node:os';
+import { astInput } from '../../server/features/audio/ast-input.js';
 import { kaldiFbank } from '../../server/features/audio/kaldi-fbank.js';
 import { createResampler } from '../../server/features/audio/resample.js';
-import { vggishLogMel } from '../../server/features/audio/vggish-log-mel.js';
+import { vggishExamples, vggishLogMel } from '../../server/features/audio/vggish-log-mel.js';
+import { AudioFrontendGraph } from '../../server/features/audio-frontend-graph.js';
 import { clipPreprocess } from '../../server/features/video/clip-preprocess.js';
 import { patternImage } from '../support/frontend-fixtures.js';
 import { medianMs } from './measure.js';
@@ -62,7 +64,44 @@ export async function benchFrontend() {
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
     audio,
     clip,
+    audioGraph: await benchAudioGraph(),
   };
+}
+
+/**
+ * Both audio front-ends per 1 s segment: the TypeScript one (a segment at a time, one core) and
+ * the ONNX graph on the encoders' provider at batch 1, 8 and 32 (the CPU provider here).
+ */
+async function benchAudioGraph() {
+  const segment = noise(16_000, 3);
+  const perSegment: Record<string, { msPerSegment: number; provider: string }> = {
+    'TypeScript (fbank + log-mel)': {
+      msPerSegment: medianMs(
+        () => (astInput(kaldiFbank(segment), 100), vggishExamples(vggishLogMel(segment))),
+        20,
+        5,
+      ),
+      provider: 'main thread',
+    },
+  };
+  const graph = await AudioFrontendGraph.load();
+  for (const batch of [1, 8, 32]) {
+    const samples = new Float32Array(batch * 16_000);
+    for (let i = 0; i < batch; i++) samples.set(segment, i * 16_000);
+    const times: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const started = performance.now();
+      await graph.run(samples, batch);
+      if (i >= 5) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    perSegment[`ONNX graph, batch ${batch}`] = {
+      msPerSegment: times[Math.floor(times.length / 2)]! / batch,
+      provider: graph.provider,
+    };
+  }
+  await graph.release();
+  return perSegment;
 }
 
 export function printFrontend(result: Awaited<ReturnType<typeof benchFrontend>>): void {
@@ -75,6 +114,15 @@ export function printFrontend(result: Awaited<ReturnType<typeof benchFrontend>>)
           'ms per s of audio': Number(v.msPerSecond.toFixed(3)),
           '× real time': Math.round(v.realTimeFactor),
         },
+      ]),
+    ),
+  );
+  console.log('Audio front-end per 1 s segment, TypeScript against the ONNX graph:');
+  console.table(
+    Object.fromEntries(
+      Object.entries(result.audioGraph).map(([name, v]) => [
+        name,
+        { 'ms per segment': Number(v.msPerSegment.toFixed(3)), provider: v.provider },
       ]),
     ),
   );

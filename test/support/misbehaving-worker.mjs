@@ -2,7 +2,12 @@
 // workerData.variant says: 'die' exits the thread, 'hang' spins forever.
 import { parentPort, workerData } from 'node:worker_threads';
 
-parentPort.postMessage({ kind: 'ready', provider: 'cpu', profile: 'misbehaving' });
+parentPort.postMessage({
+  kind: 'ready',
+  provider: 'cpu',
+  profile: 'misbehaving',
+  audioFrontend: 'typescript',
+});
 parentPort.on('message', () => {
   if (workerData.variant === 'die') process.exit(3);
   for (;;);

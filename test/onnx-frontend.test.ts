@@ -1,0 +1,168 @@
+/**
+ * The audio front-end as an ONNX graph (issue #15 §3) against the TypeScript front-end, the
+ * reference: the same AST fbank and VGGish log-mel within 1e-3 (measured: ≤ 6e-5), and the
+ * tiny encoders' outputs on either within 1e-3.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../server/encoders/model-manifest.js';
+import { InferenceClient } from '../server/encoders/inference-client.js';
+import { SegmentEncoders, type SegmentFeatures } from '../server/encoders/segment-encoders.js';
+import {
+  AUDIO_FRONTEND_GRAPH,
+  AudioFrontendGraph,
+} from '../server/features/audio-frontend-graph.js';
+import { SEGMENT_SAMPLES, segmentFrontend } from '../server/features/segment-frontend.js';
+import { decodeAudio } from '../server/sources/decode-media-file.js';
+import { repoPath, runPython } from './support/run-cli.js';
+
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** Music from the demo, then silence, a whisper of noise and a clipped square wave. */
+async function segments(): Promise<Float32Array[]> {
+  const demo = await decodeAudio(repoPath('server/sources/demo/demo.mp4'));
+  const music = [0, 3, 6].map((s) => demo.slice(s * SEGMENT_SAMPLES, (s + 1) * SEGMENT_SAMPLES));
+  let state = 9;
+  const noise = Float32Array.from({ length: SEGMENT_SAMPLES }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32 - 0.5) * 1e-4;
+  });
+  const square = Float32Array.from({ length: SEGMENT_SAMPLES }, (_, i) =>
+    Math.sin((2 * Math.PI * 97 * i) / 16_000) >= 0 ? 1 : -1,
+  );
+  return [...music, new Float32Array(SEGMENT_SAMPLES), noise, square];
+}
+
+describe('the audio front-end as an ONNX graph', () => {
+  const manifest = readManifest(repoPath('models/tiny'));
+  const blank = { width: 2, height: 2, data: new Uint8Array(12) };
+  let graph: AudioFrontendGraph;
+  let inputs: Float32Array[];
+
+  beforeAll(async () => {
+    graph = await AudioFrontendGraph.load({ choice: 'cpu' });
+    inputs = await segments();
+  });
+  afterAll(() => graph.release());
+
+  it('gives the TypeScript front-end’s fbank and log-mel for a batch, within 1e-3', async () => {
+    const batch = new Float32Array(inputs.length * SEGMENT_SAMPLES);
+    inputs.forEach((samples, i) => batch.set(samples, i * SEGMENT_SAMPLES));
+    const out = await graph.run(batch, inputs.length);
+    inputs.forEach((samples, i) => {
+      const reference = segmentFrontend(samples, blank, manifest.frontend);
+      const fbank = reference.fbank.length;
+      const logMel = reference.logMel.length;
+      const at = (data: Float32Array, size: number) => data.subarray(i * size, (i + 1) * size);
+      expect(maxDifference(at(out.fbank, fbank), reference.fbank), `fbank ${i}`).toBeLessThan(1e-3);
+      expect(maxDifference(at(out.logMel, logMel), reference.logMel), `log-mel ${i}`).toBeLessThan(
+        1e-3,
+      );
+    });
+  });
+
+  it('feeds the encoders the same: their outputs within 1e-3', async () => {
+    const encoders = await SegmentEncoders.load(manifest, { choice: 'cpu' });
+    try {
+      const count = inputs.length;
+      const reference = inputs.map((samples) => segmentFrontend(samples, blank, manifest.frontend));
+      const joined = <T extends Float32Array | Uint8Array>(parts: T[], make: (n: number) => T) => {
+        const out = make(parts.reduce((n, part) => n + part.length, 0));
+        parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
+        return out;
+      };
+      const pixels = new Uint8Array(
+        count * manifest.frontend.frameWidth * manifest.frontend.frameHeight * 3,
+      );
+      const batch = joined(inputs, (n) => new Float32Array(n));
+      const fromGraph = await graph.run(batch, count);
+      const [typescript, onnx] = await Promise.all([
+        encoders.encode({
+          count,
+          fbank: joined(
+            reference.map((r) => r.fbank),
+            (n) => new Float32Array(n),
+          ),
+          logMel: joined(
+            reference.map((r) => r.logMel),
+            (n) => new Float32Array(n),
+          ),
+          pixels,
+        }),
+        encoders.encode({ count, fbank: fromGraph.fbank, logMel: fromGraph.logMel, pixels }),
+      ]);
+      expect(maxDifference(onnx.audio.data, typescript.audio.data)).toBeLessThan(1e-3);
+      expect(maxDifference(onnx.ast.data, typescript.ast.data)).toBeLessThan(1e-3);
+    } finally {
+      await encoders.release();
+    }
+  });
+
+  it('refuses a batch whose samples do not make whole segments', async () => {
+    await expect(graph.run(new Float32Array(SEGMENT_SAMPLES + 1), 1)).rejects.toThrow(
+      /1 segments need 16000 samples, got 16001/,
+    );
+  });
+
+  it('is what models/qstar/export.py frontend writes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-frontend-'));
+    try {
+      await runPython(['models/qstar/export.py', 'frontend', dir]);
+      const built = readFileSync(path.join(dir, 'audio-frontend.onnx'));
+      expect(built.equals(readFileSync(AUDIO_FRONTEND_GRAPH))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
+  const before = process.env['TUTTI_FRONTEND'];
+  afterAll(() => {
+    if (before === undefined) delete process.env['TUTTI_FRONTEND'];
+    else process.env['TUTTI_FRONTEND'] = before;
+  });
+  const start = (choice: string) => {
+    process.env['TUTTI_FRONTEND'] = choice; // a worker takes the environment it starts with
+    return InferenceClient.start({ profile: repoPath('models/tiny'), variant: 'full', threads: 1 });
+  };
+
+  it('runs the graph by default and TypeScript when told, encoding a segment alike', async () => {
+    const [samples] = await segments();
+    const frame = { width: 320, height: 180, data: new Uint8Array(320 * 180 * 3).fill(90) };
+    const encoded: SegmentFeatures[] = [];
+    for (const [choice, runs] of [
+      ['auto', 'graph on cpu'],
+      ['typescript', 'typescript'],
+    ] as const) {
+      const client = await start(choice);
+      try {
+        expect(client.audioFrontend).toBe(runs);
+        encoded.push((await client.encode(samples!, frame)).features);
+        // A segment of the wrong length fails alone, with the reason.
+        await expect(client.encode(new Float32Array(100), frame)).rejects.toThrow(
+          /a segment is 16000 samples \(1 s at 16 kHz\), got 100/,
+        );
+      } finally {
+        await client.close();
+      }
+    }
+    const [graph, typescript] = encoded as [SegmentFeatures, SegmentFeatures];
+    expect(maxDifference(graph.audio.data, typescript.audio.data)).toBeLessThan(1e-3);
+    expect(maxDifference(graph.ast.data, typescript.ast.data)).toBeLessThan(1e-3);
+    expect(maxDifference(graph.frame.data, typescript.frame.data)).toBe(0);
+  }, 60_000);
+
+  it('refuses an unknown choice at start, naming the choices', async () => {
+    await expect(start('gpu')).rejects.toThrow(
+      /TUTTI_FRONTEND must be auto, typescript or graph, not "gpu"/,
+    );
+  });
+});
