@@ -1,7 +1,7 @@
 /**
- * The audio front-end as an ONNX graph (issue #15 §3) against the TypeScript front-end, the
- * reference: the same AST fbank and VGGish log-mel within 1e-3 (measured: ≤ 6e-5), and the
- * tiny encoders' outputs on either within 1e-3.
+ * The front-end as ONNX graphs (issue #15 §3) against the TypeScript front-end, the reference:
+ * the same AST fbank and VGGish log-mel within 1e-3 (measured: ≤ 6e-5), the tiny encoders'
+ * outputs on either within 1e-3; the pictures graph gives Pillow's bytes, so the same inputs.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,17 @@ import {
   AUDIO_FRONTEND_GRAPH,
   AudioFrontendGraph,
 } from '../server/features/audio-frontend-graph.js';
-import { SEGMENT_SAMPLES, segmentFrontend } from '../server/features/segment-frontend.js';
+import {
+  PICTURES_FRONTEND_GRAPH,
+  PicturesFrontendGraph,
+} from '../server/features/pictures-frontend-graph.js';
+import {
+  SEGMENT_SAMPLES,
+  segmentFrontend,
+  segmentPixels,
+} from '../server/features/segment-frontend.js';
+import { CLIP_PREPROCESSING, normalisePixels } from '../server/features/video/clip-preprocess.js';
+import { patternImage } from './support/frontend-fixtures.js';
 import { decodeAudio } from '../server/sources/decode-media-file.js';
 import { repoPath, runPython } from './support/run-cli.js';
 
@@ -111,12 +121,15 @@ describe('the audio front-end as an ONNX graph', () => {
     );
   });
 
-  it('is what models/qstar/export.py frontend writes', async () => {
+  it('both graphs are what models/qstar/export.py frontend writes', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tutti-frontend-'));
     try {
       await runPython(['models/qstar/export.py', 'frontend', dir]);
-      const built = readFileSync(path.join(dir, 'audio-frontend.onnx'));
-      expect(built.equals(readFileSync(AUDIO_FRONTEND_GRAPH))).toBe(true);
+      for (const [file, committed] of [
+        ['audio-frontend.onnx', AUDIO_FRONTEND_GRAPH],
+        ['pictures-frontend.onnx', PICTURES_FRONTEND_GRAPH],
+      ] as const)
+        expect(readFileSync(path.join(dir, file)).equals(readFileSync(committed)), file).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -163,6 +176,52 @@ describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
   it('refuses an unknown choice at start, naming the choices', async () => {
     await expect(start('gpu')).rejects.toThrow(
       /TUTTI_FRONTEND must be auto, typescript or graph, not "gpu"/,
+    );
+  });
+});
+
+describe('the picture front-end as an ONNX graph', () => {
+  const tiny = readManifest(repoPath('models/tiny')).frontend;
+  const clip = { ...tiny, frameWidth: 224, frameHeight: 224, frameResize: 'centre-crop' as const };
+  const cases = [
+    ['CLIP, 1280×720', clip, 1280, 720],
+    ['CLIP, portrait 360×640', clip, 360, 640],
+    ['CLIP, upscaled 100×80', clip, 100, 80],
+    ['tiny (squashed), 641×359', tiny, 641, 359],
+  ] as const;
+  let graph: PicturesFrontendGraph;
+  beforeAll(async () => {
+    graph = await PicturesFrontendGraph.load({ choice: 'cpu' });
+  });
+  afterAll(() => graph.release());
+
+  for (const [name, spec, width, height] of cases) {
+    it(`${name}: Pillow's bytes, normalised as the TypeScript path does (a batch of two)`, async () => {
+      const frames = [0, 1].map((i) => ({
+        width,
+        height,
+        data: i === 0 ? patternImage(width, height) : patternImage(width, height).reverse(),
+      }));
+      const image = await graph.run(frames, spec);
+      const size = 3 * spec.frameWidth * spec.frameHeight;
+      frames.forEach((frame, i) => {
+        const reference = normalisePixels(
+          segmentPixels(frame, spec),
+          { ...CLIP_PREPROCESSING, mean: spec.mean, std: spec.std },
+          spec.frameWidth,
+          spec.frameHeight,
+        );
+        expect(maxDifference(image.subarray(i * size, (i + 1) * size), reference)).toBeLessThan(
+          1e-6,
+        );
+      });
+    });
+  }
+
+  it('refuses a batch of frames of different sizes', async () => {
+    const frame = (w: number) => ({ width: w, height: 4, data: new Uint8Array(w * 12) });
+    await expect(graph.run([frame(4), frame(5)], clip)).rejects.toThrow(
+      /must share one size \(the first is 4×4\)/,
     );
   });
 });

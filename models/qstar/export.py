@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, PicturesFrontend, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -302,13 +302,26 @@ def write_paper_profile(args):
 
 
 def export_frontend(args):
-    """The audio front-end as one ONNX graph (model.py's AudioFrontend) for a batch of segments."""
+    """The front-end as ONNX graphs for a batch of segments: audio (model.py's AudioFrontend) and
+    pictures (PicturesFrontend)."""
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, "audio-frontend.onnx")
     samples = torch.randn(2, SEGMENT_SAMPLES, generator=torch.Generator().manual_seed(3)) * 0.1
     torch.onnx.export(
         AudioFrontend().eval(), (samples,), path, input_names=["samples"], output_names=["fbank", "logmel"],
         dynamic_axes={"samples": {0: "batch"}, "fbank": {0: "batch"}, "logmel": {0: "batch"}}, opset_version=OPSET,
+    )  # fmt: skip
+    print(f"exported {path}")
+    path = os.path.join(args.out_dir, "pictures-frontend.onnx")
+    g = torch.Generator().manual_seed(4)
+    frames = torch.randint(0, 256, (2, 9, 16, 3), generator=g, dtype=torch.uint8)
+    taps = (torch.rand(5, 16, generator=g, dtype=torch.float64), torch.rand(4, 9, generator=g, dtype=torch.float64))
+    torch.onnx.export(
+        PicturesFrontend().eval(), (frames, *taps, torch.rand(3), torch.rand(3) + 0.1), path,
+        input_names=["pixels", "horizontal", "vertical", "mean", "std"], output_names=["image"],
+        dynamic_axes={"pixels": {0: "batch", 1: "height", 2: "width"}, "horizontal": {0: "out_width", 1: "width"},
+                      "vertical": {0: "out_height", 1: "height"}, "image": {0: "batch", 2: "out_height", 3: "out_width"}},
+        opset_version=OPSET,
     )  # fmt: skip
     print(f"exported {path}")
 
@@ -330,7 +343,7 @@ def main():
     q.add_argument("--merges", help="CLIP's bpe_simple_vocab_16e6.txt(.gz), copied into the profile")
     q.add_argument("--head", help="a trained head checkpoint (train.py's .pt) for the profile")
     q.add_argument("--seed", type=int, default=0)
-    f = sub.add_parser("frontend", help="the audio front-end (AST fbank, VGGish log-mel) as an ONNX graph")
+    f = sub.add_parser("frontend", help="the front-end (AST fbank, VGGish log-mel; CLIP resize, crop, normalise) as ONNX graphs")
     f.add_argument("out_dir")
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))

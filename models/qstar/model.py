@@ -1144,3 +1144,19 @@ class AudioFrontend(nn.Module):
         magnitude = torch.sqrt(self.vggish_power(samples))
         logmel = torch.log(torch.matmul(self.vggish_mel, magnitude) + 0.01).transpose(1, 2)[:, :96]
         return (fbank - self.ast_mean) * self.ast_scale, logmel
+
+
+class PicturesFrontend(nn.Module):
+    """RGB frames (batch, H, W, 3) bytes → normalised (batch, 3, out_h, out_w): Pillow's
+    antialiased bicubic resize as two matrix products with its fixed-point taps (inputs: the
+    caller makes them per frame size and crop, pil-bicubic-taps.ts), each pass rounded and
+    clamped to bytes as Pillow does, then (x / 255 − mean) / std. In float64, where the 8-bit ×
+    22-bit products and their sums are exact: the same bytes as Pillow."""
+
+    def forward(self, pixels, horizontal, vertical, mean, std):
+        x = pixels.to(torch.float64).permute(0, 1, 3, 2)  # (batch, H, 3, W)
+        mid = torch.clamp(torch.floor(torch.matmul(x, horizontal.transpose(0, 1)) + 0.5), 0, 255)  # (batch, H, 3, out_w)
+        rows = mid.flatten(2)  # (batch, H, 3 · out_w)
+        out = torch.clamp(torch.floor(torch.matmul(vertical, rows) + 0.5), 0, 255)  # (batch, out_h, 3 · out_w)
+        out = out.view(out.shape[0], out.shape[1], 3, -1).permute(0, 2, 1, 3).to(torch.float32)
+        return (out / 255 - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)

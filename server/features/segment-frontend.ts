@@ -7,8 +7,8 @@ import { astInput } from './audio/ast-input.js';
 import { AudioInputError } from './audio/audio-input-error.js';
 import { kaldiFbank } from './audio/kaldi-fbank.js';
 import { VGGISH, vggishExamples, vggishLogMel } from './audio/vggish-log-mel.js';
-import { clipPixels } from './video/clip-preprocess.js';
-import { pilBicubicResizeWindow } from './video/pil-bicubic.js';
+import { clipPixels, resizeCropWindow } from './video/clip-preprocess.js';
+import { pilBicubicResizeWindow, type ResizeWindow } from './video/pil-bicubic.js';
 import { assertRgbFrame, type RgbFrame } from './video/rgb-frame.js';
 
 export const SEGMENT_SAMPLES = 16_000;
@@ -57,14 +57,14 @@ export function segmentFrontend(
 /** The picture half: the frame as the frame encoder takes it (RGB bytes). */
 export function segmentPixels(frame: RgbFrame, spec: FrontendSpec): Uint8Array {
   assertRgbFrame(frame);
-  return spec.frameResize === 'centre-crop'
-    ? clipPixels(frame, spec.frameWidth)
-    : pilBicubicResizeWindow(frame.data, frame.width, frame.height, {
-        outWidth: spec.frameWidth,
-        outHeight: spec.frameHeight,
-        left: 0,
-        top: 0,
-        width: spec.frameWidth,
-        height: spec.frameHeight,
-      });
+  if (spec.frameResize === 'centre-crop') return clipPixels(frame, spec.frameWidth);
+  return pilBicubicResizeWindow(frame.data, frame.width, frame.height, pixelWindow(frame, spec));
+}
+
+/** What of the resized frame the encoder sees: CLIP's centred square, or all of it squashed. */
+export function pixelWindow(frame: RgbFrame, spec: FrontendSpec): ResizeWindow {
+  if (spec.frameResize === 'centre-crop')
+    return resizeCropWindow(frame.width, frame.height, spec.frameWidth);
+  const { frameWidth: width, frameHeight: height } = spec;
+  return { outWidth: width, outHeight: height, left: 0, top: 0, width, height };
 }

@@ -9,6 +9,9 @@ import { kaldiFbank } from '../../server/features/audio/kaldi-fbank.js';
 import { createResampler } from '../../server/features/audio/resample.js';
 import { vggishExamples, vggishLogMel } from '../../server/features/audio/vggish-log-mel.js';
 import { AudioFrontendGraph } from '../../server/features/audio-frontend-graph.js';
+import { PicturesFrontendGraph } from '../../server/features/pictures-frontend-graph.js';
+import { readManifest } from '../../server/encoders/model-manifest.js';
+import { repoPath } from '../support/run-cli.js';
 import { clipPreprocess } from '../../server/features/video/clip-preprocess.js';
 import { patternImage } from '../support/frontend-fixtures.js';
 import { medianMs } from './measure.js';
@@ -69,8 +72,8 @@ export async function benchFrontend() {
 }
 
 /**
- * Both audio front-ends per 1 s segment: the TypeScript one (a segment at a time, one core) and
- * the ONNX graph on the encoders' provider at batch 1, 8 and 32 (the CPU provider here).
+ * Both front-ends per 1 s segment: the TypeScript one (a segment at a time, one core) and the
+ * ONNX graphs on the encoders' provider at several batch sizes (the CPU provider here).
  */
 async function benchAudioGraph() {
   const segment = noise(16_000, 3);
@@ -101,6 +104,29 @@ async function benchAudioGraph() {
     };
   }
   await graph.release();
+  const spec = { ...readManifest(repoPath('models/tiny')).frontend };
+  const clip = { ...spec, frameWidth: 224, frameHeight: 224, frameResize: 'centre-crop' as const };
+  const frame = { width: 1280, height: 720, data: patternImage(1280, 720) };
+  perSegment['CLIP 1280×720, TypeScript (SIMD)'] = {
+    msPerSegment: medianMs(() => clipPreprocess(frame), 20, 5),
+    provider: 'main thread',
+  };
+  const pictures = await PicturesFrontendGraph.load();
+  for (const batch of [1, 8]) {
+    const frames = Array.from({ length: batch }, () => frame);
+    const times: number[] = [];
+    for (let i = 0; i < 13; i++) {
+      const started = performance.now();
+      await pictures.run(frames, clip);
+      if (i >= 3) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    perSegment[`CLIP 1280×720, ONNX graph, batch ${batch}`] = {
+      msPerSegment: times[Math.floor(times.length / 2)]! / batch,
+      provider: pictures.provider,
+    };
+  }
+  await pictures.release();
   return perSegment;
 }
 
@@ -117,7 +143,7 @@ export function printFrontend(result: Awaited<ReturnType<typeof benchFrontend>>)
       ]),
     ),
   );
-  console.log('Audio front-end per 1 s segment, TypeScript against the ONNX graph:');
+  console.log('Front-end per 1 s segment, TypeScript against the ONNX graphs:');
   console.table(
     Object.fromEntries(
       Object.entries(result.audioGraph).map(([name, v]) => [
