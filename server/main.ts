@@ -8,9 +8,10 @@
  * TUTTI_ALLOWED_HOSTS (comma-separated host names besides the machine's own that `Host` and a
  * browser's `Origin` may name), TUTTI_MAX_CAPTURES (4), TUTTI_STALL_SECONDS (10: a source silent
  * this long is restarted), TUTTI_PROFILE (models/paper when exported there, else models/tiny),
- * TUTTI_VARIANT (full; rooms for the head trained through rooms too, or no_tfi, late_fusion),
+ * TUTTI_VARIANT (full, trained through rooms too; clean, the same on clean audio only; no_tfi, late_fusion),
  * TUTTI_PROVIDER (auto: CUDA, then WebGPU, then the CPU; or cuda, webgpu, cpu — an explicit one
- * that cannot load stops the start), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
+ * that cannot load stops the start), TUTTI_FRONTEND (auto: the audio front-end as an ONNX graph on
+ * that provider; or graph, typescript), TUTTI_WINDOW (10 s), TUTTI_HOP (1 s), TUTTI_DB (data/tutti.sqlite: every answer and stream
  * event), TUTTI_RETENTION_DAYS (7: how long the log keeps them). Extra streams: TUTTI_INPUT (a
  * file or RTSP/HTTP URL that ffmpeg opens; stream "input"), TUTTI_MIC (a PortAudio input device
  * id, or "default"; stream "microphone") and TUTTI_CAMERA (a V4L2 camera such as /dev/video0, or

@@ -9,7 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../server/encoders/model-manifest.js';
 import { InferenceClient } from '../server/encoders/inference-client.js';
-import { SegmentEncoders, type SegmentFeatures } from '../server/encoders/segment-encoders.js';
+import {
+  SegmentEncoders,
+  stackSegments,
+  type SegmentFeatures,
+} from '../server/encoders/segment-encoders.js';
 import {
   AUDIO_FRONTEND_GRAPH,
   AudioFrontendGraph,
@@ -83,30 +87,13 @@ describe('the audio front-end as an ONNX graph', () => {
     try {
       const count = inputs.length;
       const reference = inputs.map((samples) => segmentFrontend(samples, blank, manifest.frontend));
-      const joined = <T extends Float32Array | Uint8Array>(parts: T[], make: (n: number) => T) => {
-        const out = make(parts.reduce((n, part) => n + part.length, 0));
-        parts.reduce((at, part) => (out.set(part, at), at + part.length), 0);
-        return out;
-      };
-      const pixels = new Uint8Array(
-        count * manifest.frontend.frameWidth * manifest.frontend.frameHeight * 3,
-      );
-      const batch = joined(inputs, (n) => new Float32Array(n));
-      const fromGraph = await graph.run(batch, count);
+      const stacked = stackSegments(reference);
+      const samples = new Float32Array(count * SEGMENT_SAMPLES);
+      inputs.forEach((segment, i) => samples.set(segment, i * SEGMENT_SAMPLES));
+      const fromGraph = await graph.run(samples, count);
       const [typescript, onnx] = await Promise.all([
-        encoders.encode({
-          count,
-          fbank: joined(
-            reference.map((r) => r.fbank),
-            (n) => new Float32Array(n),
-          ),
-          logMel: joined(
-            reference.map((r) => r.logMel),
-            (n) => new Float32Array(n),
-          ),
-          pixels,
-        }),
-        encoders.encode({ count, fbank: fromGraph.fbank, logMel: fromGraph.logMel, pixels }),
+        encoders.encode(stacked),
+        encoders.encode({ ...stacked, fbank: fromGraph.fbank, logMel: fromGraph.logMel }),
       ]);
       expect(maxDifference(onnx.audio.data, typescript.audio.data)).toBeLessThan(1e-3);
       expect(maxDifference(onnx.ast.data, typescript.ast.data)).toBeLessThan(1e-3);

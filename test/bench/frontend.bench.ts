@@ -14,7 +14,7 @@ import { readManifest } from '../../server/encoders/model-manifest.js';
 import { repoPath } from '../support/run-cli.js';
 import { clipPreprocess } from '../../server/features/video/clip-preprocess.js';
 import { patternImage } from '../support/frontend-fixtures.js';
-import { medianMs } from './measure.js';
+import { medianMs, medianMsAsync } from './measure.js';
 
 const SECONDS = 10;
 
@@ -91,15 +91,8 @@ async function benchAudioGraph() {
   for (const batch of [1, 8, 32]) {
     const samples = new Float32Array(batch * 16_000);
     for (let i = 0; i < batch; i++) samples.set(segment, i * 16_000);
-    const times: number[] = [];
-    for (let i = 0; i < 25; i++) {
-      const started = performance.now();
-      await graph.run(samples, batch);
-      if (i >= 5) times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
     perSegment[`ONNX graph, batch ${batch}`] = {
-      msPerSegment: times[Math.floor(times.length / 2)]! / batch,
+      msPerSegment: (await medianMsAsync(() => graph.run(samples, batch))) / batch,
       provider: graph.provider,
     };
   }
@@ -114,15 +107,8 @@ async function benchAudioGraph() {
   const pictures = await PicturesFrontendGraph.load();
   for (const batch of [1, 8]) {
     const frames = Array.from({ length: batch }, () => frame);
-    const times: number[] = [];
-    for (let i = 0; i < 13; i++) {
-      const started = performance.now();
-      await pictures.run(frames, clip);
-      if (i >= 3) times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
     perSegment[`CLIP 1280×720, ONNX graph, batch ${batch}`] = {
-      msPerSegment: times[Math.floor(times.length / 2)]! / batch,
+      msPerSegment: (await medianMsAsync(() => pictures.run(frames, clip), 10, 3)) / batch,
       provider: pictures.provider,
     };
   }
