@@ -1,0 +1,128 @@
+/**
+ * `npm run bench -- --profile DIR`: what one model profile costs on this machine's provider
+ * (issue #15 §6) — per 1 s segment each encoder at batch 1 and 8, the front-end, and a hop's head
+ * for 4 questions over a 10 s window; then the real-time factor of one stream: one second of
+ * stream over the work it needs each second (front-end + encoders + a hop).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { questionTokenizer, readManifest } from '../../server/encoders/model-manifest.js';
+import { loadModel, tensor } from '../../server/encoders/onnx-model.js';
+import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
+import { segmentFrontend } from '../../server/features/segment-frontend.js';
+import { patternImage } from '../support/frontend-fixtures.js';
+import { medianMs, medianMsAsync } from './measure.js';
+
+const QUESTIONS = [
+  'Is there a flute sound?',
+  'How many instruments are sounding in the video?',
+  'Is the violin on the left louder than the cello on the right?',
+  'What is the first instrument that comes in?',
+];
+
+export async function benchProfile(directory: string) {
+  const manifest = readManifest(directory);
+  const { frontend } = manifest;
+  const samples = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 7));
+  const frame = { width: 1280, height: 720, data: patternImage(1280, 720) };
+  const frontendMs = medianMs(() => segmentFrontend(samples, frame, frontend), 10, 3);
+
+  const inputs = {
+    ast: (b: number) => ({
+      fbank: tensor(new Float32Array(b * frontend.astFrames * 128), [b, frontend.astFrames, 128]),
+    }),
+    audio: (b: number) => ({ logmel: tensor(new Float32Array(b * 96 * 64), [b, 96, 64]) }),
+    frame: (b: number) => {
+      const size = 3 * frontend.frameHeight * frontend.frameWidth;
+      return {
+        image: tensor(new Float32Array(b * size), [
+          b,
+          3,
+          frontend.frameHeight,
+          frontend.frameWidth,
+        ]),
+      };
+    },
+  };
+  const encoders: Record<string, { provider: string; batch1Ms: number; batch8MsPerItem: number }> =
+    {};
+  const outputs: Record<string, readonly number[]> = {};
+  for (const name of ['ast', 'audio', 'frame'] as const) {
+    const { session, provider } = await loadModel(path.join(directory, manifest.encoders[name]));
+    const one = inputs[name](1);
+    const out = await session.run(one);
+    for (const [key, value] of Object.entries(out)) outputs[`${name}.${key}`] = value.dims;
+    encoders[name] = {
+      provider,
+      batch1Ms: await medianMsAsync(() => session.run(one), 5, 1),
+      batch8MsPerItem: (await medianMsAsync(() => session.run(inputs[name](8)), 3, 1)) / 8,
+    };
+    await session.release();
+  }
+
+  const segments = 10;
+  // Per segment: patches × patch (frame), bands × astDim (AST), after the batch axis.
+  const [patches = 1, patch = 1] = outputs['frame.patches']!.slice(-2);
+  const [bands = 1, astDim = 1] = outputs['ast.tokens']!.slice(-2);
+  const dims = {
+    frame: outputs['frame.embedding']![1]!,
+    patches,
+    patch,
+    audio: outputs['audio.embedding']![1]!,
+    bands,
+    ast: astDim,
+  };
+  const batch = QUESTIONS.length;
+  const windows = {
+    batch,
+    segments,
+    frames: new Float32Array(batch * segments * dims.frame),
+    patches: new Float32Array(batch * segments * patches * patch),
+    audio: new Float32Array(batch * segments * dims.audio),
+    ast: new Float32Array(batch * segments * bands * astDim),
+    segmentMask: new Uint8Array(batch * segments).fill(1),
+    dims,
+  };
+  const tokenize = questionTokenizer(manifest);
+  const answerer = await QStarAnswerer.load(manifest);
+  const questions = QUESTIONS.map(tokenize);
+  const hopMs = await medianMsAsync(() => answerer.answer(windows, questions), 5, 1);
+  await answerer.release();
+
+  const perSecond =
+    frontendMs +
+    encoders['ast']!.batch1Ms +
+    encoders['audio']!.batch1Ms +
+    encoders['frame']!.batch1Ms +
+    hopMs;
+  return {
+    profile: manifest.profile,
+    description: manifest.description,
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
+    frontendMsPerSegment: frontendMs,
+    encoders,
+    hopMsFor4Questions: hopMs,
+    msPerStreamSecond: perSecond,
+    realTimeFactor: 1000 / perSecond,
+  };
+}
+
+export function printProfile(result: Awaited<ReturnType<typeof benchProfile>>): void {
+  console.log(`\nProfile ${result.profile} (${result.description})`);
+  console.table(
+    Object.fromEntries(
+      Object.entries(result.encoders).map(([name, v]) => [
+        name,
+        {
+          provider: v.provider,
+          'ms, batch 1': Number(v.batch1Ms.toFixed(1)),
+          'ms per item, batch 8': Number(v.batch8MsPerItem.toFixed(1)),
+        },
+      ]),
+    ),
+  );
+  console.log(
+    `front-end ${result.frontendMsPerSegment.toFixed(1)} ms per segment (1280×720 frame); a hop for 4 questions over 10 s ${result.hopMsFor4Questions.toFixed(1)} ms;` +
+      ` one stream needs ${result.msPerStreamSecond.toFixed(0)} ms per second: ${result.realTimeFactor.toFixed(2)}× real time`,
+  );
+}
