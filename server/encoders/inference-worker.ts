@@ -12,8 +12,11 @@ import {
   audioFrontendChoice,
   typescriptAudioFrontend,
 } from '../features/audio-frontend-graph.js';
-import { SEGMENT_SAMPLES, segmentPixels } from '../features/segment-frontend.js';
-import { AudioInputError } from '../features/audio/audio-input-error.js';
+import {
+  SEGMENT_SAMPLES,
+  assertSegmentSamples,
+  segmentPixels,
+} from '../features/segment-frontend.js';
 import { BatchQueue } from './batch-queue.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
@@ -69,10 +72,7 @@ try {
     const handle = async () => {
       if (request.kind === 'encode') {
         // Checked alone, so one bad segment fails only its own request, not its batch.
-        if (request.samples.length !== SEGMENT_SAMPLES)
-          throw new AudioInputError(
-            `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${request.samples.length}`,
-          );
+        assertSegmentSamples(request.samples);
         const pixels = segmentPixels(request.frame, manifest.frontend);
         const { features, logMel } = await encodeQueue.submit({ samples: request.samples, pixels });
         send({

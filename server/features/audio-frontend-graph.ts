@@ -64,7 +64,7 @@ export class AudioFrontendGraph {
 /**
  * Where the audio front-end runs: `graph` on the encoders' provider, batched across streams, or
  * `typescript` a segment at a time. TUTTI_FRONTEND=auto|typescript|graph; auto takes the graph
- * (measured faster on this CPU too: README, "Benchmarks").
+ * (measured faster on this CPU too: README, "Front-end speed").
  */
 export function audioFrontendChoice(value = process.env['TUTTI_FRONTEND'] ?? 'auto') {
   if (value === 'auto' || value === 'graph') return 'graph' as const;

@@ -4,7 +4,7 @@
  * frame encoder. The same code serves training extraction and the live monitor (no skew).
  */
 import { astInput } from './audio/ast-input.js';
-import { AudioInputError } from './audio/audio-input-error.js';
+import { AudioInputError, assertFiniteSamples } from './audio/audio-input-error.js';
 import { kaldiFbank } from './audio/kaldi-fbank.js';
 import { VGGISH, vggishExamples, vggishLogMel } from './audio/vggish-log-mel.js';
 import { clipPixels, resizeCropWindow } from './video/clip-preprocess.js';
@@ -37,11 +37,7 @@ export function segmentFrontend(
   frame: RgbFrame,
   spec: FrontendSpec,
 ): SegmentFrontend {
-  if (samples.length !== SEGMENT_SAMPLES) {
-    throw new AudioInputError(
-      `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${samples.length}`,
-    );
-  }
+  assertSegmentSamples(samples);
   const pixels = segmentPixels(frame, spec);
   const logMel = vggishExamples(vggishLogMel(samples)).data.subarray(
     0,
@@ -52,6 +48,19 @@ export function segmentFrontend(
     logMel: Float32Array.from(logMel),
     pixels,
   };
+}
+
+/**
+ * A segment's audio is 1 s of finite samples; checked before any front-end sees it (the ONNX
+ * graph would carry a NaN into the features instead of refusing it).
+ */
+export function assertSegmentSamples(samples: Float32Array): void {
+  if (samples.length !== SEGMENT_SAMPLES) {
+    throw new AudioInputError(
+      `a segment is ${SEGMENT_SAMPLES} samples (1 s at 16 kHz), got ${samples.length}`,
+    );
+  }
+  assertFiniteSamples(samples, 'audio chunk');
 }
 
 /** The picture half: the frame as the frame encoder takes it (RGB bytes). */
