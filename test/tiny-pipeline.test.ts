@@ -228,8 +228,10 @@ describe('tiny profile training path (smoke)', () => {
       roomReadouts,
       '--room-features',
       roomFeatures,
+      '--room-share',
+      '0.25',
     );
-    expect(roomHead).toMatch(/full-concepts-rooms epoch 1\/1: loss [\d.]+, val accuracy/);
+    expect(roomHead).toMatch(/full-concepts-rooms0.25 epoch 1\/1: loss [\d.]+, val accuracy/);
     // Features or front-ends of other scenes would pair them with the wrong truth: refused.
     const other = path.join(work, 'other-room');
     mkdirSync(other);

@@ -550,9 +550,10 @@ class Features:
         self.frames, self.patches, self.audio, self.ast = (x.float().to(device) for x in (self.frames, self.patches, self.audio, self.ast))
         return self
 
-    def batch(self, videos, rooms=(), silent=None):
+    def batch(self, videos, rooms=(), silent=None, room_share=None):
         """The videos' features; with `rooms` (Features of the same scenes through rooms), each
-        video's audio features drawn from this extraction or one of those at random; with `silent`
+        video's audio features drawn from this extraction or one of those at random (a room with
+        probability `room_share`, default as likely as the clean one); with `silent`
         (the scenes' features with silent audio, and a mask of the examples to silence), those
         examples' audio features from it."""
         segments = self.frames.shape[1]
@@ -560,6 +561,8 @@ class Features:
         audio, ast = self.audio[videos], self.ast[videos]
         if rooms:
             which = torch.randint(len(rooms) + 1, (len(videos),))
+            if room_share is not None:  # clean (0) unless drawn into a room, then any room alike
+                which = torch.where(torch.rand(len(videos)) < room_share, torch.randint(1, len(rooms) + 1, (len(videos),)), 0)
             for r, room in enumerate(rooms, start=1):
                 pick = (which == r).to(audio.device)
                 audio = torch.where(pick.view(-1, 1, 1), room.audio[videos], audio)
@@ -750,7 +753,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-{'paper' if text else 'tiny'}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -778,7 +781,7 @@ def train_head(args):
                 heard = silent_answers[0].to(device)
                 pick = (torch.rand(len(videos), device=device) < args.silence) & (heard != NEVER_SILENCED)
                 answers, silent = torch.where(pick, heard, answers), (quiet, pick)
-            loss = F.cross_entropy(model(features.batch(videos, rooms, silent), question, word_mask)[0], answers)
+            loss = F.cross_entropy(model(features.batch(videos, rooms, silent, args.room_share), question, word_mask)[0], answers)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -805,7 +808,7 @@ def train_head(args):
     features.to("cpu")
     report = {"variant": args.variant, "seed": args.seed, "config": config.to_dict(), "best_val_accuracy": best, "history": history}
     report["train_seconds"] = round(sum(h["seconds"] for h in history), 1)
-    report.update({"room_features": args.room_features, "silence": args.silence})
+    report.update({"room_features": args.room_features, "room_share": args.room_share, "silence": args.silence})
     if os.path.exists(os.path.join(args.features, "questions-test.json")):
         report["test"] = accuracy_by_type(model, questions_of(args.features, "test"), features)
         log(f"{name}: test accuracy {report['test']}")
@@ -895,6 +898,7 @@ def main():
     r.add_argument("--steps", type=int, default=600)
     for p in (h, r):
         p.add_argument("--room-features", nargs="*", default=[], metavar="FEATURES", help="the same scenes' features through rooms (npm run extract --degrade), drawn from in training")
+    h.add_argument("--room-share", type=float, metavar="P", help="with --room-features: each example's audio through a room with probability P (default: as likely as clean, 1/2 with one room)")
     h.add_argument("--silence", type=float, default=0.0, metavar="SHARE", help="that share of the training questions silence leaves answerable hear silent audio (--silent-features) and are taught silence's answer (not in the paper)")
     h.add_argument("--silent-features", metavar="FEATURES", help="with --silence: the training scenes' features with silent audio (npm run extract --counterfactual silent-audio)")
     h.add_argument("--dataset", metavar="DIR", help="with --silence: the training scenes' dataset (their question templates)")
