@@ -693,12 +693,12 @@ class SilencedQuestions(Questions):
         super().__init__(features, split)
         with open(os.path.join(dataset, f"avqa-{split}.json")) as f:
             template = {q["question_id"]: (q["type"], q["question_content"]) for q in json.load(f)}
-        with open(ANSWER_ORDER) as f:
-            answers = json.load(f)["answers"]
+        words = sorted(set(SILENT_ANSWERS.values()))
+        index = dict(zip(words, answer_indices(words)))
         for q in self.items:
             kind, content = template[q["question_id"]]
             silent = SILENT_ANSWERS.get(content)
-            q["silent"] = answers.index(silent) if silent else q["answer"] if kind.startswith('["Visual"') else NEVER_SILENCED
+            q["silent"] = index[silent] if silent else q["answer"] if kind.startswith('["Visual"') else NEVER_SILENCED
 
     def __getitem__(self, i):
         return *super().__getitem__(i), self.items[i]["silent"]

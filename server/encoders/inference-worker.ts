@@ -6,28 +6,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { coarseSpectrogram } from '../answers/segment-summary.js';
 import { VGGISH } from '../features/audio/vggish-log-mel.js';
+import { concatBytes, concatFloats } from '../features/concatenate.js';
 import {
   AUDIO_GRAPH_AST_FRAMES,
   AudioFrontendGraph,
   audioFrontendChoice,
   typescriptAudioFrontend,
 } from '../features/audio-frontend-graph.js';
-import {
-  SEGMENT_SAMPLES,
-  assertSegmentSamples,
-  segmentPixels,
-} from '../features/segment-frontend.js';
+import { assertSegmentSamples, segmentPixels } from '../features/segment-frontend.js';
 import { BatchQueue } from './batch-queue.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
-
-function joinSamples(segments: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(segments.length * SEGMENT_SAMPLES);
-  segments.forEach((segment, i) => out.set(segment, i * SEGMENT_SAMPLES));
-  return out;
-}
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -52,13 +43,9 @@ try {
     async (segments: { samples: Float32Array; pixels: Uint8Array }[]) => {
       const samples = segments.map((segment) => segment.samples);
       const audio = graph
-        ? await graph.run(joinSamples(samples), segments.length)
+        ? await graph.run(concatFloats(samples), segments.length)
         : typescriptAudioFrontend(samples, astFrames);
-      const pixels = new Uint8Array(segments.reduce((n, segment) => n + segment.pixels.length, 0));
-      segments.reduce(
-        (at, segment) => (pixels.set(segment.pixels, at), at + segment.pixels.length),
-        0,
-      );
+      const pixels = concatBytes(segments.map((segment) => segment.pixels));
       const features = await encoders.encode({ count: segments.length, ...audio, pixels });
       const logMelSize = VGGISH.exampleFrames * VGGISH.melBins;
       return splitFeatures(features, segments.length).map((encoded, i) => ({

@@ -4,6 +4,7 @@
  * (N × P × d).
  */
 import path from 'node:path';
+import { concatBytes, concatFloats } from '../features/concatenate.js';
 import { normalisePixels } from '../features/video/clip-preprocess.js';
 import type { SegmentFrontend } from '../features/segment-frontend.js';
 import type { ModelManifest } from './model-manifest.js';
@@ -34,25 +35,11 @@ export interface SegmentFeatures {
 
 /** Segments' front-end outputs stacked into one batch (item i at index i). */
 export function stackSegments(segments: readonly SegmentFrontend[]): SegmentBatch {
-  const join = <T extends Float32Array | Uint8Array>(parts: T[], make: (length: number) => T) => {
-    const out = make(parts.reduce((sum, part) => sum + part.length, 0));
-    parts.reduce((offset, part) => (out.set(part, offset), offset + part.length), 0);
-    return out;
-  };
   return {
     count: segments.length,
-    fbank: join(
-      segments.map((s) => s.fbank),
-      (n) => new Float32Array(n),
-    ),
-    logMel: join(
-      segments.map((s) => s.logMel),
-      (n) => new Float32Array(n),
-    ),
-    pixels: join(
-      segments.map((s) => s.pixels),
-      (n) => new Uint8Array(n),
-    ),
+    fbank: concatFloats(segments.map((s) => s.fbank)),
+    logMel: concatFloats(segments.map((s) => s.logMel)),
+    pixels: concatBytes(segments.map((s) => s.pixels)),
   };
 }
 

@@ -13,10 +13,8 @@ import {
   type ExecutionProvider,
   type LoadOptions,
 } from '../encoders/onnx-model.js';
-import { astInput } from './audio/ast-input.js';
-import { kaldiFbank } from './audio/kaldi-fbank.js';
-import { VGGISH, vggishExamples, vggishLogMel } from './audio/vggish-log-mel.js';
-import { SEGMENT_SAMPLES } from './segment-frontend.js';
+import { concatFloats } from './concatenate.js';
+import { SEGMENT_SAMPLES, segmentAudio } from './segment-frontend.js';
 
 export const AUDIO_FRONTEND_GRAPH = fileURLToPath(
   new URL('../../models/frontend/audio-frontend.onnx', import.meta.url),
@@ -77,13 +75,9 @@ export function typescriptAudioFrontend(
   samples: readonly Float32Array[],
   astFrames: number,
 ): AudioFrontendBatch {
-  const fbank = new Float32Array(samples.length * astFrames * 128);
-  const logMel = new Float32Array(samples.length * VGGISH.exampleFrames * VGGISH.melBins);
-  samples.forEach((segment, i) => {
-    fbank.set(astInput(kaldiFbank(segment), astFrames), i * astFrames * 128);
-    const example = vggishExamples(vggishLogMel(segment)).data;
-    const size = VGGISH.exampleFrames * VGGISH.melBins;
-    logMel.set(example.subarray(0, size), i * size);
-  });
-  return { fbank, logMel };
+  const segments = samples.map((segment) => segmentAudio(segment, astFrames));
+  return {
+    fbank: concatFloats(segments.map((s) => s.fbank)),
+    logMel: concatFloats(segments.map((s) => s.logMel)),
+  };
 }

@@ -14,6 +14,7 @@ import {
   type LoadOptions,
 } from '../encoders/onnx-model.js';
 import type { ModelManifest } from '../encoders/model-manifest.js';
+import { concatBytes } from './concatenate.js';
 import { pixelWindow } from './segment-frontend.js';
 import { ONE, taps } from './video/pil-bicubic-taps.js';
 import { assertRgbFrame, VideoInputError, type RgbFrame } from './video/rgb-frame.js';
@@ -56,8 +57,7 @@ export class PicturesFrontendGraph {
         `a batch of frames must share one size (the first is ${width}×${height})`,
       );
     const [horizontal, vertical] = this.resizeMatrices(first, spec);
-    const pixels = new Uint8Array(frames.length * width * height * 3);
-    frames.forEach((frame, i) => pixels.set(frame.data, i * width * height * 3));
+    const pixels = concatBytes(frames.map((frame) => frame.data));
     const out = await this.session.run({
       pixels: new ort.Tensor('uint8', pixels, [frames.length, height, width, 3]),
       horizontal,

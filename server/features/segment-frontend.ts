@@ -39,15 +39,16 @@ export function segmentFrontend(
 ): SegmentFrontend {
   assertSegmentSamples(samples);
   const pixels = segmentPixels(frame, spec);
+  return { ...segmentAudio(samples, spec.astFrames), pixels };
+}
+
+/** The audio half, in TypeScript: AST's fbank and VGGish's first log-mel example. */
+export function segmentAudio(samples: Float32Array, astFrames: number) {
   const logMel = vggishExamples(vggishLogMel(samples)).data.subarray(
     0,
     VGGISH.exampleFrames * VGGISH.melBins,
   );
-  return {
-    fbank: astInput(kaldiFbank(samples), spec.astFrames),
-    logMel: Float32Array.from(logMel),
-    pixels,
-  };
+  return { fbank: astInput(kaldiFbank(samples), astFrames), logMel: Float32Array.from(logMel) };
 }
 
 /**
