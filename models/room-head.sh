@@ -4,7 +4,8 @@
 # (server/evaluation/room-degradations.ts, drawn per video from ROOM_SEED, which the held-out sets
 # never use); the profile's frozen encoders extract features from it; the readouts (Concepts) and
 # the head (models/head-recipe.sh) are trained drawing each example's audio features from the clean
-# extraction or the room's; a share (SILENCE, default 0.25) of the questions silence leaves
+# extraction or the room's; which classes sound is read by sighted hearing (HEARD_HIDDEN units,
+# default 256; 0 for the linear map: train.py readouts --heard-hidden), taught on silent audio too; a share (SILENCE, default 0.25) of the questions silence leaves
 # answerable hear the scene's silent-audio features and learn silence's answer (train.py
 # --silence). One head per seed in SEEDS, side by side; the best by validation (clean scenes of
 # the training seed) becomes the profile's full head, the others' reports are kept beside it.
@@ -24,13 +25,13 @@ timed() { local started=$SECONDS; "$@"; echo "room-head: $(($SECONDS - started))
   timed npm run --silent extract -- --dataset "$train/synth" --out "$work" --degrade all --degrade-seed "${ROOM_SEED:-1001}"
 [ -f "$work/features-all/features.json" ] ||
   timed npm run --silent extract -- --dataset "$train/synth" --out "$work" --stage features --profile "$profile" --degrade all
-readouts="$work/checkpoints/readouts.pt"
-[ -f "$readouts" ] || timed "${python[@]}" models/qstar/train.py readouts --features "$train/out/features" --dataset "$train/synth" \
-  --out "$readouts" --room-features "$work/features-all"
-source models/head-recipe.sh
 silent="$train/out/features-silent-audio"
 [ -f "$silent/features.json" ] || timed npm run --silent extract -- --dataset "$train/synth" --out "$train/out" --stage features \
   --profile "$profile" --counterfactual silent-audio
+readouts="$work/checkpoints/readouts.pt"
+[ -f "$readouts" ] || timed "${python[@]}" models/qstar/train.py readouts --features "$train/out/features" --dataset "$train/synth" \
+  --out "$readouts" --room-features "$work/features-all" --heard-hidden "${HEARD_HIDDEN:-256}" --silent-features "$silent"
+source models/head-recipe.sh
 train_seed() { # one seed, into its own folder (seeds train side by side, a core each)
   local seed=$1 out="$work/export-seed$1"
   mkdir -p "$out"

@@ -251,6 +251,36 @@ describe('tiny profile training path (smoke)', () => {
       /silence: 50% of the \d+ questions silence leaves answerable \(\d+ of them change answer\)/,
     );
     expect(silentHead).toMatch(/full-silence epoch 1\/1: loss [\d.]+, val accuracy/);
+    // Sighted hearing: which classes sound, read from the audio features and sight's readouts,
+    // taught that silent audio sounds of nothing; a head on it loads its two layers.
+    const sightedReadouts = path.join(work, 'sighted-readouts.pt');
+    const sighted = ['--heard-hidden', '8', '--heard-epochs', '2', '--silent-features'];
+    const { stdout: sightedFit } = await fitReadouts(
+      sightedReadouts,
+      '--room-features',
+      roomFeatures,
+      ...sighted,
+      silentFeatures,
+    );
+    expect(sightedFit).toMatch(/readouts → .*'heard_share_silent': 0/);
+    const sightedReport = JSON.parse(
+      readFileSync(path.join(work, 'sighted-readouts.json'), 'utf8'),
+    ) as Record<string, number>;
+    for (const key of ['heard_macro_f1', 'heard_macro_f1_room1', 'heard_share_silent'])
+      expect(sightedReport[key]).toBeGreaterThanOrEqual(0);
+    const { stdout: sightedHead } = await trainHead(
+      work,
+      '--no-export',
+      '--class-slots',
+      '--class-facts',
+      '--stage-rules',
+      '--concepts',
+      sightedReadouts,
+    );
+    expect(sightedHead).toMatch(/read by sighted hearing \(8 hidden units\)/);
+    await expect(fitReadouts(sightedReadouts, ...sighted, other)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/other-room: not the features' videos/),
+    });
     await expect(trainHead(work, ...silence)).rejects.toMatchObject({
       stderr: expect.stringMatching(/--silence needs --silent-features and --dataset/),
     });

@@ -4,11 +4,12 @@
 
 Performers are read from train.py readouts' maps alone: a stage column where some class is seen
 with probability > 0.5 (window mean) holds a performer of its most likely class; the audio map
-says, per second, whether that class sounds (> 0.5), how loud and how high. A rule then answers
-the stage questions (leftest / rightest, where the first / last sounding one stands, the k-th to
-come in, where the loudest / lowest one stands, whether the one on one side is louder than the one
-on another). The same rules on the scene's truth check the rules themselves. Prints accuracy per
-template on every such question of the held-out sets (SET/synth/avqa-all.json, SET/out/features).
+says, per second, whether that class sounds (> 0.5; by sighted hearing where the readouts have
+it), how loud and how high. A rule then answers the stage questions (leftest / rightest, where
+the first / last sounding one stands, the k-th to come in, where the loudest / lowest one stands,
+whether the one on one side is louder than the one on another). The same rules on the scene's
+truth check the rules themselves. Prints accuracy per template on every such question of the
+held-out sets (SET/synth/avqa-all.json, SET/out/features).
 A head that answers these far below the rule does not compute the relation from facts it is given.
 """
 
@@ -20,18 +21,23 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from model import sighted_hearing  # noqa: E402
 from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, region_of  # noqa: E402
 
 REGIONS = ["left", "middle", "right"]
 ORDINALS = ["first", "second", "third", "fourth", "fifth"]
 
 
-def performers_from_readouts(readouts, patches, audio_in):
+def performers_from_readouts(readouts, patches, audio_in, frames):
     """[(column, class, entry second | None, loudness dB, pitch)] left to right."""
     w, b = readouts["columns"]
-    seen = torch.sigmoid(patches @ w.t() + b)[..., :CLASSES].mean(0)  # (columns, classes)
+    columns = torch.sigmoid(patches @ w.t() + b)
+    seen = columns[..., :CLASSES].mean(0)  # (columns, classes)
     w, b = readouts["audio"]
     facts = audio_in @ w.t() + b  # (T, 4k + 1)
+    if "heard" in readouts:  # fitted with --heard-hidden: sighted hearing, as the head reads it
+        w, b = readouts["frame"]
+        facts[:, :CLASSES] = sighted_hearing(audio_in, torch.sigmoid(frames @ w.t() + b)[..., :CLASSES], columns, *readouts["heard"])
     heard = torch.sigmoid(facts[:, :CLASSES]) > 0.5
     loud, pitch = facts[:, CLASSES : 2 * CLASSES] * 10 - 30, facts[:, 3 * CLASSES : 4 * CLASSES] * 12 + 60
     found = []
@@ -88,7 +94,7 @@ def main(readouts_path, sets):
         with open(os.path.join(features, "features.json")) as f:
             videos = {v: i for i, v in enumerate(json.load(f)["videos"])}
         load = lambda name: torch.from_numpy(np.load(os.path.join(features, f"{name}.npy")))
-        patches, audio, ast = load("patches"), load("audio"), load("ast")
+        patches, audio, ast, frames = load("patches"), load("audio"), load("ast"), load("frames")
         audio_in = torch.cat([audio, ast.flatten(2)], -1)
         with open(os.path.join(held_out, "synth", "avqa-all.json")) as f:
             questions = [q for q in json.load(f) if q["question_content"] in RULES]
@@ -97,7 +103,7 @@ def main(readouts_path, sets):
             with open(os.path.join(held_out, "synth", "truth", f"{q['video_id']}.json")) as f:
                 truth = performers_from_truth(json.load(f))
             rule, values = RULES[q["question_content"]], json.loads(q["templ_values"])
-            read = performers_from_readouts(readouts, patches[v], audio_in[v])
+            read = performers_from_readouts(readouts, patches[v], audio_in[v], frames[v])
             score = scores[q["question_content"]]
             score[0] += rule(read, values) == q["anser"]
             score[1] += rule(truth, values) == q["anser"]

@@ -35,7 +35,9 @@
         voiceover (from audio + AST features), per stage column who stands and plays (patch
         tokens), classes seen, venue, count (frame embedding). Validation F1s go beside the maps
         (READOUTS.json). `head --concepts READOUTS.pt` appends them to the head's streams;
-        `head --performer-facts` also ranks them per performer.
+        `head --performer-facts` also ranks them per performer. --heard-hidden N reads which
+        classes sound by an MLP on the audio features and sight's readouts instead (model.py's
+        sighted_hearing), taught with --silent-features that silent audio sounds of nothing.
 
     train.py head … --device cuda --held-out HELDOUT/out/features …
         Trains on a GPU where one is at hand; reports accuracy on every question of held-out sets.
@@ -68,7 +70,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder  # noqa: E402
-from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, word_codes  # noqa: E402
+from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, sight_of_classes, sighted_hearing, word_codes  # noqa: E402
 from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
 
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
@@ -525,10 +527,60 @@ def fit_readouts(args):
     }
     for r, room in enumerate(rooms):
         report[f"heard_macro_f1_room{r + 1}"] = presence_f1(read("audio", room)[..., :k].flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
+    if args.heard_hidden:
+        if args.silent_features:
+            check_silent_features(args.silent_features, info["videos"])
+        silent = torch.cat([load_from(args.silent_features, "audio"), load_from(args.silent_features, "ast").flatten(2)], -1) if args.silent_features else None
+        sight = torch.sigmoid(frames @ readouts["frame"][0].t() + readouts["frame"][1])[..., :k], torch.sigmoid(patches @ readouts["columns"][0].t() + readouts["columns"][1])
+        readouts["heard"] = fit_sighted_hearing([both, *rooms], silent, sight, heard_truth["heard"], train_idx, args)
+        for name, sound in [("heard_macro_f1", both)] + [(f"heard_macro_f1_room{r + 1}", room) for r, room in enumerate(rooms)]:
+            report[name] = presence_f1(sighted_hearing(sound[val_idx], sight[0][val_idx], sight[1][val_idx], *readouts["heard"]).flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
+        if silent is not None:
+            report["heard_share_silent"] = (sighted_hearing(silent[val_idx], sight[0][val_idx], sight[1][val_idx], *readouts["heard"]) > 0).float().mean().item()
+        report["fit_seconds"] = round(time.time() - started, 1)
     torch.save(readouts, args.out)
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump({k_: round(v, 4) for k_, v in report.items()}, f, indent=1)
     log(f"readouts → {args.out}: validation {report}")
+
+
+def check_silent_features(directory, videos):
+    """Silent-audio features must be of the same videos, in the same order, as the clean ones."""
+    with open(os.path.join(directory, "features.json")) as f:
+        if json.load(f)["videos"] != videos:
+            raise SystemExit(f"{directory}: not the features' videos (extract the same dataset with --counterfactual silent-audio)")
+
+
+def fit_sighted_hearing(sounds, silent, sight, heard, train_idx, args):
+    """model.py's sighted_hearing fitted on the training videos: the audio features of every
+    extraction in `sounds` (clean, then rooms) and, with `silent`, of silent audio (nothing heard
+    there whatever sight says), beside sight's per-class readouts. Returns (w1, b1, w2, b2) with
+    the audio features' standardisation folded into w1."""
+    k, hidden = heard.shape[-1], args.heard_hidden
+    sight = sight_of_classes(*sight)
+    mean, std = sounds[0][train_idx].mean((0, 1)), sounds[0][train_idx].std((0, 1)) + 1e-5
+    extractions = [(s, heard) for s in sounds] + ([(silent, torch.zeros_like(heard))] if silent is not None else [])
+    x = torch.cat([torch.cat([(s[train_idx] - mean) / std, sight[train_idx]], -1).flatten(0, 1) for s, _ in extractions])
+    y = torch.cat([target[train_idx].flatten(0, 1) for _, target in extractions])
+    net = nn.Sequential(nn.Linear(x.shape[-1], hidden), nn.GELU(), nn.Dropout(0.2), nn.Linear(hidden, k))
+    optimiser = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
+    started, epochs = time.time(), args.heard_epochs
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), 256):
+            batch = order[i : i + 256]
+            optimiser.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(net(x[batch]), y[batch])
+            loss.backward()
+            optimiser.step()
+        progress("sighted hearing", epoch + 1, epochs, time.time() - started, f"loss {loss.item():.3f}")
+    first, second = net[0], net[3]
+    sound_dim = mean.shape[0]
+    w1 = first.weight.detach().clone()
+    w1[:, :sound_dim] = w1[:, :sound_dim] / std
+    b1 = first.bias.detach() - w1[:, :sound_dim] @ mean
+    return w1, b1, second.weight.detach().clone(), second.bias.detach().clone()
 
 
 class Features:
@@ -725,15 +777,14 @@ def train_head(args):
     # "is X playing" from the picture alone.
     quiet = None
     if args.silence:
-        with open(os.path.join(args.silent_features, "features.json")) as f:
-            if json.load(f)["videos"] != info["videos"]:
-                raise SystemExit(f"{args.silent_features}: not the features' videos (extract the same dataset with --counterfactual silent-audio)")
+        check_silent_features(args.silent_features, info["videos"])
         quiet = Features(args.silent_features).to(device)
     text = text_tower(args.features)  # the paper profile: questions through frozen CLIP text
     if text and (args.class_slots or args.concepts or args.silence or args.oracle):
         raise SystemExit(f"{args.features}: questions from a text tower; --class-slots, --concepts, --silence and --oracle need the tiny question encoder")
     train = SilencedQuestions(args.features, "train", args.dataset) if args.silence else questions_of(args.features, "train")
     val = questions_of(args.features, "val")
+    concept_maps = torch.load(args.concepts) if args.concepts and not late else None
     config = QStarConfig(
         d_model=args.d_model, heads=args.heads, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=train.word_features.shape[-1] if text else args.d_model,
@@ -743,12 +794,14 @@ def train_head(args):
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         stage_rules=args.stage_rules and bool(args.concepts) and args.class_slots and not late,
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
-        window_summary=args.window_summary and not late, **VARIANTS[args.variant],
+        window_summary=args.window_summary and not late, heard_hidden=concept_maps["heard"][0].shape[0] if concept_maps and "heard" in concept_maps else 0, **VARIANTS[args.variant],
     )  # fmt: skip
     torch.manual_seed(args.seed)
     model = QStarOnText(config) if text else QStarWithQuestions(config, info["vocabulary"], args.question_layers, args.summary_token)
     if model.head.concepts is not None:
-        model.head.concepts.load(torch.load(args.concepts))
+        model.head.concepts.load(concept_maps)
+        if config.heard_hidden:
+            log(f"{args.concepts}: which classes sound read by sighted hearing ({config.heard_hidden} hidden units)")
     model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
@@ -896,6 +949,9 @@ def main():
     r.add_argument("--dataset", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--steps", type=int, default=600)
+    r.add_argument("--heard-hidden", type=int, default=0, metavar="N", help="read per second which classes sound by an MLP of N hidden units on the audio features and sight's readouts (model.py's sighted_hearing; not in the paper); 0: the linear audio map")
+    r.add_argument("--heard-epochs", type=int, default=30)
+    r.add_argument("--silent-features", metavar="FEATURES", help="with --heard-hidden: the training scenes' features with silent audio, where nothing sounds (npm run extract --counterfactual silent-audio)")
     for p in (h, r):
         p.add_argument("--room-features", nargs="*", default=[], metavar="FEATURES", help="the same scenes' features through rooms (npm run extract --degrade), drawn from in training")
     h.add_argument("--room-share", type=float, metavar="P", help="with --room-features: each example's audio through a room with probability P (default: as likely as clean, 1/2 with one room)")
