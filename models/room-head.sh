@@ -5,9 +5,9 @@
 # never use); the profile's frozen encoders extract features from it; the readouts (Concepts) and
 # the head (models/head-recipe.sh) are trained drawing each example's audio features from the clean
 # extraction or the room's; which classes sound is read by sighted hearing (HEARD_HIDDEN units,
-# default 256; 0 for the linear map: train.py readouts --heard-hidden), taught on silent audio too; a share (SILENCE, default 0.25) of the questions silence leaves
-# answerable hear the scene's silent-audio features and learn silence's answer (train.py
-# --silence). One head per seed in SEEDS, side by side; the best by validation (clean scenes of
+# default 256; 0 for the linear map: train.py readouts --heard-hidden), taught on silent audio
+# too; a share (SILENCE, default 0.25) of the questions silence leaves answerable hear the
+# scene's silent-audio features and learn silence's answer (train.py --silence). One head per seed in SEEDS, side by side; the best by validation (clean scenes of
 # the training seed) becomes the profile's full head, the others' reports are kept beside it.
 # Usage: models/room-head.sh TRAIN_DIR [PROFILE] [SEEDS]   (SEEDS default "0 1")
 #   TRAIN_DIR: train-tiny.sh's work dir (synth/, out/frontend/, out/features/); HELD_OUT: feature
