@@ -474,19 +474,33 @@ def fit_linear(x, targets, loss_fn, outputs, train_idx, steps):
         optimiser.step()
         if (step + 1) % 100 == 0:
             progress("readout", step + 1, steps, time.time() - started, f"loss {loss.item():.3f}")
-    weight = linear.weight.detach() / std
-    return weight, linear.bias.detach() - weight @ mean
+    return unstandardised(linear.weight, linear.bias, mean, std)
+
+
+def unstandardised(weight, bias, mean, std):
+    """A linear layer fitted on standardised inputs (the first len(mean) of them; any after those
+    as they are), as (weight, bias) that read the raw inputs."""
+    n = mean.shape[0]
+    weight = weight.detach().clone()
+    weight[:, :n] = weight[:, :n] / std
+    return weight, bias.detach() - weight[:, :n] @ mean
 
 
 def load_from(directory, name):
     return torch.from_numpy(np.load(os.path.join(directory, f"{name}.npy")))
 
 
+def audio_features(directory):
+    """An extraction's audio stream as the audio readouts read it: the clip embedding and the AST
+    tokens, per segment (V, T, audio_dim + bands · ast_dim)."""
+    return torch.cat([load_from(directory, "audio"), load_from(directory, "ast").flatten(2)], -1)
+
+
 def fit_readouts(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
     load = lambda name: load_from(args.features, name)
-    frames, patches, audio, ast = load("frames"), load("patches"), load("audio"), load("ast")
+    frames, patches = load("frames"), load("patches")
     truths = read_truths(args.dataset, info["videos"])
     tensors = lambda d: {k: torch.from_numpy(v) for k, v in d.items()}
     heard_truth, seen_truth = tensors(audio_targets(truths, info["segments"])), tensors(frame_targets(truths, info["segments"]))
@@ -508,36 +522,38 @@ def fit_readouts(args):
         bce = F.binary_cross_entropy_with_logits
         return bce(out[..., :k], seen) + bce(out[..., k : k + 1], venue) + 0.3 * F.mse_loss(out[..., -1:], count / 5)
 
-    both = torch.cat([audio, ast.flatten(2)], -1)
+    both = audio_features(args.features)
     # Through a room too (--room-features): the same scenes' degraded audio features, same truth.
-    rooms = [torch.cat([load_from(room, "audio"), load_from(room, "ast").flatten(2)], -1) for room in args.room_features]
+    rooms = [audio_features(room) for room in args.room_features]
     audio_x, audio_idx = torch.cat([both, *rooms]), torch.cat([train_idx + r * len(videos) for r in range(1 + len(rooms))])
     readouts = {
         "audio": fit_linear(audio_x, lambda i: {n: t[i % len(videos)] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, audio_idx, args.steps),
         "columns": fit_linear(patches, lambda i: seen_truth["columns"][i], columns_loss, 2 * k, train_idx, args.steps),
         "frame": fit_linear(frames, lambda i: (seen_truth["seen"][i], seen_truth["venue"][i], seen_truth["count"][i]), frame_loss_, k + 2, train_idx, args.steps),
     }
-    read = lambda name, x: x[val_idx] @ readouts[name][0].t() + readouts[name][1]
+    apply = lambda name, x: x @ readouts[name][0].t() + readouts[name][1]
+    heard_logits = lambda sound, videos: apply("audio", sound[videos])[..., :k]
+    silent = None
+    if args.heard_hidden:
+        if args.silent_features:
+            check_silent_features(args.silent_features, info["videos"])
+            silent = audio_features(args.silent_features)
+        sight = torch.sigmoid(apply("frame", frames)[..., :k]), torch.sigmoid(apply("columns", patches))
+        readouts["heard"] = fit_sighted_hearing([both, *rooms], silent, sight, heard_truth["heard"], train_idx, args)
+        heard_logits = lambda sound, videos: sighted_hearing(sound[videos], sight[0][videos], sight[1][videos], *readouts["heard"])
+    read = lambda name, x: apply(name, x[val_idx])
+    heard_f1 = lambda sound: presence_f1(heard_logits(sound, val_idx).flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
     report = {
-        "heard_macro_f1": presence_f1(read("audio", both)[..., :k].flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0],
+        "heard_macro_f1": heard_f1(both),
         "column_seen_macro_f1": presence_f1(read("columns", patches)[..., :k].flatten(0, 2), seen_truth["columns"][val_idx][..., :k].flatten(0, 2))[0],
         "column_playing_macro_f1": presence_f1(read("columns", patches)[..., k:].flatten(0, 2), seen_truth["columns"][val_idx][..., k:].flatten(0, 2))[0],
         "seen_macro_f1": presence_f1(read("frame", frames)[..., :k].flatten(0, 1), seen_truth["seen"][val_idx].flatten(0, 1))[0],
         "fit_seconds": round(time.time() - started, 1),
     }
     for r, room in enumerate(rooms):
-        report[f"heard_macro_f1_room{r + 1}"] = presence_f1(read("audio", room)[..., :k].flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
-    if args.heard_hidden:
-        if args.silent_features:
-            check_silent_features(args.silent_features, info["videos"])
-        silent = torch.cat([load_from(args.silent_features, "audio"), load_from(args.silent_features, "ast").flatten(2)], -1) if args.silent_features else None
-        sight = torch.sigmoid(frames @ readouts["frame"][0].t() + readouts["frame"][1])[..., :k], torch.sigmoid(patches @ readouts["columns"][0].t() + readouts["columns"][1])
-        readouts["heard"] = fit_sighted_hearing([both, *rooms], silent, sight, heard_truth["heard"], train_idx, args)
-        for name, sound in [("heard_macro_f1", both)] + [(f"heard_macro_f1_room{r + 1}", room) for r, room in enumerate(rooms)]:
-            report[name] = presence_f1(sighted_hearing(sound[val_idx], sight[0][val_idx], sight[1][val_idx], *readouts["heard"]).flatten(0, 1), heard_truth["heard"][val_idx].flatten(0, 1))[0]
-        if silent is not None:
-            report["heard_share_silent"] = (sighted_hearing(silent[val_idx], sight[0][val_idx], sight[1][val_idx], *readouts["heard"]) > 0).float().mean().item()
-        report["fit_seconds"] = round(time.time() - started, 1)
+        report[f"heard_macro_f1_room{r + 1}"] = heard_f1(room)
+    if silent is not None:
+        report["heard_share_silent"] = (heard_logits(silent, val_idx) > 0).float().mean().item()
     torch.save(readouts, args.out)
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump({k_: round(v, 4) for k_, v in report.items()}, f, indent=1)
@@ -575,12 +591,7 @@ def fit_sighted_hearing(sounds, silent, sight, heard, train_idx, args):
             loss.backward()
             optimiser.step()
         progress("sighted hearing", epoch + 1, epochs, time.time() - started, f"loss {loss.item():.3f}")
-    first, second = net[0], net[3]
-    sound_dim = mean.shape[0]
-    w1 = first.weight.detach().clone()
-    w1[:, :sound_dim] = w1[:, :sound_dim] / std
-    b1 = first.bias.detach() - w1[:, :sound_dim] @ mean
-    return w1, b1, second.weight.detach().clone(), second.bias.detach().clone()
+    return (*unstandardised(net[0].weight, net[0].bias, mean, std), net[3].weight.detach().clone(), net[3].bias.detach().clone())
 
 
 class Features:
