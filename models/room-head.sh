@@ -8,7 +8,8 @@
 # default 256; 0 for the linear map: train.py readouts --heard-hidden), taught on silent audio
 # too; a share (SILENCE, default 0.25) of the questions silence leaves answerable hear the
 # scene's silent-audio features and learn silence's answer (train.py --silence). One head per seed in SEEDS, side by side; the best by validation (clean scenes of
-# the training seed) becomes the profile's full head, the others' reports are kept beside it.
+# the training seed) becomes the profile's full head, with its slim checkpoint (qstar-tiny.pt: it
+# re-exports the head, `train.py export`); the others' reports are kept beside it.
 # Usage: models/room-head.sh TRAIN_DIR [PROFILE] [SEEDS]   (SEEDS default "0 1")
 #   TRAIN_DIR: train-tiny.sh's work dir (synth/, out/frontend/, out/features/); HELD_OUT: feature
 #   dirs to score it on (models/diagnose.sh's OUT/seedN/out/features[-all]). A step whose output
@@ -56,7 +57,7 @@ for seed in $seeds; do
 done
 for seed in $seeds; do
   if [ "$seed" = "$best" ]; then
-    cp "$work/export-seed$seed"/{qstar-tiny.onnx,tiny-question.onnx} "$profile/"
+    cp "$work/export-seed$seed"/{qstar-tiny.onnx,tiny-question.onnx,qstar-tiny.pt} "$profile/"
     cp "$work/export-seed$seed/report.json" "$profile/head-report.json"
   else
     cp "$work/export-seed$seed/report.json" "$profile/head-report-full-seed$seed.json"

@@ -123,6 +123,20 @@ describe('tiny profile training path (smoke)', () => {
     );
     expect(conceptsRun).toMatch(/full-concepts epoch 1\/1/);
     expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
+    // Beside the exported head, its slim checkpoint: it re-exports the same head byte for byte.
+    const fromSlim = path.join(work, 'from-slim');
+    await runPython([
+      'models/qstar/train.py',
+      'export',
+      path.join(profile, 'qstar-tiny.pt'),
+      '--out',
+      fromSlim,
+    ]);
+    for (const file of ['tiny-question.onnx', 'qstar-tiny.onnx'])
+      expect(
+        readFileSync(path.join(fromSlim, file)).equals(readFileSync(path.join(profile, file))),
+        file,
+      ).toBe(true);
 
     // The ablation runner: variants side by side, each scored on held-out features (here the same
     // features stand in for them), then its table with paired tests; a run's checkpoint re-exports.

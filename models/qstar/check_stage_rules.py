@@ -5,7 +5,8 @@ would. Run by test/stage-rules.test.ts (exit status 0 when every check holds).
 
 The stage, 6 seconds, 8 columns: a violin seen across columns 0 and 1 (one performer), coming in
 at second 2, loud, slow, low; a flute in column 4 (the middle third), playing from second 0,
-quiet, busy, high; a cello in column 7 that never plays.
+quiet, busy, high; a cello in column 7 that never plays. With `heard_off_stage`, a piano is heard
+too, from second 1, and stands nowhere.
 """
 
 import os
@@ -18,16 +19,17 @@ from model import COUNT_WORDS, QStarConfig, StageRules, word_codes  # noqa: E402
 from scene_truth import INSTRUMENTS  # noqa: E402
 
 T, P, C = 6, 8, len(INSTRUMENTS)
-VIOLIN, FLUTE, CELLO = (INSTRUMENTS.index(name) for name in ("violin", "flute", "cello"))
+VIOLIN, FLUTE, CELLO, PIANO = (INSTRUMENTS.index(name) for name in ("violin", "flute", "cello", "piano"))
 
 
-def stage():
+def stage(heard_off_stage=False):
     """Concepts' readouts as the head gets them: columns (1, T, P, C) and per_class (1, T, C, 4)."""
     columns = torch.full((1, T, P, C), 0.05)
     for column, c in ((0, VIOLIN), (1, VIOLIN), (4, FLUTE), (7, CELLO)):
         columns[0, :, column, c] = 0.9
     per_class = torch.zeros(1, T, C, 4)
-    for c, start, loud, onsets, pitch in ((VIOLIN, 2, 2.0, 1.0, 1.0), (FLUTE, 0, 0.5, 3.0, 2.0)):
+    parts = [(VIOLIN, 2, 2.0, 1.0, 1.0), (FLUTE, 0, 0.5, 3.0, 2.0)] + ([(PIANO, 1, 1.0, 1.0, 0.5)] if heard_off_stage else [])
+    for c, start, loud, onsets, pitch in parts:
         heard = torch.zeros(T)
         heard[start:] = 0.9
         per_class[0, :, c] = torch.stack([heard, heard * loud, heard * onsets, heard * pitch], -1)
@@ -44,14 +46,14 @@ def words(sentence):
     return CODES[ids][None], torch.ones(1, len(ids), dtype=torch.bool)
 
 
-def answer(rules, rule, sentence):
+def answer(rules, rule, sentence, heard_off_stage=False):
     """One rule's scores alone (its gain 1, every other 0): instrument (C), side (3), yes − no, counts."""
     with torch.no_grad():
         rules.gain.weight.zero_()
         rules.gain.bias.zero_()
         rules.gain.bias[rule] = 1.0
         coded, mask = words(sentence)
-        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), stage(), torch.ones(1, T, dtype=torch.bool))
+        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), stage(heard_off_stage), torch.ones(1, T, dtype=torch.bool))
     return instrument[0], side[0], float(yes_no[0, 0] - yes_no[0, 1]), counts[0]
 
 
@@ -97,6 +99,11 @@ def main():
     for k, want in enumerate((3, 2, 1, 3, 2, 1, 1, 2)):  # performers, sounding, silent, classes seen, sounding, violins, sounding violins, heard
         counts = answer(rules, StageRules.RULES + k, "the violin")[3]
         expect(f"count {k}", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
+    # The instruments heard (heard_count): the two sounding performers, and the piano heard off stage.
+    heard = StageRules(QStarConfig(d_model=8, heard_count=True))
+    for off_stage, want in ((False, 2), (True, 3)):
+        counts = answer(heard, StageRules.RULES + StageRules.COUNTS, "the violin", off_stage)[3]
+        expect(f"instruments heard (piano off stage: {off_stage})", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
     for failure in failures:
         print(failure)
     print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")

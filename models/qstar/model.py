@@ -75,6 +75,9 @@ class QStarConfig:
     # rule on Concepts' readouts, thresholded (StageRules); the question only sets how much each
     # rule's answer counts. Codes the rank words as rank_words does.
     stage_rules: bool = False
+    # With stage_rules, not in the paper: a ninth count, the instruments heard — the sounding
+    # performers on stage plus each class heard that no performer on stage holds (off screen).
+    heard_count: bool = False
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
     # playing where seen), not by the linear audio map (train.py readouts --heard-hidden).
@@ -493,10 +496,12 @@ class StageRules(nn.Module):
     # then one gain per count (COUNTS)
     RULES = 11
     COUNTS = 8  # performers, sounding, silent, classes seen, classes sounding, of the named class, sounding of it, classes heard
+    # (+ with heard_count: sounding performers and the classes heard off stage)
 
     def __init__(self, c):
         super().__init__()
-        self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS)
+        self.heard_count = c.heard_count
+        self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS + int(c.heard_count))
         nn.init.normal_(self.gain.weight, std=0.01)
         nn.init.zeros_(self.gain.bias)
 
@@ -592,7 +597,11 @@ class StageRules(nn.Module):
         yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
         seen_classes, sounding_classes = one_hot.amax(1), (one_hot * sounds[..., None]).amax(1)
         counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, (class_facts[0] > 0).to(sounds.dtype)]
-        counts = torch.stack([c.sum(1) for c in counted], -1)  # (B, COUNTS)
+        counts = [c.sum(1) for c in counted]
+        if self.heard_count:  # a performer on stage is counted as such, a class heard off stage once
+            off_stage = (class_facts[0] > 0).to(sounds.dtype) * (1 - seen_classes)
+            counts.append(sounds.sum(1) + off_stage.sum(1))
+        counts = torch.stack(counts, -1)  # (B, COUNTS [+ 1])
         number = (counts[..., None] == torch.arange(len(COUNT_WORDS), dtype=counts.dtype, device=counts.device)).to(counts.dtype)
         counts = torch.einsum("bk,bkn->bn", gain[:, self.RULES :], number)  # (B, zero … ten)
         return instrument, gain[:, 1:2] * side, torch.stack([yes, -yes], -1), counts

@@ -804,6 +804,7 @@ def train_head(args):
         performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         stage_rules=args.stage_rules and bool(args.concepts) and args.class_slots and not late,
+        heard_count=args.heard_count and args.stage_rules and bool(args.concepts) and args.class_slots and not late,
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
         window_summary=args.window_summary and not late, heard_hidden=concept_maps["heard"][0].shape[0] if concept_maps and "heard" in concept_maps else 0, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -817,7 +818,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
     checkpoint = os.path.join(args.checkpoints, f"qstar-{'paper' if text else 'tiny'}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
@@ -887,16 +888,30 @@ def train_head(args):
     exported = args.export if args.export is not None else not args.seed  # other seeds: measured, not shipped
     if exported:
         export_onnx(model, args.out, args.variant)
-    suffix_report = ("" if args.variant == "full" else f"-{args.variant}") if exported and not args.seed else f"-{name}"
+        # Beside the ONNX files, what re-exports them (train.py export): checkpoints in a scratch
+        # folder do not outlive the machine they were trained on.
+        save_slim(saved, os.path.join(args.out, f"qstar-{'paper' if text else 'tiny'}{variant_suffix(args.variant)}.pt"))
+    suffix_report = variant_suffix(args.variant) if exported and not args.seed else f"-{name}"
     with open(os.path.join(args.out, f"head-report{suffix_report}.json"), "w") as f:
         json.dump(report, f, indent=1)
     log(f"{name}: best val accuracy {best:.4f}; " + (f"exported to {args.out}" if exported else "measured, not exported"))
 
 
+def variant_suffix(variant):
+    return "" if variant == "full" else f"-{variant}"
+
+
+def save_slim(saved, path):
+    """A head's checkpoint without its optimiser and schedule state (a fifth the size): enough to
+    re-export its best epoch, not to resume training."""
+    keep = ("config", "vocabulary", "questions", "best", "best_state", "history", "epoch")
+    torch.save({k: saved[k] for k in keep if k in saved}, path)
+
+
 def export_onnx(model, out, variant):
     """The question encoder and the head as a profile's ONNX files for `variant`; on a frozen text
     tower (the paper profile) the head alone, the tower being the profile's own."""
-    suffix = "" if variant == "full" else f"-{variant}"
+    suffix = variant_suffix(variant)
     os.makedirs(out, exist_ok=True)
     if isinstance(model, QStarOnText):
         return export_head(model.head, os.path.join(out, f"qstar-paper{suffix}.onnx"))
@@ -907,8 +922,7 @@ def export_onnx(model, out, variant):
 def export_checkpoint(args):
     saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     if args.slim:
-        keep = ("config", "vocabulary", "questions", "best", "best_state", "history", "epoch")
-        torch.save({k: saved[k] for k in keep if k in saved}, args.slim)
+        save_slim(saved, args.slim)
         return log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
     questions = saved.get("questions", {"layers": 1, "summary_token": False})
     config = QStarConfig(**saved["config"])
@@ -972,6 +986,7 @@ def main():
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
+    h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
     h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
