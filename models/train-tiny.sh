@@ -56,6 +56,7 @@ done
 # The clean-trained full head becomes the variant `clean`; the shipped full head is trained
 # through rooms too (issue #11 §4).
 for file in qstar-tiny tiny-question; do mv models/tiny/$file.onnx models/tiny/$file-clean.onnx; done
+mv models/tiny/qstar-tiny.pt models/tiny/qstar-tiny-clean.pt # its checkpoint (train.py export re-exports it)
 mv models/tiny/head-report.json models/tiny/head-report-clean.json
 mv models/tiny/test-accuracy-full.json models/tiny/test-accuracy-clean.json
 timed models/room-head.sh "$work" models/tiny
