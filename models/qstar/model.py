@@ -1157,9 +1157,13 @@ class FramedPower(nn.Module):
     def __init__(self, linear):
         super().__init__()
         n, k = np.arange(FRAME), np.arange(FFT // 2 + 1)
-        angle = 2 * np.pi * np.outer(k, n) / FFT  # zero padding to FFT adds nothing
+        # In long double, which neither BLAS nor numpy's SIMD maths computes: in float64 the
+        # products are summed in whatever order the CPU's BLAS kernel picks, and the float32 kernel
+        # then differs by an ULP from machine to machine (the committed graph must be reproducible).
+        angle = 2 * np.pi * np.outer(k, n).astype(np.longdouble) / FFT  # zero padding to FFT adds nothing
+        linear = np.asarray(linear, np.longdouble)
         kernel = np.concatenate([np.cos(angle) @ linear, -np.sin(angle) @ linear])
-        self.register_buffer("kernel", torch.tensor(kernel, dtype=torch.float32)[:, None, :])
+        self.register_buffer("kernel", torch.from_numpy(kernel.astype(np.float32))[:, None, :])
 
     def forward(self, samples):
         real, imaginary = F.conv1d(samples[:, None, :], self.kernel, stride=HOP).chunk(2, dim=1)
@@ -1172,9 +1176,9 @@ class AudioFrontend(nn.Module):
 
     def __init__(self, ast_frames=100, preemphasis=0.97, ast_mean=-4.2677393, ast_std=4.5689974):
         super().__init__()
-        n = np.arange(FRAME)
-        dc = np.eye(FRAME) - 1.0 / FRAME
-        emphasis = np.eye(FRAME) - preemphasis * np.eye(FRAME, k=-1)
+        n = np.arange(FRAME, dtype=np.longdouble)
+        dc = np.eye(FRAME, dtype=np.longdouble) - 1.0 / FRAME  # long double: see FramedPower
+        emphasis = np.eye(FRAME, dtype=np.longdouble) - preemphasis * np.eye(FRAME, k=-1)
         emphasis[0, 0] = 1 - preemphasis  # the first sample is its own predecessor
         hann = 0.5 - 0.5 * np.cos(2 * np.pi * n / (FRAME - 1))  # Kaldi's symmetric 'hanning'
         self.fbank_power = FramedPower(np.diag(hann) @ emphasis @ dc)
