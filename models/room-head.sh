@@ -7,9 +7,10 @@
 # extraction or the room's; which classes sound is read by sighted hearing (HEARD_HIDDEN units,
 # default 256; 0 for the linear map: train.py readouts --heard-hidden), taught on silent audio
 # too; a share (SILENCE, default 0.25) of the questions silence leaves answerable hear the
-# scene's silent-audio features and learn silence's answer (train.py --silence). One head per seed in SEEDS, side by side; the best by validation (clean scenes of
-# the training seed) becomes the profile's full head, with its slim checkpoint (qstar-tiny.pt: it
-# re-exports the head, `train.py export`); the others' reports are kept beside it.
+# scene's silent-audio features and learn silence's answer (train.py --silence). One head per
+# seed in SEEDS, side by side; the best by validation (clean scenes of the training seed) becomes
+# the profile's full head, with its slim checkpoint (qstar-tiny.pt: it re-exports the head,
+# `train.py export`); the others' reports are kept beside it.
 # Usage: models/room-head.sh TRAIN_DIR [PROFILE] [SEEDS]   (SEEDS default "0 1")
 #   TRAIN_DIR: train-tiny.sh's work dir (synth/, out/frontend/, out/features/); HELD_OUT: feature
 #   dirs to score it on (models/diagnose.sh's OUT/seedN/out/features[-all]). A step whose output

@@ -128,6 +128,10 @@ def with_word_codes(inputs):
     return {**inputs, "words": words}
 
 
+# The shipped head's modules, small (parity's sighted_hearing; heard_count adds its switch).
+SIGHTED_HEARING = {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}
+
+
 def parity(out_dir, seed):
     """Small heads with random weights; inputs with padded segments and words; torch's outputs."""
     os.makedirs(out_dir, exist_ok=True)
@@ -142,8 +146,8 @@ def parity(out_dir, seed):
         ("concepts", {"class_slots": True, "window_summary": True, "concepts": True, "concept_classes": 5, "ast_bands": 4}),
         ("rank_words", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "rank_words": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
         ("stage_rules", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}),
-        ("sighted_hearing", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}),
-        ("heard_count", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_count": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}),
+        ("sighted_hearing", SIGHTED_HEARING),
+        ("heard_count", {**SIGHTED_HEARING, "heard_count": True}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:

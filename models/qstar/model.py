@@ -596,11 +596,11 @@ class StageRules(nn.Module):
         yes = gain[:, 2] * compare(loud) + gain[:, 3] * compare(onsets) + gain[:, 4] * matches
         yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
         seen_classes, sounding_classes = one_hot.amax(1), (one_hot * sounds[..., None]).amax(1)
-        counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, (class_facts[0] > 0).to(sounds.dtype)]
+        heard_classes = (class_facts[0] > 0).to(sounds.dtype)
+        counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, heard_classes]
         counts = [c.sum(1) for c in counted]
         if self.heard_count:  # a performer on stage is counted as such, a class heard off stage once
-            off_stage = (class_facts[0] > 0).to(sounds.dtype) * (1 - seen_classes)
-            counts.append(sounds.sum(1) + off_stage.sum(1))
+            counts.append(sounds.sum(1) + (heard_classes * (1 - seen_classes)).sum(1))
         counts = torch.stack(counts, -1)  # (B, COUNTS [+ 1])
         number = (counts[..., None] == torch.arange(len(COUNT_WORDS), dtype=counts.dtype, device=counts.device)).to(counts.dtype)
         counts = torch.einsum("bk,bkn->bn", gain[:, self.RULES :], number)  # (B, zero … ten)

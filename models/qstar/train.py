@@ -796,6 +796,7 @@ def train_head(args):
     train = SilencedQuestions(args.features, "train", args.dataset) if args.silence else questions_of(args.features, "train")
     val = questions_of(args.features, "val")
     concept_maps = torch.load(args.concepts) if args.concepts and not late else None
+    rules = args.stage_rules and bool(args.concepts) and args.class_slots and not late
     config = QStarConfig(
         d_model=args.d_model, heads=args.heads, dropout=0.1, frame_dim=features.frames.shape[-1], patch_dim=features.patches.shape[-1],
         audio_dim=features.audio.shape[-1], ast_dim=features.ast.shape[-1], word_dim=train.word_features.shape[-1] if text else args.d_model,
@@ -803,8 +804,8 @@ def train_head(args):
         concepts=bool(args.concepts) and not late, class_facts=args.class_facts and bool(args.concepts) and args.class_slots and not late,
         performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
-        stage_rules=args.stage_rules and bool(args.concepts) and args.class_slots and not late,
-        heard_count=args.heard_count and args.stage_rules and bool(args.concepts) and args.class_slots and not late,
+        stage_rules=rules,
+        heard_count=args.heard_count and rules,
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
         window_summary=args.window_summary and not late, heard_hidden=concept_maps["heard"][0].shape[0] if concept_maps and "heard" in concept_maps else 0, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -819,7 +820,8 @@ def train_head(args):
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
     name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
-    checkpoint = os.path.join(args.checkpoints, f"qstar-{'paper' if text else 'tiny'}-{name}.pt")
+    stem = f"qstar-{'paper' if text else 'tiny'}"
+    checkpoint = os.path.join(args.checkpoints, f"{stem}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
     if args.resume and os.path.exists(checkpoint):
         saved = torch.load(checkpoint, map_location=device, weights_only=False)
@@ -890,7 +892,7 @@ def train_head(args):
         export_onnx(model, args.out, args.variant)
         # Beside the ONNX files, what re-exports them (train.py export): checkpoints in a scratch
         # folder do not outlive the machine they were trained on.
-        save_slim(saved, os.path.join(args.out, f"qstar-{'paper' if text else 'tiny'}{variant_suffix(args.variant)}.pt"))
+        save_slim(saved, os.path.join(args.out, f"{stem}{variant_suffix(args.variant)}.pt"))
     suffix_report = variant_suffix(args.variant) if exported and not args.seed else f"-{name}"
     with open(os.path.join(args.out, f"head-report{suffix_report}.json"), "w") as f:
         json.dump(report, f, indent=1)
