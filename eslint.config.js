@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/',
       'dist/',
       'client/dist/',
+      'data/', // built data, models and the GPU bench's bundle (models/gpu-onnx.sh), never source
       'coverage/',
       'test-results/',
       'models/**/*.py',

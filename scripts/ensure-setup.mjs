@@ -27,6 +27,7 @@ const SYSTEM_PACKAGES = {
     'python3-pil': 'Pillow, the reference for CLIP frame preprocessing',
     'python3-torch': 'training, ONNX export and parity tests under models/',
     'python3-torchaudio': "torchaudio's Kaldi fbank, the reference for the AST front-end",
+    'python3-onnx': 'carries random-weight profiles to a GPU machine (models/qstar/weightless.py)',
     'libopenblas0-pthread': 'makes Debian PyTorch ~75x faster on the CPU',
     'espeak-ng': 'speaks the voiceovers of synthetic scenes',
     pulseaudio: 'a null sink to record from with naudiodon in tests',

@@ -212,10 +212,21 @@ function listening() {
   };
 }
 
+/** TUTTI_INFERENCE_WORKERS: worker threads sharing the streams (default 1; a GPU wants more). */
+function inferenceWorkers(): number {
+  const count = setting('TUTTI_INFERENCE_WORKERS', undefined, 1);
+  if (!Number.isInteger(count) || count < 1)
+    fail(
+      `TUTTI_INFERENCE_WORKERS must be a whole number ≥ 1, not "${process.env.TUTTI_INFERENCE_WORKERS}"`,
+    );
+  return count;
+}
+
 function startMonitor() {
   const monitor = new Monitor({
     ...answering(),
     ...listening(),
+    inferenceWorkers: inferenceWorkers(),
     limits: {
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
       stallSeconds: setting('TUTTI_STALL_SECONDS', fromFile.stallSeconds, 10),

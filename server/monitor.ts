@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ServerMessage } from '../shared/protocol/messages.js';
-import { InferenceClient } from './encoders/inference-client.js';
+import { InferencePool, type Inference } from './encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
 import { AccessPolicy } from './hub/access.js';
 import { createHttpServer } from './hub/http-server.js';
@@ -45,6 +45,8 @@ export interface MonitorConfig {
   readonly log?: (line: string) => void;
   /** Limits and watchdogs; see the README's reliability section. */
   readonly limits?: MonitorLimits;
+  /** Inference worker threads sharing the streams (default 1; more feed a GPU: README, "GPU"). */
+  readonly inferenceWorkers?: number;
   /** Where answers and answer changes are sent as Open Sound Control. */
   readonly osc?: readonly OscTarget[];
   /** Signs webhook deliveries of alerts (HMAC-SHA256); unsigned without. */
@@ -60,7 +62,7 @@ export class Monitor {
   /** The live streams, once the model is loaded (start). */
   private registry?: StreamRegistry;
   private hub?: WsHub;
-  private inference?: InferenceClient;
+  private inference?: Inference;
   private readonly control: StreamControl;
   private readonly events: EventLog;
   private readonly historyReader: HistoryReader;
@@ -130,7 +132,7 @@ export class Monitor {
     // First: a malformed target stops the start with its reason.
     this.osc = new OscOutput(this.config.osc ?? [], (line) => this.log(line));
     const manifest = readManifest(this.config.profile);
-    const inference = await InferenceClient.start(
+    const inference = await InferencePool.start(
       { profile: this.config.profile, variant: this.config.variant ?? 'full' },
       {
         hungAfterMs: (this.config.limits?.hungWorkerSeconds ?? 30) * 1000,
@@ -143,10 +145,11 @@ export class Monitor {
           if (state === 'restarting') this.hub?.publish({ type: 'error', message: line });
         },
       },
+      this.config.inferenceWorkers ?? 1,
     );
     this.inference = inference;
     this.log(
-      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}; audio front-end: ${inference.audioFrontend}`,
+      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${(this.config.inferenceWorkers ?? 1) > 1 ? ` (${this.config.inferenceWorkers} workers)` : ''}; audio front-end: ${inference.audioFrontend}`,
     );
     this.registry = new StreamRegistry({
       inference,

@@ -71,7 +71,7 @@ export class InferenceNode {
     if (before.value && before.value.end < segment.index + 1)
       for (const question of asked) question.lastAnswer = before.value.answers[question.id];
     const answered = await this.options.answer(
-      window.batch(asked.length),
+      window.single(),
       asked.map((q) => q.ids),
     );
     const { answers, changes } = answerMessages(asked, answered, {

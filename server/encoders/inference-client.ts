@@ -116,6 +116,11 @@ export class InferenceClient {
     return this.health;
   }
 
+  /** Requests sent and not yet answered (InferencePool sends to the worker with fewest). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   usage(): InferenceUsage {
     return {
       busySeconds: this.busyMs / 1000,
@@ -196,8 +201,9 @@ export class InferenceClient {
     return { features: reply.features, spectrogram: reply.spectrogram };
   }
 
-  async answer(windows: WindowBatch, questions: number[][]): Promise<Answered> {
-    const reply = await this.request({ kind: 'answer', windows, questions }, []);
+  /** `window` once (FeatureWindow.single: the worker repeats it per question), or one per question. */
+  async answer(window: WindowBatch, questions: number[][]): Promise<Answered> {
+    const reply = await this.request({ kind: 'answer', window, questions }, []);
     if (reply.kind !== 'answered') throw new Error(`unexpected ${reply.kind}`);
     return reply.answered;
   }

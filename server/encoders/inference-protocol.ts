@@ -22,7 +22,8 @@ export type WorkerRequest =
   | {
       readonly id: number;
       readonly kind: 'answer';
-      readonly windows: WindowBatch;
+      /** The window once (B = 1; the worker repeats it per question), or one per question. */
+      readonly window: WindowBatch;
       readonly questions: number[][];
     };
 

@@ -19,6 +19,7 @@ import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protoco
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
+import { repeatWindow } from '../windows/feature-window.js';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -69,7 +70,10 @@ try {
           spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
         });
       } else {
-        const answered = await answerer.answer(request.windows, request.questions);
+        const { window, questions } = request;
+        // One window comes; each question gets its copy here (repeatWindow).
+        const windows = window.batch === 1 ? repeatWindow(window, questions.length) : window;
+        const answered = await answerer.answer(windows, questions);
         send({ id: request.id, kind: 'answered', answered });
       }
     };

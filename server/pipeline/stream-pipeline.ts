@@ -10,7 +10,7 @@ import { concatMap, exhaustMap, filter, from, map, merge, mergeMap, share, tap }
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { segmentSummary } from '../answers/segment-summary.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
-import type { InferenceClient } from '../encoders/inference-client.js';
+import type { Inference } from '../encoders/inference-pool.js';
 import { toSegments, type Segment } from '../segments/to-segments.js';
 import type { SourceEvent } from '../sources/media-file-source.js';
 import { FeatureWindow } from '../windows/feature-window.js';
@@ -36,7 +36,7 @@ export interface StreamCounters {
 export function runStream(
   stream: string,
   source: Observable<SourceEvent>,
-  inference: InferenceClient,
+  inference: Inference,
   questions: StandingQuestions,
   options: StreamOptions,
   counters: StreamCounters = { segments: 0, skippedSegments: 0, skippedHops: 0 },
@@ -86,7 +86,7 @@ export function runStream(
     exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
       const asked = questions.list();
       // The window as it is now: segments keep arriving while the head works.
-      const batch = window.batch(asked.length);
+      const batch = window.single();
       const span = window.span();
       try {
         const answered = await inference.answer(

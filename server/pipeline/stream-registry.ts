@@ -8,7 +8,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { defer, tap } from 'rxjs';
 import type { ServerMessage, StandingQuestionMessage } from '../../shared/protocol/messages.js';
 import type { RuleMessage, RuleRequest } from '../../shared/protocol/rules.js';
-import type { InferenceClient } from '../encoders/inference-client.js';
+import type { Inference } from '../encoders/inference-pool.js';
 import type { EventLog } from '../storage/event-log.js';
 import { restoreStanding } from '../answers/restore-standing.js';
 import { pipedMediaSource } from '../sources/media-file-source.js';
@@ -34,7 +34,7 @@ export interface StreamLimits {
 }
 
 export interface StreamRegistryOptions {
-  readonly inference: InferenceClient;
+  readonly inference: Inference;
   readonly patchGrid: [number, number];
   readonly tokenize: (sentence: string) => number[];
   readonly windowSeconds: number;

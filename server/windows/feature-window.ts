@@ -35,35 +35,61 @@ export class FeatureWindow {
 
   /** The window repeated `batch` times (one per standing question), laid out B × T × …. */
   batch(batch: number): WindowBatch {
+    return repeatWindow(this.single(), batch);
+  }
+
+  /**
+   * The window once (B = 1): what goes to the inference worker, which repeats it per question
+   * there; sending it repeated cost a copy per question both ways (42 MB a hop with CLIP's patches).
+   */
+  single(): WindowBatch {
     const first = this.entries[0];
     if (!first) throw new Error('the window holds no segments yet');
     const f = first.features;
-    const dims = {
-      frame: f.frame.dims[1]!,
-      patches: f.patches.dims[1]!,
-      patch: f.patches.dims[2]!,
-      audio: f.audio.dims[1]!,
-      bands: f.ast.dims[1]!,
-      ast: f.ast.dims[2]!,
-    };
     const segments = this.entries.length;
     const gather = (pick: (features: SegmentFeatures) => Float32Array) => {
       const per = pick(f).length;
       const one = new Float32Array(segments * per);
       this.entries.forEach((entry, t) => one.set(pick(entry.features), t * per));
-      const all = new Float32Array(batch * one.length);
-      for (let b = 0; b < batch; b++) all.set(one, b * one.length);
-      return all;
+      return one;
     };
     return {
-      batch,
+      batch: 1,
       segments,
       frames: gather((x) => x.frame.data),
       patches: gather((x) => x.patches.data),
       audio: gather((x) => x.audio.data),
       ast: gather((x) => x.ast.data),
-      segmentMask: new Uint8Array(batch * segments).fill(1),
-      dims,
+      segmentMask: new Uint8Array(segments).fill(1),
+      dims: {
+        frame: f.frame.dims[1]!,
+        patches: f.patches.dims[1]!,
+        patch: f.patches.dims[2]!,
+        audio: f.audio.dims[1]!,
+        bands: f.ast.dims[1]!,
+        ast: f.ast.dims[2]!,
+      },
     };
   }
+}
+
+/** One window (B = 1) repeated `batch` times, laid out B × T × …; `batch` 1 returns it as it is. */
+export function repeatWindow(window: WindowBatch, batch: number): WindowBatch {
+  if (window.batch !== 1) throw new Error(`only a single window repeats, not ${window.batch}`);
+  if (batch === 1) return window;
+  const repeat = <T extends Float32Array | Uint8Array>(one: T, make: (n: number) => T): T => {
+    const all = make(batch * one.length);
+    for (let b = 0; b < batch; b++) all.set(one, b * one.length);
+    return all;
+  };
+  const floats = (n: number) => new Float32Array(n);
+  return {
+    ...window,
+    batch,
+    frames: repeat(window.frames, floats),
+    patches: repeat(window.patches, floats),
+    audio: repeat(window.audio, floats),
+    ast: repeat(window.ast, floats),
+    segmentMask: repeat(window.segmentMask, (n) => new Uint8Array(n)),
+  };
 }

@@ -10,17 +10,11 @@ import { questionTokenizer, readManifest } from '../../server/encoders/model-man
 import { loadModel, tensor } from '../../server/encoders/onnx-model.js';
 import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
 import { segmentFrontend } from '../../server/features/segment-frontend.js';
-import { patternImage } from '../support/frontend-fixtures.js';
+import { patternImage } from '../support/pattern-image.js';
+import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.js';
 import { medianMs, medianMsAsync } from './measure.js';
 
-const QUESTIONS = [
-  'Is there a flute sound?',
-  'How many instruments are sounding in the video?',
-  'Is the violin on the left louder than the cello on the right?',
-  'What is the first instrument that comes in?',
-];
-
-export async function benchProfile(directory: string) {
+export async function benchProfile(directory: string, batches: readonly number[] = [1, 8]) {
   const manifest = readManifest(directory);
   const { frontend } = manifest;
   const samples = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 7));
@@ -44,19 +38,21 @@ export async function benchProfile(directory: string) {
       };
     },
   };
-  const encoders: Record<string, { provider: string; batch1Ms: number; batch8MsPerItem: number }> =
-    {};
+  const encoders: Record<string, { provider: string; msPerItem: Record<number, number> }> = {};
   const outputs: Record<string, readonly number[]> = {};
   for (const name of ['ast', 'audio', 'frame'] as const) {
     const { session, provider } = await loadModel(path.join(directory, manifest.encoders[name]));
     const one = inputs[name](1);
     const out = await session.run(one);
     for (const [key, value] of Object.entries(out)) outputs[`${name}.${key}`] = value.dims;
-    encoders[name] = {
-      provider,
-      batch1Ms: await medianMsAsync(() => session.run(one), 5, 1),
-      batch8MsPerItem: (await medianMsAsync(() => session.run(inputs[name](8)), 3, 1)) / 8,
-    };
+    const msPerItem: Record<number, number> = {};
+    for (const batch of batches) {
+      const feed = inputs[name](batch);
+      // Fewer repeats for big batches: on a CPU one CLIP call of 32 takes tens of seconds.
+      msPerItem[batch] =
+        (await medianMsAsync(() => session.run(feed), batch > 1 ? 3 : 5, 1)) / batch;
+    }
+    encoders[name] = { provider, msPerItem };
     await session.release();
   }
 
@@ -91,9 +87,9 @@ export async function benchProfile(directory: string) {
 
   const perSecond =
     frontendMs +
-    encoders['ast']!.batch1Ms +
-    encoders['audio']!.batch1Ms +
-    encoders['frame']!.batch1Ms +
+    encoders['ast']!.msPerItem[batches[0]!]! +
+    encoders['audio']!.msPerItem[batches[0]!]! +
+    encoders['frame']!.msPerItem[batches[0]!]! +
     hopMs;
   return {
     profile: manifest.profile,
@@ -115,8 +111,12 @@ export function printProfile(result: Awaited<ReturnType<typeof benchProfile>>): 
         name,
         {
           provider: v.provider,
-          'ms, batch 1': Number(v.batch1Ms.toFixed(1)),
-          'ms per item, batch 8': Number(v.batch8MsPerItem.toFixed(1)),
+          ...Object.fromEntries(
+            Object.entries(v.msPerItem).map(([batch, ms]) => [
+              `ms per item, batch ${batch}`,
+              Number(ms.toFixed(2)),
+            ]),
+          ),
         },
       ]),
     ),

@@ -1,29 +1,64 @@
 /**
  * npm run bench: every benchmark, printed and written as JSON under test-results/bench/.
  * `npm run bench -- --cluster` runs the cluster's instead (nats-server and a dozen processes);
- * `npm run bench -- --profile DIR` one model profile's cost per encoder and its real-time factor.
+ * `npm run bench -- --profile DIR` one model profile's cost per encoder and its real-time factor
+ * (`--batches 1,8,32` the batch sizes, default 1,8); with `--streams 8,16,32` also how many streams
+ * the inference workers carry at real time (p99 ≤ 1 s; `--seconds` per count, default 12;
+ * `--workers 1,4` as TUTTI_INFERENCE_WORKERS, each in turn, default 1; `--streams-only` skips the
+ * encoders' table).
+ * Each mode's benchmarks are imported when chosen, so a profile's bench loads no cluster or
+ * database code (models/gpu-onnx.sh bundles it for a GPU machine without them).
  */
 import { parseArgs } from 'node:util';
-import { benchCluster, printCluster } from './cluster.bench.js';
-import { benchFrontend, printFrontend } from './frontend.bench.js';
-import { benchPipeline, printPipeline } from './pipeline.bench.js';
-import { benchProfile, printProfile } from './profile.bench.js';
-import { benchHistoryLoad, printHistoryLoad } from './history-load.bench.js';
 import { writeBenchResult } from './measure.js';
 
 const { values } = parseArgs({
-  options: { cluster: { type: 'boolean', default: false }, profile: { type: 'string' } },
+  options: {
+    cluster: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    batches: { type: 'string', default: '1,8' },
+    streams: { type: 'string' },
+    seconds: { type: 'string', default: '12' },
+    workers: { type: 'string', default: '1' },
+    'streams-only': { type: 'boolean', default: false },
+  },
 });
 
+/** A comma-separated list of positive whole numbers (a flag's value). */
+function counts(flag: string, value: string): number[] {
+  const list = value.split(',').map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--${flag} takes positive whole numbers separated by commas, not "${value}"`);
+  return list;
+}
+
 if (values.profile) {
-  const profile = await benchProfile(values.profile);
-  printProfile(profile);
-  console.log(`written: ${writeBenchResult(`profile-${profile.profile}`, profile)}`);
+  const { benchProfile, printProfile } = await import('./profile.bench.js');
+  const { benchStreams, printStreams } = await import('./streams.bench.js');
+  if (!values['streams-only']) {
+    const profile = await benchProfile(values.profile, counts('batches', values.batches));
+    printProfile(profile);
+    console.log(`written: ${writeBenchResult(`profile-${profile.profile}`, profile)}`);
+  }
+  for (const workers of values.streams ? counts('workers', values.workers) : []) {
+    const streams = await benchStreams(values.profile, {
+      counts: counts('streams', values.streams!),
+      seconds: counts('seconds', values.seconds)[0]!,
+      workers,
+    });
+    printStreams(streams);
+    const name = `streams-${streams.profile}-${workers}-workers`;
+    console.log(`written: ${writeBenchResult(name, streams)}`);
+  }
 } else if (values.cluster) {
+  const { benchCluster, printCluster } = await import('./cluster.bench.js');
   const cluster = await benchCluster();
   printCluster(cluster);
   console.log(`written: ${writeBenchResult('cluster', cluster)}`);
 } else {
+  const { benchFrontend, printFrontend } = await import('./frontend.bench.js');
+  const { benchPipeline, printPipeline } = await import('./pipeline.bench.js');
+  const { benchHistoryLoad, printHistoryLoad } = await import('./history-load.bench.js');
   const frontend = await benchFrontend();
   printFrontend(frontend);
   console.log(`written: ${writeBenchResult('frontend', frontend)}`);

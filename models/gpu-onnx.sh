@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# onnxruntime-node with CUDA on a lent GPU machine (issue #15 §6), in two calls, since at most 64 MiB
+# travel per call and that machine has no Node. Made here (needs data/paper-random/profile from
+# `export.py paper … --profile`, and the two packages `npm pack`ed and unpacked) by
+#   models/gpu-onnx.sh pack .gpu/send PROVIDER_X64_DIR ONNXRUNTIME_NODE_1.29.0_DIR
+# (`bundle .gpu/send ORT_DIR` remakes run.tar.xz alone after a code change):
+#   DIR/a/node.xz        this machine's Node binary (official build: needs only glibc)
+#   DIR/a/run.tar.xz     the bench bundled by esbuild (test/bench/run.ts and the inference worker),
+#                        onnxruntime-node 1.29.0 (the CUDA 13 provider's version) with its common
+#                        package, the paper profile without weights (models/qstar/weightless.py)
+#   DIR/b/cuda.so.xz     Microsoft's CUDA 13 provider for onnxruntime 1.29.0 (npm run setup:cuda's
+#                        source) with every GPU architecture's kernels but the H100/H200's (sm_90)
+#                        zeroed (models/cuda_sm90_only.py): 230 MB → 38 MB compressed
+#   DIR/b/tiny/          the shipped tiny profile's full variant
+# There: `models/gpu-onnx.sh prepare DIR OUT` (call 1, carrying DIR/a: unpack, fill the weights,
+# start the PyTorch ceiling on the same GPU in the background; TORCH=0 skips it), then at once
+# `models/gpu-onnx.sh measure DIR OUT` (call 2, carrying DIR/b: the provider, its check, the bench
+# for both profiles on CUDA; WORKERS, PAPER_STREAMS, TINY_STREAMS, STREAMS_ONLY=1 narrow it). The
+# untracked files must leave room: the working tree travels too (untrack models/tiny for the
+# calls). OUT gets gpu.txt, bench-torch.json, onnx.txt (everything printed) and bench.tar.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+step=$1 dir=$(realpath -m "$2")
+work=/tmp/tutti-gpu
+# Two folders below the repository, as the bundle's import.meta.url needs, and under .gitignore's
+# data/: between calls that machine deletes what the repository's .gitignore does not ignore.
+bundle=$PWD/data/gpu-bundle
+native=$bundle/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+
+pack() {
+  local cuda=$1 ort=$2 # the provider package's x64 folder, onnxruntime-node 1.29.0's package folder
+  rm -rf "$dir" && mkdir -p "$dir/a" "$dir/b/tiny"
+  bundle_bench "$ort"
+  xz -T2 -6 -c "$(command -v node)" >"$dir/a/node.xz"
+  /usr/bin/python3 models/cuda_sm90_only.py "$cuda/libonnxruntime_providers_cuda.so" "$work.cuda.so"
+  xz -T2 -6 -c "$work.cuda.so" >"$dir/b/cuda.so.xz" && rm "$work.cuda.so"
+  cp "$cuda/libonnxruntime_providers_shared.so" "$dir/b/"
+  cp models/tiny/manifest.json models/tiny/tiny-{ast,audio,frame,question}.onnx models/tiny/qstar-tiny.onnx "$dir/b/tiny/"
+  du -sh "$dir"/*
+}
+
+# DIR/a/run.tar.xz alone (after a change to the bench or the server code).
+bundle_bench() {
+  local ort=$1
+  rm -rf "$bundle" && mkdir -p "$dir/a" "$bundle/wasm" "$bundle/node_modules"
+  npx esbuild test/bench/run.ts server/encoders/inference-worker.ts --bundle --splitting --format=esm \
+    --platform=node --target=node20 --outdir="$bundle" --entry-names='[name]' --out-extension:.js=.mjs \
+    --external:onnxruntime-node --external:@napi-rs/canvas --external:naudiodon --external:better-sqlite3 \
+    --external:playwright-core --log-level=warning
+  cp server/features/video/wasm/pil-bicubic.wasm "$bundle/wasm/"
+  cp -r "$ort" "$bundle/node_modules/onnxruntime-node"
+  cp -r "$(dirname "$ort")/onnxruntime-common" "$bundle/node_modules/" # the same version, unpacked beside it
+  /usr/bin/python3 models/qstar/weightless.py strip data/paper-random/profile "$bundle/paper"
+  tar -C "$(dirname "$bundle")" -cJf "$dir/a/run.tar.xz" "$(basename "$bundle")"
+}
+
+prepare() {
+  local out=$1
+  # What an earlier call left on the same machine (under /tmp, which stays while it is held) is kept.
+  [ -x $work/node ] || { mkdir -p $work && xz -dc "$dir/a/node.xz" >$work/node && chmod +x $work/node; }
+  mkdir -p "$(dirname "$bundle")" && tar -C "$(dirname "$bundle")" -xJf "$dir/a/run.tar.xz"
+  { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; $work/node --version; } >"$out/gpu.txt" 2>&1
+  [ -d $work/paper ] || python3 models/qstar/weightless.py fill "$bundle/paper" $work/paper >>"$out/gpu.txt" 2>&1
+  # The ceiling, on this GPU alone before onnxruntime uses it (measure waits for it).
+  [ "${TORCH:-1}" = 0 ] && touch $work/torch.done # TORCH=0: no PyTorch ceiling this time
+  [ -f $work/torch.done ] || setsid bash -c "PYTHONUNBUFFERED=1 timeout 150 python3 -W ignore models/qstar/bench_torch.py --repeats 15 \
+    --out $work/bench-torch.json >$work/bench-torch.txt 2>&1; touch $work/torch.done" </dev/null >/dev/null 2>&1 &
+  cat "$out/gpu.txt"
+}
+
+measure() {
+  local out=$1 node=$work/node
+  xz -dc "$dir/b/cuda.so.xz" >"$native/libonnxruntime_providers_cuda.so"
+  cp "$dir/b/libonnxruntime_providers_shared.so" "$native/"
+  # pip's CUDA 13 wheels in the PyTorch environment; for Node alone (a system tool must not see them).
+  local libraries=$(find /opt -path '*site-packages/nvidia/*' -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
+  node="env LD_LIBRARY_PATH=$libraries TUTTI_PROVIDER=${PROVIDER:-cuda} $node" # PROVIDER=cpu: a dry run anywhere
+  {
+    $node scripts/setup-cuda.mjs --check --native "$native"
+    while [ ! -f $work/torch.done ]; do sleep 1; done
+    cat $work/bench-torch.txt
+    # STREAMS_ONLY=1: the encoders' table was measured before; WORKERS: TUTTI_INFERENCE_WORKERS tried.
+    local args="--batches 1,8,32 --workers ${WORKERS:-1,4,8} --seconds 8 ${STREAMS_ONLY:+--streams-only}"
+    timeout 300 $node "$bundle/run.mjs" --profile $work/paper $args --streams ${PAPER_STREAMS:-8,16,24,32,48,64,96,128,160,192}
+    timeout 150 $node "$bundle/run.mjs" --profile "$dir/b/tiny" $args --streams ${TINY_STREAMS:-16,32,64,128,192,256,384,512}
+  } 2>&1 | tee "$out/onnx.txt"
+  cp $work/bench-torch.json "$out/" 2>/dev/null
+  tar -C test-results -cf "$out/bench.tar" bench
+}
+
+case $step in
+pack) pack "$3" "$4" ;;
+bundle) bundle_bench "$3" ;;
+prepare) prepare "$3" ;;
+measure) measure "$3" ;;
+*) echo "usage: $0 pack|bundle|prepare|measure DIR …" >&2 && exit 2 ;;
+esac

@@ -1,0 +1,100 @@
+/**
+ * Several inference workers behind one face (TUTTI_INFERENCE_WORKERS). One worker thread does a
+ * stream's CPU work too — the picture front-end, copying windows into tensors — between its GPU
+ * calls, so on a GPU one worker leaves the chip idle long before it is busy (README, "GPU"); each
+ * worker has its own sessions on the same device. Every request goes to the worker with the
+ * fewest requests in flight, so segments still batch in whichever worker is busy.
+ */
+import type { RgbFrame } from '../features/video/rgb-frame.js';
+import {
+  InferenceClient,
+  type InferenceHealth,
+  type InferenceOptions,
+  type InferenceUsage,
+} from './inference-client.js';
+import type { WorkerInit } from './inference-protocol.js';
+import type { WindowBatch } from './qstar-answerer.js';
+
+/** What the pipeline and the monitor use of inference: one worker or a pool of them. */
+export type Inference = Pick<
+  InferenceClient,
+  'provider' | 'audioFrontend' | 'encode' | 'answer' | 'status' | 'usage' | 'close'
+>;
+
+export class InferencePool implements Inference {
+  private next = 0;
+
+  private constructor(private readonly workers: readonly InferenceClient[]) {
+    this.provider = workers[0]!.provider;
+    this.audioFrontend = workers[0]!.audioFrontend;
+  }
+
+  readonly provider: InferenceClient['provider'];
+  readonly audioFrontend: string;
+
+  /** `count` workers (one is a plain InferenceClient); they load their models side by side. */
+  static async start(
+    init: WorkerInit,
+    options: InferenceOptions = {},
+    count = 1,
+  ): Promise<Inference> {
+    if (!Number.isInteger(count) || count < 1)
+      throw new Error(`inference workers must be a whole number ≥ 1, not ${count}`);
+    if (count === 1) return InferenceClient.start(init, options);
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => InferenceClient.start(init, options)),
+    );
+    const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(workers.map((worker) => worker.close()));
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return new InferencePool(workers);
+  }
+
+  /** The worker with the fewest requests in flight; ties go round in turn. */
+  private pick(): InferenceClient {
+    let best = this.workers[this.next % this.workers.length]!;
+    for (let i = 1; i < this.workers.length; i++) {
+      const worker = this.workers[(this.next + i) % this.workers.length]!;
+      if (worker.inFlight < best.inFlight) best = worker;
+    }
+    this.next += 1;
+    return best;
+  }
+
+  encode(samples: Float32Array, frame: RgbFrame) {
+    return this.pick().encode(samples, frame);
+  }
+
+  answer(window: WindowBatch, questions: number[][]) {
+    return this.pick().answer(window, questions);
+  }
+
+  /** Restarting while any worker restarts (each restarts alone; the others keep answering). */
+  status(): InferenceHealth {
+    const health = this.workers.map((worker) => worker.status());
+    const restarting = health.find((h) => h.state === 'restarting');
+    const restarts = health.reduce((sum, h) => sum + h.restarts, 0);
+    return restarting ? { ...restarting, restarts } : { state: 'ready', restarts };
+  }
+
+  /** Each worker's own usage, in start order. */
+  workerUsage(): InferenceUsage[] {
+    return this.workers.map((worker) => worker.usage());
+  }
+
+  /** Summed over the workers: busy seconds can exceed the wall time, as they work side by side. */
+  usage(): InferenceUsage {
+    return this.workerUsage().reduce((a, b) => ({
+      busySeconds: a.busySeconds + b.busySeconds,
+      requests: a.requests + b.requests,
+      restarts: a.restarts + b.restarts,
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench -- --profile DIR --streams 8,16,32`: how many live streams one inference worker
+ * carries in real time (issue #15 §6). Each simulated stream sends, once a second (the streams
+ * spread evenly over the second), a 1 s segment with a camera frame to the worker — front-end and
+ * encoders, batched across streams as the monitor does — and then asks its standing questions
+ * over a 10 s window (one head call per stream and hop). The latency of a stream-second runs from
+ * the moment its segment was due to its answers; a count is carried when its p99 is ≤ 1 s.
+ * Counts are tried in turn and the ramp stops at the first one that is not carried.
+ */
+import { InferencePool } from '../../server/encoders/inference-pool.js';
+import { questionTokenizer, readManifest } from '../../server/encoders/model-manifest.js';
+import type { WindowBatch } from '../../server/encoders/qstar-answerer.js';
+import { FeatureWindow } from '../../server/windows/feature-window.js';
+import type { SegmentFeatures } from '../../server/encoders/segment-encoders.js';
+import { patternImage } from '../support/pattern-image.js';
+import { BENCH_QUESTIONS } from './bench-questions.js';
+
+export interface StreamsOptions {
+  readonly counts: readonly number[];
+  /** Seconds each count runs, the first WARMUP_SECONDS of them not counted. */
+  readonly seconds?: number;
+  readonly frameWidth?: number;
+  readonly frameHeight?: number;
+  /** Inference workers (TUTTI_INFERENCE_WORKERS), default 1. */
+  readonly workers?: number;
+}
+
+const WARMUP_SECONDS = 3;
+const WINDOW_SEGMENTS = 10;
+const REAL_TIME_P99_MS = 1000;
+
+export interface StreamsRun {
+  readonly streams: number;
+  readonly streamSeconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly carried: boolean;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** A hop's window of WINDOW_SEGMENTS segments shaped like `features`, once (as the monitor sends). */
+export function hopWindow(features: SegmentFeatures): WindowBatch {
+  const window = new FeatureWindow(WINDOW_SEGMENTS);
+  for (let t = 0; t < WINDOW_SEGMENTS; t++) window.push(t, t, features);
+  return window.single();
+}
+
+export async function benchStreams(directory: string, options: StreamsOptions) {
+  const seconds = options.seconds ?? 12;
+  const width = options.frameWidth ?? 1280;
+  const height = options.frameHeight ?? 720;
+  const manifest = readManifest(directory);
+  const workers = options.workers ?? 1;
+  const client = await InferencePool.start({ profile: directory, variant: 'full' }, {}, workers);
+  const samples = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 7));
+  const frame = { width, height, data: patternImage(width, height) };
+  const tokenize = questionTokenizer(manifest);
+  const questions = BENCH_QUESTIONS.map(tokenize);
+  const { features } = await client.encode(samples, frame);
+  const window = hopWindow(features);
+  const streamSecond = async () => {
+    await client.encode(samples, frame);
+    await client.answer(window, questions);
+  };
+  // Warm-up: kernels, allocators, every worker.
+  await Promise.all(Array.from({ length: 3 * workers }, () => streamSecond()));
+
+  const runs: StreamsRun[] = [];
+  for (const streams of options.counts) {
+    const latencies: number[] = [];
+    const start = performance.now() + 50;
+    const work: Promise<void>[] = [];
+    for (let second = 0; second < seconds; second++)
+      for (let stream = 0; stream < streams; stream++) {
+        const due = start + second * 1000 + (stream * 1000) / streams;
+        work.push(
+          new Promise<void>((resolve, reject) =>
+            setTimeout(
+              () =>
+                streamSecond().then(() => {
+                  if (second >= WARMUP_SECONDS) latencies.push(performance.now() - due);
+                  resolve();
+                }, reject),
+              Math.max(0, due - performance.now()),
+            ),
+          ),
+        );
+      }
+    await Promise.all(work);
+    latencies.sort((a, b) => a - b);
+    const run = {
+      streams,
+      streamSeconds: latencies.length,
+      p50Ms: Math.round(quantile(latencies, 0.5)),
+      p99Ms: Math.round(quantile(latencies, 0.99)),
+      maxMs: Math.round(latencies.at(-1) ?? Number.NaN),
+      carried: quantile(latencies, 0.99) <= REAL_TIME_P99_MS,
+    };
+    runs.push(run);
+    console.log(
+      `${streams} streams: p50 ${run.p50Ms.toFixed(0)} ms, p99 ${run.p99Ms.toFixed(0)} ms${run.carried ? '' : ' (not carried)'}`,
+    );
+    if (!run.carried) break;
+  }
+  const provider = client.provider;
+  const audioFrontend = client.audioFrontend;
+  const busySeconds = client.usage().busySeconds;
+  await client.close();
+  const carried = runs.filter((run) => run.carried).map((run) => run.streams);
+  return {
+    profile: manifest.profile,
+    provider,
+    workers,
+    audioFrontend,
+    frame: `${width}×${height}`,
+    secondsPerCount: seconds,
+    warmupSeconds: WARMUP_SECONDS,
+    runs,
+    streamsAtRealTime: carried.length ? Math.max(...carried) : 0,
+    workerBusySeconds: busySeconds,
+  };
+}
+
+export function printStreams(result: Awaited<ReturnType<typeof benchStreams>>): void {
+  console.log(
+    `\nStreams at real time (${result.profile}, ${result.provider}, ${result.workers} worker(s), audio front-end ${result.audioFrontend}, ${result.frame} frames)`,
+  );
+  console.table(result.runs);
+  console.log(`carried with p99 ≤ 1 s: ${result.streamsAtRealTime} streams`);
+}
