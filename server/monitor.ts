@@ -149,7 +149,7 @@ export class Monitor {
     );
     this.inference = inference;
     this.log(
-      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${(this.config.inferenceWorkers ?? 1) > 1 ? ` (${this.config.inferenceWorkers} workers)` : ''}; audio front-end: ${inference.audioFrontend}`,
+      `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${(this.config.inferenceWorkers ?? 1) > 1 ? ` (${this.config.inferenceWorkers} workers)` : ''}; audio front-end: ${inference.audioFrontend}; pictures: ${inference.picturesFrontend}`,
     );
     this.registry = new StreamRegistry({
       inference,

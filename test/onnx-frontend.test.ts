@@ -167,6 +167,60 @@ describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
   });
 });
 
+describe('the inference worker’s picture front-end (TUTTI_PICTURES_FRONTEND)', () => {
+  const before = process.env['TUTTI_PICTURES_FRONTEND'];
+  afterAll(() => {
+    if (before === undefined) delete process.env['TUTTI_PICTURES_FRONTEND'];
+    else process.env['TUTTI_PICTURES_FRONTEND'] = before;
+  });
+  const start = (choice: string) => {
+    process.env['TUTTI_PICTURES_FRONTEND'] = choice; // a worker takes the environment it starts with
+    return InferenceClient.start({ profile: repoPath('models/tiny'), variant: 'full', threads: 1 });
+  };
+
+  it('keeps TypeScript by default; the graph, asked for, encodes frames of mixed sizes in one batch alike', async () => {
+    const [samples] = await segments();
+    const frames = [
+      { width: 320, height: 180, data: patternImage(320, 180) },
+      { width: 641, height: 359, data: patternImage(641, 359) },
+      { width: 320, height: 180, data: patternImage(320, 180).reverse() },
+    ];
+    const encoded: SegmentFeatures[][] = [];
+    for (const [choice, runs] of [
+      ['auto', 'typescript'],
+      ['graph', 'graph on cpu'],
+    ] as const) {
+      const client = await start(choice);
+      try {
+        expect(client.picturesFrontend).toBe(runs);
+        // Sent together, so the graph's batch holds two sizes.
+        encoded.push(
+          (await Promise.all(frames.map((frame) => client.encode(samples!, frame)))).map(
+            (reply) => reply.features,
+          ),
+        );
+        await expect(
+          client.encode(samples!, { width: 4, height: 4, data: new Uint8Array(5) }),
+        ).rejects.toThrow(/4×4/);
+      } finally {
+        await client.close();
+      }
+    }
+    const [typescript, graph] = encoded as [SegmentFeatures[], SegmentFeatures[]];
+    for (let i = 0; i < frames.length; i++) {
+      expect(maxDifference(graph[i]!.frame.data, typescript[i]!.frame.data)).toBeLessThan(1e-5);
+      expect(maxDifference(graph[i]!.patches.data, typescript[i]!.patches.data)).toBeLessThan(1e-5);
+    }
+    expect(maxDifference(graph[0]!.frame.data, graph[2]!.frame.data)).toBeGreaterThan(1e-3);
+  }, 60_000);
+
+  it('refuses an unknown choice at start, naming the choices', async () => {
+    await expect(start('gpu')).rejects.toThrow(
+      /TUTTI_PICTURES_FRONTEND must be auto, typescript or graph, not "gpu"/,
+    );
+  });
+});
+
 describe('the picture front-end as an ONNX graph', () => {
   const tiny = readManifest(repoPath('models/tiny')).frontend;
   const clip = { ...tiny, frameWidth: 224, frameHeight: 224, frameResize: 'centre-crop' as const };

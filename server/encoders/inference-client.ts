@@ -45,6 +45,7 @@ interface Started {
   readonly worker: Worker;
   readonly provider: ExecutionProvider;
   readonly audioFrontend: string;
+  readonly picturesFrontend: string;
 }
 
 const WORKER_URL = new URL('./inference-worker.mjs', import.meta.url);
@@ -56,7 +57,12 @@ function startWorker(init: WorkerInit, url: URL): Promise<Started> {
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
       if (reply.kind === 'ready')
-        return resolve({ worker, provider: reply.provider, audioFrontend: reply.audioFrontend });
+        return resolve({
+          worker,
+          provider: reply.provider,
+          audioFrontend: reply.audioFrontend,
+          picturesFrontend: reply.picturesFrontend,
+        });
       void worker.terminate();
       reject(
         new Error(
@@ -88,6 +94,7 @@ export class InferenceClient {
   ) {
     this.provider = started.provider;
     this.audioFrontend = started.audioFrontend;
+    this.picturesFrontend = started.picturesFrontend;
     this.adopt(started.worker);
     const hungAfter = options.hungAfterMs ?? 30_000;
     this.watchdog = setInterval(
@@ -103,6 +110,7 @@ export class InferenceClient {
 
   readonly provider: ExecutionProvider;
   readonly audioFrontend: string;
+  readonly picturesFrontend: string;
 
   static async start(init: WorkerInit, options: InferenceOptions = {}): Promise<InferenceClient> {
     return new InferenceClient(

@@ -18,7 +18,14 @@ import type { WindowBatch } from './qstar-answerer.js';
 /** What the pipeline and the monitor use of inference: one worker or a pool of them. */
 export type Inference = Pick<
   InferenceClient,
-  'provider' | 'audioFrontend' | 'encode' | 'answer' | 'status' | 'usage' | 'close'
+  | 'provider'
+  | 'audioFrontend'
+  | 'picturesFrontend'
+  | 'encode'
+  | 'answer'
+  | 'status'
+  | 'usage'
+  | 'close'
 >;
 
 export class InferencePool implements Inference {
@@ -27,10 +34,12 @@ export class InferencePool implements Inference {
   private constructor(private readonly workers: readonly InferenceClient[]) {
     this.provider = workers[0]!.provider;
     this.audioFrontend = workers[0]!.audioFrontend;
+    this.picturesFrontend = workers[0]!.picturesFrontend;
   }
 
   readonly provider: InferenceClient['provider'];
   readonly audioFrontend: string;
+  readonly picturesFrontend: string;
 
   /** `count` workers (one is a plain InferenceClient); they load their models side by side. */
   static async start(

@@ -34,6 +34,8 @@ export type WorkerReply =
       readonly profile: string;
       /** Where the audio front-end runs: "typescript" or "graph on <provider>". */
       readonly audioFrontend: string;
+      /** Where frames are prepared, likewise (TUTTI_PICTURES_FRONTEND). */
+      readonly picturesFrontend: string;
     }
   | { readonly kind: 'failed'; readonly message: string }
   | {

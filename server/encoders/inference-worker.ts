@@ -14,6 +14,11 @@ import {
   typescriptAudioFrontend,
 } from '../features/audio-frontend-graph.js';
 import { assertSegmentSamples, segmentPixels } from '../features/segment-frontend.js';
+import {
+  PicturesFrontendGraph,
+  picturesFrontendChoice,
+} from '../features/pictures-frontend-graph.js';
+import { assertRgbFrame, type RgbFrame } from '../features/video/rgb-frame.js';
 import { BatchQueue } from './batch-queue.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
@@ -39,15 +44,25 @@ try {
     audioFrontendChoice() === 'graph' && astFrames === AUDIO_GRAPH_AST_FRAMES
       ? await AudioFrontendGraph.load(options)
       : undefined;
+  // The picture front-end as a graph too, where TUTTI_PICTURES_FRONTEND=graph asks for it.
+  const picturesGraph =
+    picturesFrontendChoice() === 'graph' ? await PicturesFrontendGraph.load(options) : undefined;
   // Segments of every stream that arrive while the encoders are busy go in one call.
   const encodeQueue = new BatchQueue(
-    async (segments: { samples: Float32Array; pixels: Uint8Array }[]) => {
+    async (segments: { samples: Float32Array; frame: RgbFrame; pixels?: Uint8Array }[]) => {
       const samples = segments.map((segment) => segment.samples);
       const audio = graph
         ? await graph.run(concatFloats(samples), segments.length)
         : typescriptAudioFrontend(samples, astFrames);
-      const pixels = concatBytes(segments.map((segment) => segment.pixels));
-      const features = await encoders.encode({ count: segments.length, ...audio, pixels });
+      const pictures = picturesGraph
+        ? {
+            images: await picturesGraph.runMixed(
+              segments.map((segment) => segment.frame),
+              manifest.frontend,
+            ),
+          }
+        : { pixels: concatBytes(segments.map((segment) => segment.pixels!)) };
+      const features = await encoders.encode({ count: segments.length, ...audio, ...pictures });
       const logMelSize = VGGISH.exampleFrames * VGGISH.melBins;
       return splitFeatures(features, segments.length).map((encoded, i) => ({
         features: encoded,
@@ -61,8 +76,14 @@ try {
       if (request.kind === 'encode') {
         // Checked alone, so one bad segment fails only its own request, not its batch.
         assertSegmentSamples(request.samples);
-        const pixels = segmentPixels(request.frame, manifest.frontend);
-        const { features, logMel } = await encodeQueue.submit({ samples: request.samples, pixels });
+        assertRgbFrame(request.frame);
+        const { samples, frame } = request;
+        const pixels = picturesGraph ? undefined : segmentPixels(frame, manifest.frontend);
+        const { features, logMel } = await encodeQueue.submit({
+          samples,
+          frame,
+          ...(pixels ? { pixels } : {}),
+        });
         send({
           id: request.id,
           kind: 'encoded',
@@ -90,6 +111,7 @@ try {
     provider: encoders.provider,
     profile: manifest.profile,
     audioFrontend: graph ? `graph on ${graph.provider}` : 'typescript',
+    picturesFrontend: picturesGraph ? `graph on ${picturesGraph.provider}` : 'typescript',
   });
 } catch (error) {
   send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });

@@ -17,8 +17,10 @@ export interface SegmentBatch {
   readonly fbank: Float32Array;
   /** count × 96 × 64 */
   readonly logMel: Float32Array;
-  /** count × frameHeight × frameWidth × 3 */
-  readonly pixels: Uint8Array;
+  /** count × frameHeight × frameWidth × 3 bytes; or, from the pictures graph, `images` */
+  readonly pixels?: Uint8Array;
+  /** count × 3 × frameHeight × frameWidth, normalised: the encoder's input as it is. */
+  readonly images?: Float32Array;
 }
 
 export interface EncodedTensor {
@@ -90,20 +92,7 @@ export class SegmentEncoders {
   async encode(batch: SegmentBatch): Promise<SegmentFeatures> {
     const { frontend } = this.manifest;
     const { count } = batch;
-    const plane = frontend.frameWidth * frontend.frameHeight;
-    const images = new Float32Array(count * 3 * plane);
-    for (let i = 0; i < count; i++) {
-      const pixels = batch.pixels.subarray(i * plane * 3, (i + 1) * plane * 3);
-      images.set(
-        normalisePixels(
-          pixels,
-          { size: 0, mean: frontend.mean, std: frontend.std },
-          frontend.frameWidth,
-          frontend.frameHeight,
-        ),
-        i * 3 * plane,
-      );
-    }
+    const images = batch.images ?? this.normalise(batch);
     const [ast, audio, frame] = await Promise.all([
       this.sessions.ast.run({ fbank: tensor(batch.fbank, [count, frontend.astFrames, 128]) }),
       this.sessions.audio.run({ logmel: tensor(batch.logMel, [count, 96, 64]) }),
@@ -117,6 +106,26 @@ export class SegmentEncoders {
       frame: encoded(frame['embedding']!),
       patches: encoded(frame['patches']!),
     };
+  }
+
+  /** Bytes (count × H × W × 3) → the encoder's normalised input (count × 3 × H × W). */
+  private normalise(batch: SegmentBatch): Float32Array {
+    const { frontend } = this.manifest;
+    const { count, pixels } = batch;
+    if (!pixels) throw new Error('a segment batch needs its pixels or its images');
+    const plane = frontend.frameWidth * frontend.frameHeight;
+    const images = new Float32Array(count * 3 * plane);
+    for (let i = 0; i < count; i++)
+      images.set(
+        normalisePixels(
+          pixels.subarray(i * plane * 3, (i + 1) * plane * 3),
+          { size: 0, mean: frontend.mean, std: frontend.std },
+          frontend.frameWidth,
+          frontend.frameHeight,
+        ),
+        i * 3 * plane,
+      );
+    return images;
   }
 
   async release(): Promise<void> {

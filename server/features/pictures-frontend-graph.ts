@@ -33,6 +33,17 @@ function denseTaps(inSize: number, outSize: number, from: number, count: number)
   return dense;
 }
 
+/**
+ * TUTTI_PICTURES_FRONTEND: where the inference worker prepares frames. `auto` is the TypeScript
+ * SIMD path on every provider: on a CPU it is far cheaper than the graph (README, "Front-end
+ * speed"), and on a GPU the graph has not been measured yet.
+ */
+export function picturesFrontendChoice(value = process.env['TUTTI_PICTURES_FRONTEND'] ?? 'auto') {
+  if (value === 'auto' || value === 'typescript') return 'typescript' as const;
+  if (value === 'graph') return 'graph' as const;
+  throw new Error(`TUTTI_PICTURES_FRONTEND must be auto, typescript or graph, not "${value}"`);
+}
+
 export class PicturesFrontendGraph {
   private readonly matrices = new Map<string, [ort.Tensor, ort.Tensor]>();
 
@@ -44,6 +55,30 @@ export class PicturesFrontendGraph {
   static async load(options: LoadOptions = {}, file = PICTURES_FRONTEND_GRAPH) {
     const { session, provider } = await loadModel(file, options);
     return new PicturesFrontendGraph(session, provider);
+  }
+
+  /** Frames of any sizes → the encoder's input in their order: one graph call per size. */
+  async runMixed(
+    frames: readonly RgbFrame[],
+    spec: ModelManifest['frontend'],
+  ): Promise<Float32Array> {
+    const plane = 3 * spec.frameWidth * spec.frameHeight;
+    const images = new Float32Array(frames.length * plane);
+    const bySize = new Map<string, number[]>();
+    frames.forEach((frame, i) => {
+      const size = `${frame.width}×${frame.height}`;
+      bySize.set(size, [...(bySize.get(size) ?? []), i]);
+    });
+    for (const indices of bySize.values()) {
+      const prepared = await this.run(
+        indices.map((i) => frames[i]!),
+        spec,
+      );
+      indices.forEach((i, k) =>
+        images.set(prepared.subarray(k * plane, (k + 1) * plane), i * plane),
+      );
+    }
+    return images;
   }
 
   /** Frames of one size → the encoder's input, batch × 3 × frameHeight × frameWidth. */

@@ -108,6 +108,7 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   }
   const provider = client.provider;
   const audioFrontend = client.audioFrontend;
+  const picturesFrontend = client.picturesFrontend;
   const busySeconds = client.usage().busySeconds;
   await client.close();
   const carried = runs.filter((run) => run.carried).map((run) => run.streams);
@@ -116,6 +117,7 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
     provider,
     workers,
     audioFrontend,
+    picturesFrontend,
     frame: `${width}×${height}`,
     secondsPerCount: seconds,
     warmupSeconds: WARMUP_SECONDS,
@@ -127,7 +129,7 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
 
 export function printStreams(result: Awaited<ReturnType<typeof benchStreams>>): void {
   console.log(
-    `\nStreams at real time (${result.profile}, ${result.provider}, ${result.workers} worker(s), audio front-end ${result.audioFrontend}, ${result.frame} frames)`,
+    `\nStreams at real time (${result.profile}, ${result.provider}, ${result.workers} worker(s), audio front-end ${result.audioFrontend}, pictures ${result.picturesFrontend}, ${result.frame} frames)`,
   );
   console.table(result.runs);
   console.log(`carried with p99 ≤ 1 s: ${result.streamsAtRealTime} streams`);

@@ -7,6 +7,7 @@ parentPort.postMessage({
   provider: 'cpu',
   profile: 'misbehaving',
   audioFrontend: 'typescript',
+  picturesFrontend: 'typescript',
 });
 parentPort.on('message', () => {
   if (workerData.variant === 'die') process.exit(3);
