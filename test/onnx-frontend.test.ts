@@ -123,16 +123,21 @@ describe('the audio front-end as an ONNX graph', () => {
   }, 120_000);
 });
 
-describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
-  const before = process.env['TUTTI_FRONTEND'];
+/** Starts tiny-profile workers with `variable` set as asked (restored after the describe). */
+function workersWith(variable: string) {
+  const before = process.env[variable];
   afterAll(() => {
-    if (before === undefined) delete process.env['TUTTI_FRONTEND'];
-    else process.env['TUTTI_FRONTEND'] = before;
+    if (before === undefined) delete process.env[variable];
+    else process.env[variable] = before;
   });
-  const start = (choice: string) => {
-    process.env['TUTTI_FRONTEND'] = choice; // a worker takes the environment it starts with
+  return (choice: string) => {
+    process.env[variable] = choice; // a worker takes the environment it starts with
     return InferenceClient.start({ profile: repoPath('models/tiny'), variant: 'full', threads: 1 });
   };
+}
+
+describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
+  const start = workersWith('TUTTI_FRONTEND');
 
   it('runs the graph by default and TypeScript when told, encoding a segment alike', async () => {
     const [samples] = await segments();
@@ -168,15 +173,7 @@ describe('the inference worker’s audio front-end (TUTTI_FRONTEND)', () => {
 });
 
 describe('the inference worker’s picture front-end (TUTTI_PICTURES_FRONTEND)', () => {
-  const before = process.env['TUTTI_PICTURES_FRONTEND'];
-  afterAll(() => {
-    if (before === undefined) delete process.env['TUTTI_PICTURES_FRONTEND'];
-    else process.env['TUTTI_PICTURES_FRONTEND'] = before;
-  });
-  const start = (choice: string) => {
-    process.env['TUTTI_PICTURES_FRONTEND'] = choice; // a worker takes the environment it starts with
-    return InferenceClient.start({ profile: repoPath('models/tiny'), variant: 'full', threads: 1 });
-  };
+  const start = workersWith('TUTTI_PICTURES_FRONTEND');
 
   it('keeps TypeScript by default; the graph, asked for, encodes frames of mixed sizes in one batch alike', async () => {
     const [samples] = await segments();
