@@ -45,3 +45,15 @@ export class BatchQueue<Item, Result> {
     this.running = false;
   }
 }
+
+/** Indices of `items` grouped by `key`, groups in order of first appearance: what may share a call. */
+export function groupIndices<T>(items: readonly T[], key: (item: T) => string): number[][] {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(i);
+    else groups.set(k, [i]);
+  });
+  return [...groups.values()];
+}

@@ -19,13 +19,14 @@ import {
   picturesFrontendChoice,
 } from '../features/pictures-frontend-graph.js';
 import { assertRgbFrame, type RgbFrame } from '../features/video/rgb-frame.js';
-import { BatchQueue } from './batch-queue.js';
+import { BatchQueue, groupIndices } from './batch-queue.js';
+import { assertHop, hopShape, joinHops, splitAnswered, type Hop } from './hop-batch.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
-import { QStarAnswerer } from './qstar-answerer.js';
+import { QStarAnswerer, type Answered } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
-import { repeatWindow } from '../windows/feature-window.js';
 
+const HOP_BATCH = 8;
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (reply: WorkerReply, transfer: ArrayBuffer[] = []) =>
@@ -71,6 +72,17 @@ try {
     },
     init.maxBatch,
   );
+  // Hops of every stream that arrive while the head is busy go in one call too; at most 8, as a
+  // paper-profile hop's windows are 10 MB a question.
+  const answerQueue = new BatchQueue(async (hops: Hop[]) => {
+    const answers: Answered[] = [];
+    for (const indices of groupIndices(hops, hopShape)) {
+      const { windows, questions, rows } = joinHops(indices.map((i) => hops[i]!));
+      const answered = splitAnswered(await answerer.answer(windows, questions), rows);
+      indices.forEach((i, k) => (answers[i] = answered[k]!));
+    }
+    return answers;
+  }, HOP_BATCH);
   port.on('message', (request: WorkerRequest) => {
     const handle = async () => {
       if (request.kind === 'encode') {
@@ -91,10 +103,10 @@ try {
           spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
         });
       } else {
-        const { window, questions } = request;
-        // One window comes; each question gets its copy here (repeatWindow).
-        const windows = window.batch === 1 ? repeatWindow(window, questions.length) : window;
-        const answered = await answerer.answer(windows, questions);
+        // Checked alone, so one bad hop fails only its own request, not its batch.
+        const hop = { window: request.window, questions: request.questions };
+        assertHop(hop);
+        const answered = await answerQueue.submit(hop);
         send({ id: request.id, kind: 'answered', answered });
       }
     };

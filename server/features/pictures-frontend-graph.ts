@@ -14,6 +14,7 @@ import {
   type LoadOptions,
 } from '../encoders/onnx-model.js';
 import type { ModelManifest } from '../encoders/model-manifest.js';
+import { groupIndices } from '../encoders/batch-queue.js';
 import { concatBytes } from './concatenate.js';
 import { pixelWindow } from './segment-frontend.js';
 import { ONE, taps } from './video/pil-bicubic-taps.js';
@@ -64,12 +65,7 @@ export class PicturesFrontendGraph {
   ): Promise<Float32Array> {
     const plane = 3 * spec.frameWidth * spec.frameHeight;
     const images = new Float32Array(frames.length * plane);
-    const bySize = new Map<string, number[]>();
-    frames.forEach((frame, i) => {
-      const size = `${frame.width}×${frame.height}`;
-      bySize.set(size, [...(bySize.get(size) ?? []), i]);
-    });
-    for (const indices of bySize.values()) {
+    for (const indices of groupIndices(frames, (frame) => `${frame.width}×${frame.height}`)) {
       const prepared = await this.run(
         indices.map((i) => frames[i]!),
         spec,

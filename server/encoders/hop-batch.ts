@@ -1,0 +1,116 @@
+/**
+ * Several streams' hops as one head call: their windows, repeated per question, stacked along the
+ * batch axis, and the answers split back. On a GPU a head call of one stream's 4 questions leaves
+ * the chip mostly idle (12 ms a hop on an H100 with the paper profile, README "GPU"), as one
+ * encoder call of one segment does. Only windows of one length and shape go together.
+ */
+import { repeatWindow } from '../windows/feature-window.js';
+import type { Answered, WindowBatch } from './qstar-answerer.js';
+
+export interface Hop {
+  /** The window once (B = 1), or already one per question. */
+  readonly window: WindowBatch;
+  readonly questions: number[][];
+}
+
+/** Hops whose windows can share a call: the same segments and feature sizes. */
+export function hopShape(hop: Hop): string {
+  return JSON.stringify([hop.window.segments, hop.window.dims]);
+}
+
+/** A hop's window is one per question, or once; and its arrays hold what its dims say. */
+export function assertHop({ window, questions }: Hop): void {
+  if (questions.length === 0) throw new Error('a hop needs at least one question');
+  if (window.batch !== 1 && window.batch !== questions.length)
+    throw new Error(`${questions.length} questions for ${window.batch} windows`);
+  const { batch, segments, dims } = window;
+  const expected = {
+    frames: dims.frame,
+    patches: dims.patches * dims.patch,
+    audio: dims.audio,
+    ast: dims.bands * dims.ast,
+  };
+  for (const [name, per] of Object.entries(expected)) {
+    const length = window[name as keyof typeof expected].length;
+    if (length !== batch * segments * per)
+      throw new Error(`a window's ${name} hold ${length} values, not ${batch * segments * per}`);
+  }
+}
+
+function concatRows<T extends Float32Array | Uint8Array>(
+  parts: readonly T[],
+  make: (n: number) => T,
+): T {
+  const all = make(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** Hops of one shape → one batch of windows (each repeated per question) and their questions. */
+export function joinHops(hops: readonly Hop[]): {
+  windows: WindowBatch;
+  questions: number[][];
+  rows: number[];
+} {
+  const first = hops[0];
+  if (!first) throw new Error('no hops to join');
+  const each = hops.map(({ window, questions }) =>
+    window.batch === 1 ? repeatWindow(window, questions.length) : window,
+  );
+  const floats = (n: number) => new Float32Array(n);
+  return {
+    windows: {
+      batch: each.reduce((n, w) => n + w.batch, 0),
+      segments: first.window.segments,
+      dims: first.window.dims,
+      frames: concatRows(
+        each.map((w) => w.frames),
+        floats,
+      ),
+      patches: concatRows(
+        each.map((w) => w.patches),
+        floats,
+      ),
+      audio: concatRows(
+        each.map((w) => w.audio),
+        floats,
+      ),
+      ast: concatRows(
+        each.map((w) => w.ast),
+        floats,
+      ),
+      segmentMask: concatRows(
+        each.map((w) => w.segmentMask),
+        (n) => new Uint8Array(n),
+      ),
+    },
+    questions: hops.flatMap((hop) => hop.questions),
+    rows: hops.map((hop) => hop.questions.length),
+  };
+}
+
+/** One head call's answers → each hop's, `rows[i]` questions each, in order. */
+export function splitAnswered(answered: Answered, rows: readonly number[]): Answered[] {
+  const total = rows.reduce((n, r) => n + r, 0);
+  const slicer = (values: Float32Array) => {
+    const per = values.length / total;
+    let at = 0;
+    return rows.map((r) => values.slice(per * at, per * (at += r)));
+  };
+  const [probabilities, frequency, spatial, temporal] = [
+    answered.probabilities,
+    answered.frequency,
+    answered.spatial,
+    answered.temporal,
+  ].map(slicer);
+  return rows.map((_, i) => ({
+    probabilities: probabilities![i]!,
+    frequency: frequency![i]!,
+    spatial: spatial![i]!,
+    temporal: temporal![i]!,
+  }));
+}

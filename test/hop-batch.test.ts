@@ -1,0 +1,132 @@
+/** Several streams' hops in one head call (server/encoders/hop-batch.ts), as the worker batches them. */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InferenceClient } from '../server/encoders/inference-client.js';
+import { questionTokenizer, readManifest } from '../server/encoders/model-manifest.js';
+import { QStarAnswerer, type Answered } from '../server/encoders/qstar-answerer.js';
+import type { SegmentFeatures } from '../server/encoders/segment-encoders.js';
+import { assertHop, joinHops, splitAnswered, type Hop } from '../server/encoders/hop-batch.js';
+import { FeatureWindow, repeatWindow } from '../server/windows/feature-window.js';
+import { maxAbsDifference } from './support/frontend-fixtures.js';
+import { REPO_ROOT } from './support/musicavqa.js';
+
+const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
+
+/** A window of `segments` segments with the tiny profile's feature sizes and seeded values. */
+function windowOf(segments: number, seed: number): FeatureWindow {
+  const window = new FeatureWindow(segments);
+  let state = seed;
+  const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const filled = (dims: number[]) => ({
+    dims,
+    data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, next),
+  });
+  for (let t = 0; t < segments; t++) {
+    const features: SegmentFeatures = {
+      frame: filled([1, 64]),
+      patches: filled([1, 8, 64]),
+      audio: filled([1, 128]),
+      ast: filled([1, 8, 64]),
+    };
+    window.push(t, t, features);
+  }
+  return window;
+}
+
+describe('hop batches', () => {
+  it('join windows repeated per question, and split answers back by hop', () => {
+    const a = windowOf(3, 1).single();
+    const b = windowOf(3, 2).single();
+    const { windows, questions, rows } = joinHops([
+      { window: a, questions: [[1], [2]] },
+      { window: b, questions: [[3], [4, 5], [6]] },
+    ]);
+    expect(rows).toEqual([2, 3]);
+    expect(questions).toEqual([[1], [2], [3], [4, 5], [6]]);
+    expect(windows.batch).toBe(5);
+    const expected = [...repeatWindow(a, 2).patches, ...repeatWindow(b, 3).patches];
+    expect([...windows.patches]).toEqual(expected);
+    const row = (width: number) =>
+      Float32Array.from({ length: 5 * width }, (_, i) => Math.floor(i / width));
+    const answered: Answered = {
+      probabilities: row(42),
+      frequency: row(8),
+      spatial: row(24),
+      temporal: row(3),
+    };
+    const [first, second] = splitAnswered(answered, rows);
+    expect([...new Set(first!.probabilities)]).toEqual([0, 1]);
+    expect([...new Set(second!.temporal)]).toEqual([2, 3, 4]);
+    expect(second!.spatial.length).toBe(3 * 24);
+  });
+
+  it('refuse a hop whose windows and questions do not fit, with the reason', () => {
+    const window = windowOf(3, 1).single();
+    expect(() => assertHop({ window, questions: [] })).toThrow(/at least one question/);
+    expect(() =>
+      assertHop({ window: repeatWindow(window, 2), questions: [[1], [2], [3]] }),
+    ).toThrow(/3 questions for 2 windows/);
+    expect(() =>
+      assertHop({ window: { ...window, audio: new Float32Array(5) }, questions: [[1]] }),
+    ).toThrow(/a window's audio hold 5 values, not 384/);
+  });
+
+  it('answer in one head call as each hop alone does, questions of different lengths padded', async () => {
+    const manifest = readManifest(PROFILE);
+    const tokenize = questionTokenizer(manifest);
+    const answerer = await QStarAnswerer.load(manifest, 'full', { providers: ['cpu'] });
+    try {
+      const hops: Hop[] = [
+        { window: windowOf(4, 1).single(), questions: ['Is there a flute sound?'].map(tokenize) },
+        {
+          window: windowOf(4, 2).single(),
+          questions: [
+            'How many instruments are sounding in the video?',
+            'Is the clarinet louder than the piano?',
+          ].map(tokenize),
+        },
+      ];
+      const { windows, questions, rows } = joinHops(hops);
+      const together = splitAnswered(await answerer.answer(windows, questions), rows);
+      for (const [i, hop] of hops.entries()) {
+        const alone = await answerer.answer(
+          repeatWindow(hop.window, hop.questions.length),
+          hop.questions,
+        );
+        expect(maxAbsDifference(together[i]!.probabilities, alone.probabilities)).toBeLessThan(
+          1e-5,
+        );
+        expect(maxAbsDifference(together[i]!.temporal, alone.temporal)).toBeLessThan(1e-5);
+      }
+    } finally {
+      await answerer.release();
+    }
+  }, 60_000);
+
+  it('are what the worker makes of hops that arrive together; a bad hop fails alone', async () => {
+    const manifest = readManifest(PROFILE);
+    const ids = ['Is there a flute sound?', 'Is the piano playing?'].map(
+      questionTokenizer(manifest),
+    );
+    const client = await InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
+    try {
+      const windows = [1, 2, 3].map((seed) => windowOf(seed + 2, seed).single()); // 3, 4, 5 segments
+      const alone: Answered[] = [];
+      for (const window of windows) alone.push(await client.answer(window, ids));
+      const bad = expect(
+        client.answer({ ...windows[0]!, frames: new Float32Array(1) }, ids),
+      ).rejects.toThrow(/a window's frames hold 1 values/);
+      const together = await Promise.all(
+        windows.flatMap((w) => [client.answer(w, ids), client.answer(w, ids)]),
+      );
+      await bad;
+      together.forEach((answered, i) =>
+        expect(
+          maxAbsDifference(answered.probabilities, alone[Math.floor(i / 2)]!.probabilities),
+        ).toBeLessThan(1e-5),
+      );
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
