@@ -4,6 +4,7 @@
  * the chip mostly idle (12 ms a hop on an H100 with the paper profile, README "GPU"), as one
  * encoder call of one segment does. Only windows of one length and shape go together.
  */
+import { concatBytes, concatFloats } from '../features/concatenate.js';
 import { repeatWindow } from '../windows/feature-window.js';
 import type { Answered, WindowBatch } from './qstar-answerer.js';
 
@@ -37,19 +38,6 @@ export function assertHop({ window, questions }: Hop): void {
   }
 }
 
-function concatRows<T extends Float32Array | Uint8Array>(
-  parts: readonly T[],
-  make: (n: number) => T,
-): T {
-  const all = make(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    all.set(part, at);
-    at += part.length;
-  }
-  return all;
-}
-
 /** Hops of one shape → one batch of windows (each repeated per question) and their questions. */
 export function joinHops(hops: readonly Hop[]): {
   windows: WindowBatch;
@@ -61,32 +49,16 @@ export function joinHops(hops: readonly Hop[]): {
   const each = hops.map(({ window, questions }) =>
     window.batch === 1 ? repeatWindow(window, questions.length) : window,
   );
-  const floats = (n: number) => new Float32Array(n);
   return {
     windows: {
       batch: each.reduce((n, w) => n + w.batch, 0),
       segments: first.window.segments,
       dims: first.window.dims,
-      frames: concatRows(
-        each.map((w) => w.frames),
-        floats,
-      ),
-      patches: concatRows(
-        each.map((w) => w.patches),
-        floats,
-      ),
-      audio: concatRows(
-        each.map((w) => w.audio),
-        floats,
-      ),
-      ast: concatRows(
-        each.map((w) => w.ast),
-        floats,
-      ),
-      segmentMask: concatRows(
-        each.map((w) => w.segmentMask),
-        (n) => new Uint8Array(n),
-      ),
+      frames: concatFloats(each.map((w) => w.frames)),
+      patches: concatFloats(each.map((w) => w.patches)),
+      audio: concatFloats(each.map((w) => w.audio)),
+      ast: concatFloats(each.map((w) => w.ast)),
+      segmentMask: concatBytes(each.map((w) => w.segmentMask)),
     },
     questions: hops.flatMap((hop) => hop.questions),
     rows: hops.map((hop) => hop.questions.length),

@@ -3,6 +3,7 @@
  * once, so the cost of a hop does not grow with the window.
  */
 import type { WindowBatch } from '../encoders/qstar-answerer.js';
+import { concatBytes, concatFloats } from '../features/concatenate.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
 
 interface Entry {
@@ -77,19 +78,14 @@ export class FeatureWindow {
 export function repeatWindow(window: WindowBatch, batch: number): WindowBatch {
   if (window.batch !== 1) throw new Error(`only a single window repeats, not ${window.batch}`);
   if (batch === 1) return window;
-  const repeat = <T extends Float32Array | Uint8Array>(one: T, make: (n: number) => T): T => {
-    const all = make(batch * one.length);
-    for (let b = 0; b < batch; b++) all.set(one, b * one.length);
-    return all;
-  };
-  const floats = (n: number) => new Float32Array(n);
+  const repeat = <T>(one: T) => Array<T>(batch).fill(one);
   return {
     ...window,
     batch,
-    frames: repeat(window.frames, floats),
-    patches: repeat(window.patches, floats),
-    audio: repeat(window.audio, floats),
-    ast: repeat(window.ast, floats),
-    segmentMask: repeat(window.segmentMask, (n) => new Uint8Array(n)),
+    frames: concatFloats(repeat(window.frames)),
+    patches: concatFloats(repeat(window.patches)),
+    audio: concatFloats(repeat(window.audio)),
+    ast: concatFloats(repeat(window.ast)),
+    segmentMask: concatBytes(repeat(window.segmentMask)),
   };
 }
