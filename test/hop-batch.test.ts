@@ -103,30 +103,43 @@ describe('hop batches', () => {
     }
   }, 60_000);
 
-  it('are what the worker makes of hops that arrive together; a bad hop fails alone', async () => {
-    const manifest = readManifest(PROFILE);
-    const ids = ['Is there a flute sound?', 'Is the piano playing?'].map(
-      questionTokenizer(manifest),
-    );
-    const client = await InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
-    try {
-      const windows = [1, 2, 3].map((seed) => windowOf(seed + 2, seed).single()); // 3, 4, 5 segments
-      const alone: Answered[] = [];
-      for (const window of windows) alone.push(await client.answer(window, ids));
-      const bad = expect(
-        client.answer({ ...windows[0]!, frames: new Float32Array(1) }, ids),
-      ).rejects.toThrow(/a window's frames hold 1 values/);
-      const together = await Promise.all(
-        windows.flatMap((w) => [client.answer(w, ids), client.answer(w, ids)]),
+  it.each(['1', '8'])(
+    'are what the worker makes of hops that arrive together (TUTTI_HOP_BATCH=%s); a bad hop fails alone',
+    async (hopBatch) => {
+      const manifest = readManifest(PROFILE);
+      const ids = ['Is there a flute sound?', 'Is the piano playing?'].map(
+        questionTokenizer(manifest),
       );
-      await bad;
-      together.forEach((answered, i) =>
-        expect(
-          maxAbsDifference(answered.probabilities, alone[Math.floor(i / 2)]!.probabilities),
-        ).toBeLessThan(1e-5),
-      );
-    } finally {
-      await client.close();
-    }
-  }, 60_000);
+      process.env['TUTTI_HOP_BATCH'] = hopBatch; // a worker takes the environment it starts with
+      const client = await InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
+      delete process.env['TUTTI_HOP_BATCH'];
+      try {
+        const windows = [1, 2, 3].map((seed) => windowOf(seed + 2, seed).single()); // 3, 4, 5 segments
+        const alone: Answered[] = [];
+        for (const window of windows) alone.push(await client.answer(window, ids));
+        const bad = expect(
+          client.answer({ ...windows[0]!, frames: new Float32Array(1) }, ids),
+        ).rejects.toThrow(/a window's frames hold 1 values/);
+        const together = await Promise.all(
+          windows.flatMap((w) => [client.answer(w, ids), client.answer(w, ids)]),
+        );
+        await bad;
+        together.forEach((answered, i) =>
+          expect(
+            maxAbsDifference(answered.probabilities, alone[Math.floor(i / 2)]!.probabilities),
+          ).toBeLessThan(1e-5),
+        );
+      } finally {
+        await client.close();
+      }
+    },
+    60_000,
+  );
+
+  it('a worker refuses a hop batch that is no whole number ≥ 1', async () => {
+    process.env['TUTTI_HOP_BATCH'] = '0';
+    const started = InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
+    delete process.env['TUTTI_HOP_BATCH'];
+    await expect(started).rejects.toThrow(/TUTTI_HOP_BATCH must be a whole number ≥ 1, not "0"/);
+  });
 });

@@ -49,8 +49,9 @@ export function joinHops(hops: readonly Hop[]): {
   const each = hops.map(({ window, questions }) =>
     window.batch === 1 ? repeatWindow(window, questions.length) : window,
   );
+  const only = each.length === 1 ? each[0] : undefined; // one hop: no copy
   return {
-    windows: {
+    windows: only ?? {
       batch: each.reduce((n, w) => n + w.batch, 0),
       segments: first.window.segments,
       dims: first.window.dims,

@@ -26,7 +26,14 @@ import { readManifest } from './model-manifest.js';
 import { QStarAnswerer, type Answered } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
 
-const HOP_BATCH = 8;
+/** TUTTI_HOP_BATCH: most hops one head call takes (default 1: each hop its own call). */
+function hopBatchSize(value = process.env['TUTTI_HOP_BATCH'] ?? '1'): number {
+  const size = Number(value);
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`TUTTI_HOP_BATCH must be a whole number ≥ 1, not "${value}"`);
+  return size;
+}
+
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (reply: WorkerReply, transfer: ArrayBuffer[] = []) =>
@@ -72,9 +79,7 @@ try {
     },
     init.maxBatch,
   );
-  // Hops of every stream that arrive while the head is busy go in one call too; at most 8, as a
-  // paper-profile hop's windows are 10 MB a question.
-  const answerQueue = new BatchQueue(async (hops: Hop[]) => {
+  const answerHops = async (hops: Hop[]) => {
     const answers: Answered[] = [];
     for (const indices of groupIndices(hops, hopShape)) {
       const { windows, questions, rows } = joinHops(indices.map((i) => hops[i]!));
@@ -82,7 +87,14 @@ try {
       indices.forEach((i, k) => (answers[i] = answered[k]!));
     }
     return answers;
-  }, HOP_BATCH);
+  };
+  // TUTTI_HOP_BATCH > 1: hops of every stream that arrive while the head is busy go in one call
+  // too. Off by default: on a GPU it has not carried more streams (README, "GPU"); without it
+  // each hop runs at once, beside the others.
+  const hopBatch = hopBatchSize();
+  const answerQueue = hopBatch > 1 ? new BatchQueue(answerHops, hopBatch) : undefined;
+  const answer = async (hop: Hop) =>
+    answerQueue ? answerQueue.submit(hop) : (await answerHops([hop]))[0]!;
   port.on('message', (request: WorkerRequest) => {
     const handle = async () => {
       if (request.kind === 'encode') {
@@ -106,7 +118,7 @@ try {
         // Checked alone, so one bad hop fails only its own request, not its batch.
         const hop = { window: request.window, questions: request.questions };
         assertHop(hop);
-        const answered = await answerQueue.submit(hop);
+        const answered = await answer(hop);
         send({ id: request.id, kind: 'answered', answered });
       }
     };
