@@ -70,6 +70,7 @@ prepare() {
 
 measure() {
   local out=$1 node=$work/node
+  rm -rf test-results/bench # only this call's results go back
   xz -dc "$dir/b/cuda.so.xz" >"$native/libonnxruntime_providers_cuda.so"
   cp "$dir/b/libonnxruntime_providers_shared.so" "$native/"
   # pip's CUDA 13 wheels in the PyTorch environment; for Node alone (a system tool must not see them).
@@ -78,7 +79,7 @@ measure() {
   {
     $node scripts/setup-cuda.mjs --check --native "$native"
     while [ ! -f $work/torch.done ]; do sleep 1; done
-    cat $work/bench-torch.txt
+    cat $work/bench-torch.txt 2>/dev/null
     # STREAMS_ONLY=1: the encoders' table was measured before; WORKERS: TUTTI_INFERENCE_WORKERS tried.
     local args="--batches 1,8,32 --workers ${WORKERS:-1,4,8} --seconds 8 ${STREAMS_ONLY:+--streams-only}"
     timeout 300 $node "$bundle/run.mjs" --profile $work/paper $args --streams ${PAPER_STREAMS:-8,16,24,32,48,64,96,128,160,192}
