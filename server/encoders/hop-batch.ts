@@ -68,6 +68,7 @@ export function joinHops(hops: readonly Hop[]): {
 
 /** One head call's answers → each hop's, `rows[i]` questions each, in order. */
 export function splitAnswered(answered: Answered, rows: readonly number[]): Answered[] {
+  if (rows.length === 1) return [answered]; // one hop (TUTTI_HOP_BATCH=1): no copy
   const total = rows.reduce((n, r) => n + r, 0);
   const slicer = (values: Float32Array) => {
     const per = values.length / total;

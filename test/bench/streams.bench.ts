@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- --profile DIR --streams 8,16,32`: how many live streams one inference worker
- * carries in real time (issue #15 §6). Each simulated stream sends, once a second (the streams
- * spread evenly over the second), a 1 s segment with a camera frame to the worker — front-end and
+ * `npm run bench -- --profile DIR --streams 8,16,32 [--workers N]`: how many live streams the
+ * inference workers carry in real time (issue #15 §6). Each simulated stream sends, once a second (the streams
+ * spread evenly over the second), a 1 s segment with a camera frame to a worker — front-end and
  * encoders, batched across streams as the monitor does — and then asks its standing questions
  * over a 10 s window (one head call per stream and hop). The latency of a stream-second runs from
  * the moment its segment was due to its answers; a count is carried when its p99 is ≤ 1 s.
