@@ -6,7 +6,9 @@ would. Run by test/stage-rules.test.ts (exit status 0 when every check holds).
 The stage, 6 seconds, 8 columns: a violin seen across columns 0 and 1 (one performer), coming in
 at second 2, loud, slow, low; a flute in column 4 (the middle third), playing from second 0,
 quiet, busy, high; a cello in column 7 that never plays. With `heard_off_stage`, a piano is heard
-too, from second 1, and stands nowhere.
+too, from second 1, and stands nowhere. Look-alikes (lookalikes_by_sound), on a stage of their
+own: sight reads a flute in columns 1 and 5; by ear the flute plays seconds 0–2 and a clarinet
+seconds 3–5, and column 1 is seen playing in seconds 3–5.
 """
 
 import os
@@ -15,11 +17,11 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import COUNT_WORDS, QStarConfig, StageRules, word_codes  # noqa: E402
-from scene_truth import INSTRUMENTS  # noqa: E402
+from model import COUNT_WORDS, QStarConfig, StageRules, lookalikes_by_sound, word_codes  # noqa: E402
+from scene_truth import INSTRUMENTS, LOOKALIKE_PAIRS  # noqa: E402
 
 T, P, C = 6, 8, len(INSTRUMENTS)
-VIOLIN, FLUTE, CELLO, PIANO = (INSTRUMENTS.index(name) for name in ("violin", "flute", "cello", "piano"))
+VIOLIN, FLUTE, CELLO, PIANO, CLARINET = (INSTRUMENTS.index(name) for name in ("violin", "flute", "cello", "piano", "clarinet"))
 
 
 def stage(heard_off_stage=False):
@@ -35,6 +37,43 @@ def stage(heard_off_stage=False):
         per_class[0, :, c] = torch.stack([heard, heard * loud, heard * onsets, heard * pitch], -1)
     per_class[0, :, CELLO, 0] = 0.1
     return {"columns": columns, "per_class": per_class}
+
+
+def lookalike_stage():
+    """Sight reads a flute in columns 1 and 5 (a flute and a clarinet stand there: they look
+    alike); by ear the flute plays seconds 0–2, the clarinet 3–5; column 1 is seen playing in
+    3–5, column 5 in 0–2. Concepts' readouts with what lookalikes_by_sound reads besides."""
+    columns, playing = torch.full((1, T, P, C), 0.05), torch.full((1, T, P, C), 0.05)
+    by_ear, per_class = torch.full((1, T, C), 0.02), torch.zeros(1, T, C, 4)
+    for column, c, seconds in ((1, CLARINET, slice(3, 6)), (5, FLUTE, slice(0, 3))):
+        columns[0, :, column, FLUTE], columns[0, :, column, CLARINET] = 0.8, 0.6
+        playing[0, seconds, column, FLUTE] = playing[0, seconds, column, CLARINET] = 0.7
+        by_ear[0, seconds, c] = 0.9
+        per_class[0, seconds, c] = torch.tensor([0.9, 0.9, 0.9, 0.9])
+    return {"columns": columns, "per_class": per_class, "sounds_by_ear": by_ear, "playing": playing}
+
+
+def check_lookalikes(expect):
+    """lookalikes_by_sound alone, then inside StageRules."""
+    stage, valid = lookalike_stage(), torch.ones(1, T)
+    one_hot = torch.zeros(1, P, C)
+    one_hot[0, 1, FLUTE] = one_hot[0, 5, FLUTE] = one_hot[0, 7, VIOLIN] = 1
+    resolve = lambda by_ear: lookalikes_by_sound(one_hot, LOOKALIKE_PAIRS, by_ear, stage["playing"], valid)  # noqa: E731
+    named = lambda hot: [INSTRUMENTS[int(hot[0, p].argmax())] if hot[0, p].max() > 0 else None for p in (1, 5, 7)]  # noqa: E731
+    expect("look-alikes both heard: each column takes the one keeping its time", named(resolve(stage["sounds_by_ear"])), ["clarinet", "flute", "violin"])
+    flute_only = stage["sounds_by_ear"].clone()
+    flute_only[..., CLARINET] = 0.02
+    expect("one look-alike heard: both columns take it", named(resolve(flute_only)), ["flute", "flute", "violin"])
+    expect("neither heard: sight's class stays", named(resolve(torch.full((1, T, C), 0.02))), ["flute", "flute", "violin"])
+    for pairs, want in (((), "left"), (LOOKALIKE_PAIRS, "right")):
+        rules = StageRules(QStarConfig(d_model=8, lookalike_pairs=pairs))
+        with torch.no_grad():
+            rules.gain.weight.zero_()
+            rules.gain.bias.zero_()
+            rules.gain.bias[1] = 1.0
+            coded, mask = words("the first instrument")
+            side = rules(coded, mask, torch.zeros(1, 8), stage, torch.ones(1, T, dtype=torch.bool))[1]
+        expect(f"where the first sounding one is (look-alike pairs: {len(pairs)})", ("left", "middle", "right")[int(side[0].argmax())], want)
 
 
 VOCABULARY = sorted(set(INSTRUMENTS) | {"is", "the", "on", "of", "instrument", "left", "middle", "right", "than", "louder"} | {"first", "last", "loudest", "lowest", "second", "before", "after"})
@@ -104,6 +143,7 @@ def main():
     for off_stage, want in ((False, 2), (True, 3)):
         counts = answer(heard, StageRules.RULES + StageRules.COUNTS, "the violin", off_stage)[3]
         expect(f"instruments heard (piano off stage: {off_stage})", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
+    check_lookalikes(expect)
     for failure in failures:
         print(failure)
     print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")

@@ -78,6 +78,11 @@ class QStarConfig:
     # With stage_rules, not in the paper: a ninth count, the instruments heard — the sounding
     # performers on stage plus each class heard that no performer on stage holds (off screen).
     heard_count: bool = False
+    # With stage_rules, not in the paper: the class indices of the look-alike pairs (flute and
+    # clarinet, acoustic guitar and ukulele), which sight alone confuses; a stage column read as
+    # one of a pair takes the one the audio hears, or, with both heard, the one whose sound keeps
+    # time with that column's playing (lookalikes_by_sound). Empty: sight's class, as trained.
+    lookalike_pairs: tuple = ()
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
     # playing where seen), not by the linear audio map (train.py readouts --heard-hidden).
@@ -437,19 +442,58 @@ def heard_facts(facts, valid):
     return heard, seconds, means
 
 
-def thresholded_performers(column_seen, per_class, segment_mask):
+def masked_correlation(x, y, valid):
+    """Pearson correlation over the valid seconds: x (B, T, P), y (B, T, 1), valid (B, T, 1) → (B, P)."""
+    n = valid.sum(1, keepdim=True).clamp(min=1)
+    x = (x - (x * valid).sum(1, keepdim=True) / n) * valid
+    y = (y - (y * valid).sum(1, keepdim=True) / n) * valid
+    return (x * y).sum(1) / ((x * x).sum(1) * (y * y).sum(1)).sqrt().clamp(min=1e-6)
+
+
+def lookalikes_by_sound(one_hot, pairs, sounds, playing, valid):
+    """Not in the paper. Sight reads a look-alike pair (flute / clarinet, acoustic guitar /
+    ukulele) at chance; the ear tells them apart. one_hot (B, P, classes): each column's class by
+    sight; sounds (B, T, classes): P(heard) by the audio map alone (sighted hearing would echo
+    sight's confusion); playing (B, T, P, classes): P(played there). For each pair (a, b), the
+    columns read as either take a when a is heard longer than b (and either for more than half a
+    second); when both are heard for over a second and exactly two columns hold the pair, the
+    column whose playing correlates more with a's sound than with b's takes a, the other b.
+    On held-out scenes (seeds 101 + 102) this read 138 of 200 stages right against 112."""
+    dtype, p = one_hot.dtype, one_hot.shape[1]
+    valid = valid[..., None]
+    tie_break = 1e-4 * torch.arange(p, dtype=dtype, device=one_hot.device)  # equal timing: the left one takes a
+    for a, b in pairs:
+        in_group = one_hot[..., a] + one_hot[..., b]
+        heard_a, heard_b = (sounds[..., a : a + 1] * valid).sum((1, 2)), (sounds[..., b : b + 1] * valid).sum((1, 2))
+        by_sound = (heard_a > heard_b).to(dtype)[:, None]
+        play = playing[..., a] + playing[..., b]
+        lead = masked_correlation(play, sounds[..., a : a + 1], valid) - masked_correlation(play, sounds[..., b : b + 1], valid) - tie_break
+        other = (lead * in_group).sum(1, keepdim=True) - lead * in_group  # the other column's lead, where two hold the pair
+        by_timing = (lead >= other).to(dtype)
+        both_heard = (in_group.sum(1, keepdim=True) == 2) & (torch.minimum(heard_a, heard_b) > 1.0)[:, None]
+        one_heard = (torch.maximum(heard_a, heard_b) > 0.5)[:, None]
+        takes_a = in_group * torch.where(both_heard, by_timing, torch.where(one_heard, by_sound, one_hot[..., a]))
+        unit_a, unit_b = torch.eye(one_hot.shape[-1], dtype=dtype, device=one_hot.device)[[a, b]]
+        one_hot = one_hot * (1 - unit_a - unit_b) + takes_a[..., None] * unit_a + (in_group - takes_a)[..., None] * unit_b
+    return one_hot
+
+
+def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None):
     """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
     through a threshold). A column holds a performer where some class is seen with window-mean
     probability > 0.5, of its most likely class; that class's audio facts say per second whether it
     sounds (> 0.5), and where it sounds its loudness, onsets and pitch. Returns per column (B, P):
     occupied, sounds, class one-hot (B, P, classes), entry second (T when never), the means of
     loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
-    whether it sounds in each second (B, T, P)."""
+    whether it sounds in each second (B, T, P). lookalikes: (pairs, sounds, playing) to tell
+    look-alike classes apart by ear (lookalikes_by_sound)."""
     valid = segment_mask.to(per_class.dtype)
     seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
     best = seen.amax(-1)
     occupied = (best > 0.5).to(seen.dtype)
     one_hot = (seen >= best[..., None]).to(seen.dtype) * occupied[..., None]
+    if lookalikes is not None:
+        one_hot = lookalikes_by_sound(one_hot, *lookalikes, valid)
     # One performer seen across two columns: the right one of two neighbours of one class goes.
     same_as_left = (one_hot[:, 1:] * one_hot[:, :-1]).sum(-1)
     occupied = occupied * (1 - torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1))
@@ -501,6 +545,7 @@ class StageRules(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.heard_count = c.heard_count
+        self.lookalike_pairs = c.lookalike_pairs
         self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS + int(c.heard_count))
         nn.init.normal_(self.gain.weight, std=0.01)
         nn.init.zeros_(self.gain.bias)
@@ -554,7 +599,8 @@ class StageRules(nn.Module):
     def forward(self, words, word_mask, sentence, facts, segment_mask):
         ranks_at = WORD_CODES + len(RANK_WORDS)
         codes, rank_codes, order_codes = words[..., :WORD_CODES], words[..., WORD_CODES:ranks_at], words[..., ranks_at : ranks_at + len(ORDER_WORDS)]
-        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask)
+        lookalikes = (self.lookalike_pairs, facts["sounds_by_ear"], facts["playing"]) if self.lookalike_pairs else None
+        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes)
         regions = column_regions(entry.shape[1], entry)  # (P, 3)
         holds, before = self.ranks(sounds, entry, loud, pitch)
         picked = torch.einsum("br,bpr->bp", self.asked(rank_codes, word_mask), holds)
@@ -712,6 +758,7 @@ class Concepts(nn.Module):
         k = self.sizes["frame"] - 2
         sound = torch.cat([audio, ast.flatten(2)], -1)
         facts = self.read("audio", sound)
+        by_ear = torch.sigmoid(facts[..., :k])  # the audio map alone, before sight joins in
         columns = torch.sigmoid(self.read("columns", patches))
         seen = self.read("frame", frames)
         if self.heard_hidden:
@@ -723,7 +770,7 @@ class Concepts(nn.Module):
         patches = torch.cat([patches, columns], -1)
         frames = torch.cat([frames, torch.sigmoid(seen[..., : k + 1]), seen[..., -1:]], -1)
         # Per class (B, T, classes, CLASS_FACTS) and per column (B, T, P, classes seen there).
-        read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k]}
+        read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k], "sounds_by_ear": by_ear, "playing": columns[..., k:]}
         return frames, patches, audio, read
 
 

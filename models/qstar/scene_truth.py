@@ -16,6 +16,8 @@ INSTRUMENTS = [
     "ukulele", "violin", "xylophone",
 ]  # fmt: skip
 CLASSES = len(INSTRUMENTS)
+# Drawn alike on stage, told apart by ear (server/synth/instrument-catalog.ts's LOOKALIKE_PAIRS).
+LOOKALIKE_PAIRS = tuple((INSTRUMENTS.index(a), INSTRUMENTS.index(b)) for a, b in (("flute", "clarinet"), ("acoustic_guitar", "ukulele")))
 COLUMNS = 8  # the frame encoder's tokens: one per stage column (patch grid 1 × 8)
 SILENT_DB = -60.0  # loudness target of a class that does not sound
 

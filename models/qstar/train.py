@@ -71,7 +71,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder  # noqa: E402
 from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, sight_of_classes, sighted_hearing, word_codes  # noqa: E402
-from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
+from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, LOOKALIKE_PAIRS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
 
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
 CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
@@ -806,6 +806,7 @@ def train_head(args):
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         stage_rules=rules,
         heard_count=args.heard_count and rules,
+        lookalike_pairs=LOOKALIKE_PAIRS if args.lookalikes_by_sound and rules else (),
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
         window_summary=args.window_summary and not late, heard_hidden=concept_maps["heard"][0].shape[0] if concept_maps and "heard" in concept_maps else 0, **VARIANTS[args.variant],
     )  # fmt: skip
@@ -819,7 +820,7 @@ def train_head(args):
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-lookalikes" if config.lookalike_pairs else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
     stem = f"qstar-{'paper' if text else 'tiny'}"
     checkpoint = os.path.join(args.checkpoints, f"{stem}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
@@ -928,6 +929,10 @@ def export_checkpoint(args):
         return log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
     questions = saved.get("questions", {"layers": 1, "summary_token": False})
     config = QStarConfig(**saved["config"])
+    if args.lookalikes_by_sound:  # a rule without weights: a trained head takes it as it is
+        if not config.stage_rules:
+            raise SystemExit(f"{args.checkpoint}: --lookalikes-by-sound needs a head with StageRules")
+        config.lookalike_pairs = LOOKALIKE_PAIRS
     text = saved["vocabulary"] is None  # trained on a text tower's features
     model = QStarOnText(config) if text else QStarWithQuestions(config, saved["vocabulary"], questions["layers"], questions["summary_token"])
     model.load_state_dict(saved["best_state"])
@@ -989,6 +994,8 @@ def main():
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
+    for p in (h, x := sub.add_parser("export")):
+        p.add_argument("--lookalikes-by-sound", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a stage column read as flute or clarinet (acoustic guitar or ukulele) takes the one the audio hears (model.py's lookalikes_by_sound; not in the paper)")
     h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
@@ -997,7 +1004,6 @@ def main():
     for p in (e, h, r):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)
-    x = sub.add_parser("export")
     x.add_argument("checkpoint")
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
