@@ -17,7 +17,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import COUNT_WORDS, QStarConfig, StageRules, lookalikes_by_sound, word_codes  # noqa: E402
+from model import COUNT_WORDS, QStarConfig, StageRules, lookalikes_by_sound, thresholded_performers, word_codes  # noqa: E402
 from scene_truth import INSTRUMENTS, LOOKALIKE_PAIRS  # noqa: E402
 
 T, P, C = 6, 8, len(INSTRUMENTS)
@@ -65,6 +65,13 @@ def check_lookalikes(expect):
     flute_only[..., CLARINET] = 0.02
     expect("one look-alike heard: both columns take it", named(resolve(flute_only)), ["flute", "flute", "violin"])
     expect("neither heard: sight's class stays", named(resolve(torch.full((1, T, C), 0.02))), ["flute", "flute", "violin"])
+    # Sight split between the pair (0.4 flute, 0.35 clarinet in column 5): a performer still stands there.
+    split = dict(stage, columns=stage["columns"].clone())
+    split["columns"][0, :, 5, FLUTE], split["columns"][0, :, 5, CLARINET] = 0.4, 0.35
+    for pairs, want in (((), [1]), (LOOKALIKE_PAIRS, [1, 5])):
+        lookalikes = (pairs, split["sounds_by_ear"], split["playing"]) if pairs else None
+        occupied = thresholded_performers(split["columns"], split["per_class"], torch.ones(1, T, dtype=torch.bool), lookalikes)[0]
+        expect(f"performers standing, sight split between a pair (pairs: {len(pairs)})", occupied[0].nonzero()[:, 0].tolist(), want)
     for pairs, want in (((), "left"), (LOOKALIKE_PAIRS, "right")):
         rules = StageRules(QStarConfig(d_model=8, lookalike_pairs=pairs))
         with torch.no_grad():

@@ -490,7 +490,10 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     valid = segment_mask.to(per_class.dtype)
     seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
     best = seen.amax(-1)
-    occupied = (best > 0.5).to(seen.dtype)
+    standing = best
+    if lookalikes is not None:  # sight splits a look-alike between the pair: either of them stands there
+        standing = torch.stack([best] + [seen[..., a] + seen[..., b] for a, b in lookalikes[0]], -1).amax(-1)
+    occupied = (standing > 0.5).to(seen.dtype)
     one_hot = (seen >= best[..., None]).to(seen.dtype) * occupied[..., None]
     if lookalikes is not None:
         one_hot = lookalikes_by_sound(one_hot, *lookalikes, valid)
