@@ -172,6 +172,8 @@ function startClusterNode(roleList: string) {
     streams: [...fromEnvironment, ...(venue ? venue.streams : [])],
     defaultStreams: [demoStream],
     streamConfig: (spec) => streamConfig(spec, demo),
+    inferenceWorkers: inferenceWorkers(),
+    segmentsInFlight: segmentsInFlight(),
     gateway: {
       ...listening(),
       maxCaptures: setting('TUTTI_MAX_CAPTURES', fromFile.maxCaptures, 4),
@@ -218,6 +220,17 @@ function inferenceWorkers(): number {
   if (!Number.isInteger(count) || count < 1)
     fail(
       `TUTTI_INFERENCE_WORKERS must be a whole number ≥ 1, not "${process.env.TUTTI_INFERENCE_WORKERS}"`,
+    );
+  return count;
+}
+
+/** TUTTI_SEGMENTS_IN_FLIGHT: segments a cluster's inference node handles at once (default: one per worker). */
+function segmentsInFlight(): number | undefined {
+  if (process.env.TUTTI_SEGMENTS_IN_FLIGHT === undefined) return undefined;
+  const count = setting('TUTTI_SEGMENTS_IN_FLIGHT', undefined, 1);
+  if (!Number.isInteger(count) || count < 1)
+    fail(
+      `TUTTI_SEGMENTS_IN_FLIGHT must be a whole number ≥ 1, not "${process.env.TUTTI_SEGMENTS_IN_FLIGHT}"`,
     );
   return count;
 }

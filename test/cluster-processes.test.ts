@@ -30,8 +30,8 @@ describe('a cluster of processes', () => {
   const heard: { at: number; message: ServerMessage }[] = [];
   let venue = '';
 
-  const startNode = (name: string, role: string) =>
-    processes.start(name, role, ['--config', venue]);
+  const startNode = (name: string, role: string, env: Record<string, string> = {}) =>
+    processes.start(name, role, ['--config', venue], env);
   const answers = () =>
     heard.filter((h): h is { at: number; message: AnswerMessage } => h.message.type === 'answer');
 
@@ -64,11 +64,18 @@ describe('a cluster of processes', () => {
 
   it('answers each hop once, and carries on when an inference process is killed', async () => {
     startNode('inference-1', 'inference');
-    startNode('inference-2', 'inference');
+    // The second with a pool of workers, several segments at once (what a GPU node runs).
+    startNode('inference-2', 'inference', {
+      TUTTI_INFERENCE_WORKERS: '2',
+      TUTTI_SEGMENTS_IN_FLIGHT: '4',
+    });
     await until(
       () => logs.filter((l) => l.includes('answering on')).length === 2,
       'inference ready',
       60_000,
+    );
+    expect(logs.join('\n')).toMatch(
+      /inference-2: answering on cpu \(tiny; 2 workers, 4 segments at once\)/,
     );
     startNode('ingest-1', 'ingest');
     const perStream = (stream: string) => answers().filter((h) => h.message.stream === stream);

@@ -135,4 +135,36 @@ describe('segments as a shared work queue', () => {
     expect(answered).toEqual([45, 46, 47, 48, 49]);
     expect(stale).toEqual([...Array(25).keys()].map((k) => k + 20));
   });
+  it('works on several segments at once when asked (inFlight), each answered once', async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    let running = 0;
+    let most = 0;
+    let failedOnce = false;
+    const answered: number[] = [];
+    const wide = await workOnSegments(
+      await node('inference-wide'),
+      async (segment) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        running--;
+        if (segment.index === 3 && !failedOnce) {
+          failedOnce = true;
+          throw new Error('injected: handed back'); // redelivered, answered once
+        }
+        answered.push(segment.index);
+      },
+      { staleAfterMs: 5000, stale: () => {}, inFlight: 4 },
+    );
+    workers.push(wide);
+    for (let index = 0; index < 12; index++)
+      await publishSegment(ingest, { stream: 'stage-5', index, payload: payload(index) });
+    await until(() => answered.length === 12, 'twelve answers', 5000);
+    expect([...answered].sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    expect(failedOnce).toBe(true);
+    expect(most).toBe(4); // four at once, never more
+    await expect(
+      workOnSegments(ingest, async () => {}, { staleAfterMs: 1, stale: () => {}, inFlight: 0 }),
+    ).rejects.toThrow(/segments in flight must be a whole number ≥ 1, not 0/);
+  });
 });

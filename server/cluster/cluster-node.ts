@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { StandingQuestions } from '../answers/standing-questions.js';
-import { InferenceClient } from '../encoders/inference-client.js';
+import { InferencePool, type Inference } from '../encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
 import type { StreamSpec } from '../config/venue-config.js';
 import type { StreamConfig } from '../pipeline/live-stream.js';
@@ -50,6 +50,13 @@ export interface ClusterNodeConfig {
   readonly streamConfig: (spec: StreamSpec) => StreamConfig;
   /** A segment older than this when an inference node takes it is dropped and reported. */
   readonly staleAfterSeconds?: number;
+  /** An inference role's worker threads (TUTTI_INFERENCE_WORKERS, default 1). */
+  readonly inferenceWorkers?: number;
+  /**
+   * Segments an inference role handles at once (TUTTI_SEGMENTS_IN_FLIGHT; default one per
+   * worker): more than the workers let segments of several streams share an encoder call.
+   */
+  readonly segmentsInFlight?: number;
   /** Where a gateway role listens, and who may read and control (as the single monitor's). */
   readonly gateway?: Omit<GatewayConfig, 'log' | 'name'>;
   readonly log: (line: string) => void;
@@ -58,7 +65,7 @@ export interface ClusterNodeConfig {
 export class ClusterNode {
   private readonly subscriptions: Subscription[] = [];
   private worker?: SegmentWorker;
-  private inference?: InferenceClient;
+  private inference?: Inference;
   private standing?: StandingKv;
   private directory?: StreamDirectory;
   private gateway?: Gateway;
@@ -134,10 +141,12 @@ export class ClusterNode {
   private async startInference(): Promise<void> {
     const { config, connection } = this;
     const manifest = readManifest(config.profile);
-    const inference = await InferenceClient.start({
-      profile: config.profile,
-      variant: config.variant ?? 'full',
-    });
+    const workers = config.inferenceWorkers ?? 1;
+    const inference = await InferencePool.start(
+      { profile: config.profile, variant: config.variant ?? 'full' },
+      {},
+      workers,
+    );
     this.inference = inference;
     const publisher = new MessagePublisher(connection);
     const publish = (message: ServerMessage) => publisher.publish(message);
@@ -161,6 +170,7 @@ export class ClusterNode {
       async (segment) => void (await node.handle(segment)),
       {
         staleAfterMs: (config.staleAfterSeconds ?? 5) * 1000,
+        inFlight: config.segmentsInFlight ?? workers,
         stale: (segment, age) =>
           void publish({
             type: 'error',
@@ -168,7 +178,9 @@ export class ClusterNode {
           }),
       },
     );
-    config.log(`${config.name}: answering on ${inference.provider} (${manifest.profile})`);
+    config.log(
+      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${workers} worker${workers === 1 ? '' : 's'}, ${config.segmentsInFlight ?? workers} segment${(config.segmentsInFlight ?? workers) === 1 ? '' : 's'} at once)`,
+    );
   }
 
   /** The gateway's address, where this node runs one. */

@@ -102,8 +102,12 @@ export interface SegmentWorker {
 }
 
 /**
- * Takes segments one at a time and hands each to `answer`; acknowledged when it resolves, handed
- * back (to any node) when it throws. Stale ones are acknowledged unanswered and given to `stale`.
+ * Takes segments, up to `inFlight` at once (default 1), and hands each to `answer`; acknowledged
+ * when it resolves, handed back (to any node) when it throws. Stale ones are acknowledged
+ * unanswered and given to `stale`. Several in flight let one node's inference workers batch
+ * segments of different streams into one encoder call (a GPU wants that); the hops of one stream
+ * may then run side by side, as they do on two nodes (the window waits for its segments, and
+ * LastAnswers keeps the newest hop).
  */
 export async function workOnSegments(
   connection: NatsConnection,
@@ -113,12 +117,32 @@ export async function workOnSegments(
     stale: (segment: QueuedSegment, ageMs: number) => void;
     /** How long a node may keep a segment by saying it is still working on it (default 10 s). */
     hungAfterMs?: number;
+    /** Segments handled at once (default 1). */
+    inFlight?: number;
   },
 ): Promise<SegmentWorker> {
+  const inFlight = options.inFlight ?? 1;
+  if (!Number.isInteger(inFlight) || inFlight < 1)
+    throw new Error(`segments in flight must be a whole number ≥ 1, not ${inFlight}`);
   const consumer = await jetstream(connection).consumers.get(SEGMENTS_STREAM, INFERENCE_CONSUMER);
   const ackWaitMs = ((await consumer.info()).config.ack_wait ?? 30e9) / 1e6; // ns
   // Pull requests expire after 5 s (not 30): after a lost server a node asks again soon.
-  const messages = await consumer.consume({ max_messages: 1, expires: 5000 });
+  const messages = await consumer.consume({ max_messages: inFlight, expires: 5000 });
+  const handle = async (m: JsMsg, segment: QueuedSegment) => {
+    const started = Date.now();
+    const heartbeat = setInterval(() => {
+      if (Date.now() - started < (options.hungAfterMs ?? 10_000)) m.working();
+    }, ackWaitMs / 2);
+    try {
+      await answer(segment);
+      m.ack();
+    } catch {
+      m.nak();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+  const running = new Set<Promise<void>>();
   const done = (async () => {
     for await (const m of messages) {
       const segment = segmentOf(m);
@@ -128,19 +152,11 @@ export async function workOnSegments(
         options.stale(segment, age);
         continue;
       }
-      const started = Date.now();
-      const heartbeat = setInterval(() => {
-        if (Date.now() - started < (options.hungAfterMs ?? 10_000)) m.working();
-      }, ackWaitMs / 2);
-      try {
-        await answer(segment);
-        m.ack();
-      } catch {
-        m.nak();
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const work = handle(m, segment).finally(() => running.delete(work));
+      running.add(work);
+      if (running.size >= inFlight) await Promise.race(running);
     }
+    await Promise.all(running);
   })();
   return {
     stop: async () => {
