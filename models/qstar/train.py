@@ -994,8 +994,6 @@ def main():
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
-    for p in (h, x := sub.add_parser("export")):
-        p.add_argument("--lookalikes-by-sound", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a stage column read as flute or clarinet (acoustic guitar or ukulele) takes the one the audio hears (model.py's lookalikes_by_sound; not in the paper)")
     h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
@@ -1004,6 +1002,9 @@ def main():
     for p in (e, h, r):
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--max-steps", type=int, default=0)
+    x = sub.add_parser("export")
+    for p in (h, x):
+        p.add_argument("--lookalikes-by-sound", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a stage column read as flute or clarinet (acoustic guitar or ukulele) takes the one the audio hears (model.py's lookalikes_by_sound; not in the paper)")
     x.add_argument("checkpoint")
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
