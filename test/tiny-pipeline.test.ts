@@ -159,7 +159,7 @@ describe('tiny profile training path (smoke)', () => {
     await runPython([
       'models/qstar/train.py',
       'export',
-      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules.pt'),
+      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules-lookalikes.pt'),
       '--out',
       exported,
     ]);
