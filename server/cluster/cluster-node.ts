@@ -142,6 +142,7 @@ export class ClusterNode {
     const { config, connection } = this;
     const manifest = readManifest(config.profile);
     const workers = config.inferenceWorkers ?? 1;
+    const inFlight = config.segmentsInFlight ?? workers;
     const inference = await InferencePool.start(
       { profile: config.profile, variant: config.variant ?? 'full' },
       {},
@@ -170,7 +171,7 @@ export class ClusterNode {
       async (segment) => void (await node.handle(segment)),
       {
         staleAfterMs: (config.staleAfterSeconds ?? 5) * 1000,
-        inFlight: config.segmentsInFlight ?? workers,
+        inFlight,
         stale: (segment, age) =>
           void publish({
             type: 'error',
@@ -178,8 +179,9 @@ export class ClusterNode {
           }),
       },
     );
+    const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
     config.log(
-      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${workers} worker${workers === 1 ? '' : 's'}, ${config.segmentsInFlight ?? workers} segment${(config.segmentsInFlight ?? workers) === 1 ? '' : 's'} at once)`,
+      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${count(workers, 'worker')}, ${count(inFlight, 'segment')} at once)`,
     );
   }
 
