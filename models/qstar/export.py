@@ -31,6 +31,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, PicturesFrontend, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from scene_truth import LOOKALIKE_PAIRS  # noqa: E402
 
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
@@ -128,7 +129,8 @@ def with_word_codes(inputs):
     return {**inputs, "words": words}
 
 
-# The shipped head's modules, small (parity's sighted_hearing; heard_count adds its switch).
+# The shipped head's modules, small (parity's sighted_hearing; heard_count adds its switch;
+# lookalikes, the shipped head's look-alikes by ear).
 SIGHTED_HEARING = {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}
 
 
@@ -148,6 +150,7 @@ def parity(out_dir, seed):
         ("stage_rules", {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}),
         ("sighted_hearing", SIGHTED_HEARING),
         ("heard_count", {**SIGHTED_HEARING, "heard_count": True}),
+        ("lookalikes", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
