@@ -214,25 +214,23 @@ function listening() {
   };
 }
 
+/** A setting that counts something (default 1): a whole number ≥ 1, else a clear start-up error. */
+function countSetting(name: string): number {
+  const count = setting(name, undefined, 1);
+  if (!Number.isInteger(count) || count < 1)
+    fail(`${name} must be a whole number ≥ 1, not "${process.env[name]}"`);
+  return count;
+}
+
 /** TUTTI_INFERENCE_WORKERS: worker threads sharing the streams (default 1; a GPU wants more). */
 function inferenceWorkers(): number {
-  const count = setting('TUTTI_INFERENCE_WORKERS', undefined, 1);
-  if (!Number.isInteger(count) || count < 1)
-    fail(
-      `TUTTI_INFERENCE_WORKERS must be a whole number ≥ 1, not "${process.env.TUTTI_INFERENCE_WORKERS}"`,
-    );
-  return count;
+  return countSetting('TUTTI_INFERENCE_WORKERS');
 }
 
 /** TUTTI_SEGMENTS_IN_FLIGHT: segments a cluster's inference node handles at once (default: one per worker). */
 function segmentsInFlight(): number | undefined {
   if (process.env.TUTTI_SEGMENTS_IN_FLIGHT === undefined) return undefined;
-  const count = setting('TUTTI_SEGMENTS_IN_FLIGHT', undefined, 1);
-  if (!Number.isInteger(count) || count < 1)
-    fail(
-      `TUTTI_SEGMENTS_IN_FLIGHT must be a whole number ≥ 1, not "${process.env.TUTTI_SEGMENTS_IN_FLIGHT}"`,
-    );
-  return count;
+  return countSetting('TUTTI_SEGMENTS_IN_FLIGHT');
 }
 
 function startMonitor() {

@@ -73,14 +73,8 @@ def check_lookalikes(expect):
         occupied = thresholded_performers(split["columns"], split["per_class"], torch.ones(1, T, dtype=torch.bool), lookalikes)[0]
         expect(f"performers standing, sight split between a pair (pairs: {len(pairs)})", occupied[0].nonzero()[:, 0].tolist(), want)
     for pairs, want in (((), "left"), (LOOKALIKE_PAIRS, "right")):
-        rules = StageRules(QStarConfig(d_model=8, lookalike_pairs=pairs))
-        with torch.no_grad():
-            rules.gain.weight.zero_()
-            rules.gain.bias.zero_()
-            rules.gain.bias[1] = 1.0
-            coded, mask = words("the first instrument")
-            side = rules(coded, mask, torch.zeros(1, 8), stage, torch.ones(1, T, dtype=torch.bool))[1]
-        expect(f"where the first sounding one is (look-alike pairs: {len(pairs)})", ("left", "middle", "right")[int(side[0].argmax())], want)
+        side = answer(StageRules(QStarConfig(d_model=8, lookalike_pairs=pairs)), 1, "the first instrument", facts=stage)[1]
+        expect(f"where the first sounding one is (look-alike pairs: {len(pairs)})", ("left", "middle", "right")[int(side.argmax())], want)
 
 
 VOCABULARY = sorted(set(INSTRUMENTS) | {"is", "the", "on", "of", "instrument", "left", "middle", "right", "than", "louder"} | {"first", "last", "loudest", "lowest", "second", "before", "after"})
@@ -92,14 +86,16 @@ def words(sentence):
     return CODES[ids][None], torch.ones(1, len(ids), dtype=torch.bool)
 
 
-def answer(rules, rule, sentence, heard_off_stage=False):
-    """One rule's scores alone (its gain 1, every other 0): instrument (C), side (3), yes − no, counts."""
+def answer(rules, rule, sentence, heard_off_stage=False, facts=None):
+    """One rule's scores alone (its gain 1, every other 0) on `facts` (default: stage()):
+    instrument (C), side (3), yes − no, counts."""
+    facts = stage(heard_off_stage) if facts is None else facts
     with torch.no_grad():
         rules.gain.weight.zero_()
         rules.gain.bias.zero_()
         rules.gain.bias[rule] = 1.0
         coded, mask = words(sentence)
-        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), stage(heard_off_stage), torch.ones(1, T, dtype=torch.bool))
+        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), facts, torch.ones(1, T, dtype=torch.bool))
     return instrument[0], side[0], float(yes_no[0, 0] - yes_no[0, 1]), counts[0]
 
 
