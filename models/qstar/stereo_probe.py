@@ -23,22 +23,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import QStar, QStarConfig  # noqa: E402
+from model import FFT, FRAME, HOP, SEGMENT_SAMPLES, QStar, QStarConfig, vggish_mel_matrix  # noqa: E402
 from scene_truth import INSTRUMENTS, LOOKALIKE_PAIRS  # noqa: E402
 
-RATE, FFT, HOP, WINDOW, BANDS, SECONDS = 16000, 512, 160, 400, 64, 10
-
-
-def mel_matrix():
-    """(BANDS, FFT/2 + 1) triangular HTK-mel filters from 60 Hz to 7.8 kHz."""
-    to_hz, to_mel = (lambda m: 700 * (10 ** (m / 2595) - 1)), (lambda f: 2595 * np.log10(1 + f / 700))
-    edges, freqs = to_hz(np.linspace(to_mel(60), to_mel(7800), BANDS + 2)), np.fft.rfftfreq(FFT, 1 / RATE)
-    rising = (freqs[None] - edges[:-2, None]) / (edges[1:-1, None] - edges[:-2, None])
-    falling = (edges[2:, None] - freqs[None]) / (edges[2:, None] - edges[1:-1, None])
-    return np.clip(np.minimum(rising, falling), 0, None)
-
-
-MEL = mel_matrix()
+RATE, WINDOW, SECONDS = SEGMENT_SAMPLES, FRAME, 10
+MEL = vggish_mel_matrix()  # the front-end's 64 log-mel bands, 125 Hz – 7.5 kHz
+BANDS = MEL.shape[0]
 
 
 def channel_energy(video):
