@@ -10,7 +10,8 @@
 # scene's silent-audio features and learn silence's answer (train.py --silence). One head per
 # seed in SEEDS, side by side; the best by validation (clean scenes of the training seed) becomes
 # the profile's full head, with its slim checkpoint (qstar-tiny.pt: it re-exports the head,
-# `train.py export`); the others' reports are kept beside it.
+# `train.py export`), re-exported with StageRules' stereo templates; the others' reports are kept
+# beside it.
 # Usage: models/room-head.sh TRAIN_DIR [PROFILE] [SEEDS]   (SEEDS default "0 1")
 #   TRAIN_DIR: train-tiny.sh's work dir (synth/, out/frontend/, out/features/); HELD_OUT: feature
 #   dirs to score it on (models/diagnose.sh's OUT/seedN/out/features[-all]). A step whose output
@@ -64,4 +65,12 @@ for seed in $seeds; do
     cp "$work/export-seed$seed/report.json" "$profile/head-report-full-seed$seed.json"
   fi
 done
+# Loudness by where each sound stands (model.py's stereo_loudness): templates fitted on the
+# training scenes' stereo bands (written beside their clean features), no weights to train; the
+# chosen head is re-exported with them, its slim checkpoint's config holding them.
+templates="$work/checkpoints/stereo-templates.json"
+[ -f "$templates" ] || timed "${python[@]}" models/qstar/train.py stereo-templates --features "$train/out/features" \
+  --dataset "$train/synth" --out "$templates"
+timed "${python[@]}" models/qstar/train.py export "$work/export-seed$best/qstar-tiny.pt" --out "$profile" \
+  --lookalikes-by-sound --stereo-templates "$templates" --slim "$profile/qstar-tiny.pt"
 echo "room-head: seed $best's head (validation $best_val) is the full head of $profile"

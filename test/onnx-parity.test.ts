@@ -46,6 +46,7 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
     'sighted_hearing',
     'heard_count',
     'lookalikes',
+    'stereo',
   ]) {
     it(`${variant}: every output within 1e-4 of torch, for two window and question lengths`, async () => {
       const { session, provider } = await loadModel(path.join(dir, manifest[variant]!.model));

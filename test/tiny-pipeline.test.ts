@@ -91,6 +91,14 @@ describe('tiny profile training path (smoke)', () => {
       readFileSync(path.join(features, 'questions-train.json'), 'utf8'),
     ) as Array<{ ids: number[]; answer: number }>;
     expect(questions.length).toBeGreaterThan(10);
+    // Beside the clean features, each second's band power per channel: the scenes are stereo.
+    const stereo = await readNpy(path.join(features, 'stereo.npy'));
+    expect(stereo.shape).toEqual([10, 4, 2, 64]);
+    const data = stereo.data as Float32Array;
+    let imbalance = 0;
+    for (let i = 0; i < data.length; i += 128)
+      for (let b = 0; b < 64; b++) imbalance += Math.abs(data[i + b]! - data[i + 64 + b]!);
+    expect(imbalance).toBeGreaterThan(0);
 
     // Two steps of a head, exported into the profile.
     const { stdout } = await trainHead(profile);
@@ -165,6 +173,59 @@ describe('tiny profile training path (smoke)', () => {
     ]);
     for (const file of ['tiny-question.onnx', 'qstar-tiny.onnx'])
       expect(existsSync(path.join(exported, file)), file).toBe(true);
+    // Loudness by where it sounds: templates from the stereo bands, the head re-exported with
+    // them (its slim checkpoint holding them), served on the stereo features.
+    const templates = path.join(work, 'stereo-templates.json');
+    const fittedStereo = await runPython([
+      'models/qstar/train.py',
+      'stereo-templates',
+      '--features',
+      features,
+      '--dataset',
+      synth(),
+      '--out',
+      templates,
+    ]);
+    expect(fittedStereo.stderr + fittedStereo.stdout).toMatch(
+      /stereo templates from \d+ training scenes/,
+    );
+    const stereoProfile = path.join(work, 'stereo-profile');
+    mkdirSync(stereoProfile);
+    for (const file of ['manifest.json', 'tiny-ast.onnx', 'tiny-audio.onnx', 'tiny-frame.onnx'])
+      copyFileSync(path.join(profile, file), path.join(stereoProfile, file));
+    await runPython([
+      'models/qstar/train.py',
+      'export',
+      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules-lookalikes.pt'),
+      '--out',
+      stereoProfile,
+      '--stereo-templates',
+      templates,
+      '--slim',
+      path.join(stereoProfile, 'qstar-tiny.pt'),
+    ]);
+    const served = await runCli('eval', [
+      '--annotations',
+      path.join(synth(), 'avqa-test.json'),
+      '--features',
+      features,
+      '--model',
+      stereoProfile,
+    ]);
+    expect(served.stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
+    const fromStereoSlim = path.join(work, 'from-stereo-slim');
+    await runPython([
+      'models/qstar/train.py',
+      'export',
+      path.join(stereoProfile, 'qstar-tiny.pt'),
+      '--out',
+      fromStereoSlim,
+    ]);
+    expect(
+      readFileSync(path.join(fromStereoSlim, 'qstar-tiny.onnx')).equals(
+        readFileSync(path.join(stereoProfile, 'qstar-tiny.onnx')),
+      ),
+    ).toBe(true);
     // Only the full variant was trained here: asking for another names what is missing.
     await expect(evaluate('no_tfi')).rejects.toMatchObject({
       stderr: expect.stringMatching(

@@ -8,9 +8,12 @@ at second 2, loud, slow, low; a flute in column 4 (the middle third), playing fr
 quiet, busy, high; a cello in column 7 that never plays. With `heard_off_stage`, a piano is heard
 too, from second 1, and stands nowhere. Look-alikes (lookalikes_by_sound), on a stage of their
 own: sight reads a flute in columns 1 and 5; by ear the flute plays seconds 0–2 and a clarinet
-seconds 3–5, and column 1 is seen playing in seconds 3–5.
+seconds 3–5, and column 1 is seen playing in seconds 3–5. Stereo (stereo_loudness): the same
+stage heard in stereo, the flute (middle) four times the violin's (left) power, against what
+the mono readouts say (the violin louder).
 """
 
+import math
 import os
 import sys
 
@@ -18,6 +21,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import COUNT_WORDS, QStarConfig, StageRules, lookalikes_by_sound, thresholded_performers, word_codes  # noqa: E402
+from export import stereo_example  # noqa: E402
 from scene_truth import INSTRUMENTS, LOOKALIKE_PAIRS  # noqa: E402
 
 T, P, C = 6, 8, len(INSTRUMENTS)
@@ -77,6 +81,37 @@ def check_lookalikes(expect):
         expect(f"where the first sounding one is (look-alike pairs: {len(pairs)})", ("left", "middle", "right")[int(side.argmax())], want)
 
 
+def stereo_stage(templates):
+    """stage()'s sounds mixed in stereo: each class's template panned (constant power) to its
+    column's centre — the violin at column 0 with power 1 from second 2, the flute at column 4
+    with power 4 from second 0 — plus a faint voiceover in the centre."""
+    stereo = torch.zeros(1, T, 2, templates.shape[1])
+    for column, c, start, power in ((0, VIOLIN, 2, 1.0), (4, FLUTE, 0, 4.0)):
+        angle = (column + 0.5) / P * math.pi / 2
+        gains = torch.tensor([math.cos(angle) ** 2, math.sin(angle) ** 2])
+        stereo[0, start:] += power * gains[:, None] * templates[c]
+    return stereo + 0.01 * templates[-1]
+
+
+def check_stereo(expect):
+    """Who is louder by where it sounds, against the mono readouts (the violin louder there)."""
+    templates = torch.rand(C + 1, 64, generator=torch.Generator().manual_seed(0)) + 0.05
+    rules = StageRules(QStarConfig(d_model=8, stereo_templates=tuple(map(tuple, templates.tolist()))))
+    stereo = stereo_stage(templates)
+    mono = stereo.sum(2, keepdim=True).expand(-1, -1, 2, -1) / 2
+    for heard_as, sound, want in (("stereo", stereo, ("no", "middle")), ("mono", mono, ("yes", "left")), ("no stereo input", None, ("yes", "left"))):
+        louder = answer(rules, 2, "is the instrument on the left louder than the instrument on the middle", stereo=sound)[2]
+        expect(f"left louder than middle, heard in {heard_as}", "yes" if louder > 0 else "no", want[0])
+        side = answer(rules, 1, "the loudest instrument", stereo=sound)[1]
+        expect(f"where the loudest is, heard in {heard_as}", ("left", "middle", "right")[int(side.argmax())], want[1])
+    random = stereo_example(2, T, torch.Generator().manual_seed(1))  # any input: finite loudness
+    coded, mask = words("the loudest instrument")
+    facts = {k: v.expand(2, *v.shape[1:]) for k, v in stage().items()}
+    with torch.no_grad():
+        outputs = rules(coded.expand(2, -1, -1), mask.expand(2, -1), torch.zeros(2, 8), facts, torch.ones(2, T, dtype=torch.bool), random)
+    expect("finite answers on random stereo", all(bool(torch.isfinite(o).all()) for o in outputs), True)
+
+
 VOCABULARY = sorted(set(INSTRUMENTS) | {"is", "the", "on", "of", "instrument", "left", "middle", "right", "than", "louder"} | {"first", "last", "loudest", "lowest", "second", "before", "after"})
 CODES = word_codes(VOCABULARY, INSTRUMENTS, order_words=True)
 
@@ -86,7 +121,7 @@ def words(sentence):
     return CODES[ids][None], torch.ones(1, len(ids), dtype=torch.bool)
 
 
-def answer(rules, rule, sentence, heard_off_stage=False, facts=None):
+def answer(rules, rule, sentence, heard_off_stage=False, facts=None, stereo=None):
     """One rule's scores alone (its gain 1, every other 0) on `facts` (default: stage()):
     instrument (C), side (3), yes − no, counts."""
     facts = stage(heard_off_stage) if facts is None else facts
@@ -95,7 +130,7 @@ def answer(rules, rule, sentence, heard_off_stage=False, facts=None):
         rules.gain.bias.zero_()
         rules.gain.bias[rule] = 1.0
         coded, mask = words(sentence)
-        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), facts, torch.ones(1, T, dtype=torch.bool))
+        instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), facts, torch.ones(1, T, dtype=torch.bool), stereo)
     return instrument[0], side[0], float(yes_no[0, 0] - yes_no[0, 1]), counts[0]
 
 
@@ -147,6 +182,7 @@ def main():
         counts = answer(heard, StageRules.RULES + StageRules.COUNTS, "the violin", off_stage)[3]
         expect(f"instruments heard (piano off stage: {off_stage})", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
     check_lookalikes(expect)
+    check_stereo(expect)
     for failure in failures:
         print(failure)
     print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")

@@ -45,6 +45,7 @@ HEAD_AXES = {
     "word_mask": {0: "batch", 1: "words"},
     "sentence": {0: "batch"},
     "segment_mask": {0: "batch", 1: "segments"},
+    "stereo": {0: "batch", 1: "segments"},
     "logits": {0: "batch"},
     "frequency": {0: "batch", 1: "bands"},
     "spatial": {0: "batch", 1: "segments", 2: "patches"},
@@ -68,7 +69,21 @@ def example_inputs(c: QStarConfig, batch=2, segments=5, patches=6, bands=None, w
         "word_mask": word_mask,
         "sentence": torch.randn(batch, c.word_dim, generator=g),
         "segment_mask": segment_mask,
+        **({"stereo": stereo_example(batch, segments, g)} if c.stereo_templates else {}),
     }
+
+
+def stereo_example(batch, segments, g):
+    """Power per second, channel and band: the first window mono (left = right), the others
+    stereo, so both of stereo_loudness's branches are replayed."""
+    stereo = torch.rand(batch, segments, 2, 64, generator=g)
+    stereo[0, :, 1] = stereo[0, :, 0]
+    return stereo
+
+
+def head_inputs(c: QStarConfig):
+    """The head graph's inputs: a head with stereo templates also takes `stereo`."""
+    return HEAD_INPUTS + (["stereo"] if c.stereo_templates else [])
 
 
 def export_head(model: QStar, path: str, inputs=None):
@@ -76,9 +91,9 @@ def export_head(model: QStar, path: str, inputs=None):
     inputs = inputs or example_inputs(model.config)
     torch.onnx.export(
         model,
-        tuple(inputs[name] for name in HEAD_INPUTS),
+        tuple(inputs[name] for name in head_inputs(model.config)),
         path,
-        input_names=HEAD_INPUTS,
+        input_names=head_inputs(model.config),
         output_names=HEAD_OUTPUTS,
         dynamic_axes=HEAD_AXES,
         opset_version=OPSET,
@@ -109,9 +124,9 @@ def save_array(directory, name, tensor):
 
 def case(out_dir, prefix, model, inputs):
     with torch.no_grad():
-        outputs = model(*(inputs[n] for n in HEAD_INPUTS))
+        outputs = model(*(inputs[n] for n in head_inputs(model.config)))
     return {
-        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", inputs[n]) for n in HEAD_INPUTS},
+        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", inputs[n]) for n in head_inputs(model.config)},
         "outputs": {n: save_array(out_dir, f"{prefix}.out.{n}", t) for n, t in zip(HEAD_OUTPUTS, outputs)},
     }
 
@@ -130,7 +145,7 @@ def with_word_codes(inputs):
 
 
 # The shipped head's modules, small (parity's sighted_hearing; heard_count adds its switch;
-# lookalikes, the shipped head's look-alikes by ear).
+# lookalikes, the shipped head's look-alikes by ear; stereo, its loudness by where it sounds).
 SIGHTED_HEARING = {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}
 
 
@@ -151,6 +166,7 @@ def parity(out_dir, seed):
         ("sighted_hearing", SIGHTED_HEARING),
         ("heard_count", {**SIGHTED_HEARING, "heard_count": True}),
         ("lookalikes", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS}),
+        ("stereo", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "stereo_templates": tuple(tuple(row) for row in np.random.default_rng(seed).random((23, 64)).tolist())}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:

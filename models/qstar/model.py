@@ -84,6 +84,13 @@ class QStarConfig:
     # time with that column's playing (lookalikes_by_sound); a column where sight's two
     # probabilities for a pair add up past one half holds a performer. Empty: sight alone.
     lookalike_pairs: tuple = ()
+    # With stage_rules, not in the paper: per class (and last, the voiceover) the mean share of
+    # each of the 64 mel bands in the seconds it plays alone (train.py stereo-templates). With
+    # them the head takes a sixth input, `stereo` (B, T, 2, 64: each second's mel-band power of
+    # the left and right channels), and a performer's loudness is its share of the mix found by
+    # its class's template panned to where it stands (stereo_loudness); a mono source (left =
+    # right) keeps the audio map's loudness. Empty: no stereo input.
+    stereo_templates: tuple = ()
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
     # playing where seen), not by the linear audio map (train.py readouts --heard-hidden).
@@ -481,6 +488,40 @@ def lookalikes_by_sound(one_hot, pairs, sounds, playing, valid):
     return one_hot
 
 
+def stereo_loudness(stereo, templates, one_hot, occupied, off_stage, heard, valid, iterations=50):
+    """Not in the paper. A performer's loudness from the stereo mix, where the mono features merge
+    performers (the mix pans each one to where it stands, as a stage heard from the audience does).
+    stereo (B, T, 2, BANDS) mel-band power per second and channel; templates (classes + 1, BANDS),
+    the last the voiceover's; one_hot (B, P, classes) and occupied (B, P): the stage as read;
+    off_stage (B, classes): classes heard that no column holds (mixed to the centre); heard
+    (B, T, P): the seconds each column's class is heard; valid (B, T). Each second's two channels
+    are explained as a non-negative sum of the templates, each panned by constant power to its
+    column's centre (multiplicative NNLS updates, a fixed count so it exports). Returns (B, P) the
+    mean power in dB over the seconds heard (−100 where never), and (B,) whether the window is
+    stereo at all: a mono source (left = right) says nothing of where a sound stands."""
+    dtype, p = stereo.dtype, one_hot.shape[1]
+    angle = (torch.arange(p, dtype=dtype, device=stereo.device) + 0.5) / p * (math.pi / 2)
+    pan = torch.stack([torch.cos(angle) ** 2, torch.sin(angle) ** 2], -1)  # (P, 2) power gains
+    classes = templates[:-1]
+    on_stage = torch.einsum("bpc,ck->bpk", one_hot, classes)[:, :, None, :] * pan[None, :, :, None] * occupied[..., None, None]
+    centre = torch.cat([off_stage[..., None] * classes, torch.ones_like(off_stage[:, :1, None]) * templates[-1:]], 1)
+    basis = torch.cat([on_stage, 0.5 * centre[:, :, None, :].expand(-1, -1, 2, -1)], 1).flatten(2)  # (B, N, 2·BANDS)
+    power = stereo.flatten(2) * valid[..., None]
+    power = power / (power.sum((1, 2), keepdim=True) / valid.sum(1)[:, None, None].clamp(min=1)).clamp(min=1e-12)
+    along = torch.einsum("bnk,btk->btn", basis, power)
+    gram = torch.einsum("bnk,bmk->bnm", basis, basis)
+    h = torch.ones_like(along) * along.mean(-1, keepdim=True).clamp(min=1e-6)
+    for _ in range(iterations):
+        h = h * along / (torch.einsum("bnm,btm->btn", gram, h) + 1e-9)
+    own = h[..., :p] * heard * valid[..., None]
+    seconds = (heard * valid[..., None]).sum(1)
+    loud = 10 * torch.log10((own.sum(1) / seconds.clamp(min=1)).clamp(min=1e-10))
+    loud = torch.where(seconds > 0, loud, torch.full_like(loud, -100.0))
+    left, right = stereo[:, :, 0] * valid[..., None], stereo[:, :, 1] * valid[..., None]
+    is_stereo = (left - right).abs().sum((1, 2)) > 1e-3 * (left + right).sum((1, 2)).clamp(min=1e-12)
+    return loud, is_stereo
+
+
 def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None):
     """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
     through a threshold). A column holds a performer where some class is seen with window-mean
@@ -552,6 +593,10 @@ class StageRules(nn.Module):
         super().__init__()
         self.heard_count = c.heard_count
         self.lookalike_pairs = c.lookalike_pairs
+        if c.stereo_templates:
+            self.register_buffer("stereo_templates", torch.tensor(c.stereo_templates, dtype=torch.float32), persistent=False)  # in the config
+        else:
+            self.stereo_templates = None
         self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS + int(c.heard_count))
         nn.init.normal_(self.gain.weight, std=0.01)
         nn.init.zeros_(self.gain.bias)
@@ -602,12 +647,18 @@ class StageRules(nn.Module):
         toward = side[:, 0, None, None] * q_left_of_p + side[:, 2, None, None] * q_left_of_p.t()
         return adjacent * toward
 
-    def forward(self, words, word_mask, sentence, facts, segment_mask):
+    def forward(self, words, word_mask, sentence, facts, segment_mask, stereo=None):
         ranks_at = WORD_CODES + len(RANK_WORDS)
         codes, rank_codes, order_codes = words[..., :WORD_CODES], words[..., WORD_CODES:ranks_at], words[..., ranks_at : ranks_at + len(ORDER_WORDS)]
         lookalikes = (self.lookalike_pairs, facts["sounds_by_ear"], facts["playing"]) if self.lookalike_pairs else None
         occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes)
         regions = column_regions(entry.shape[1], entry)  # (P, 3)
+        class_facts = self.per_class(facts["per_class"], segment_mask)
+        seen_classes, heard_classes = one_hot.amax(1), (class_facts[0] > 0).to(sounds.dtype)
+        if self.stereo_templates is not None and stereo is not None:  # who is louder, from where it sounds
+            valid = segment_mask.to(stereo.dtype)
+            by_ear, is_stereo = stereo_loudness(stereo, self.stereo_templates, one_hot, occupied, heard_classes * (1 - seen_classes), heard, valid)
+            loud = torch.where(is_stereo[:, None], by_ear, loud)
         holds, before = self.ranks(sounds, entry, loud, pitch)
         picked = torch.einsum("br,bpr->bp", self.asked(rank_codes, word_mask), holds)
         side = torch.einsum("bp,pr->br", picked, regions)
@@ -625,7 +676,6 @@ class StageRules(nn.Module):
 
         class_a, class_b = self.first_and_second(codes[..., :INSTRUMENT_CLASSES], word_mask)
         named_two = class_a.sum(-1) * class_b.sum(-1)
-        class_facts = self.per_class(facts["per_class"], segment_mask)
         by_class = [named_two * more((class_a * value).sum(-1), (class_b * value).sum(-1)) for value in class_facts]
 
         matches = (side * first).sum(-1) * 2 - side.sum(-1).clamp(max=1)  # +1 it is there, −1 elsewhere
@@ -647,8 +697,7 @@ class StageRules(nn.Module):
         instrument = torch.einsum("bp,bpc->bc", performers, one_hot)
         yes = gain[:, 2] * compare(loud) + gain[:, 3] * compare(onsets) + gain[:, 4] * matches
         yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
-        seen_classes, sounding_classes = one_hot.amax(1), (one_hot * sounds[..., None]).amax(1)
-        heard_classes = (class_facts[0] > 0).to(sounds.dtype)
+        sounding_classes = (one_hot * sounds[..., None]).amax(1)
         counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, heard_classes]
         counts = [c.sum(1) for c in counted]
         if self.heard_count:  # a performer on stage is counted as such, a class heard off stage once
@@ -800,7 +849,8 @@ def sighted_hearing(sound, seen, columns, w1, b1, w2, b2):
 class QStar(nn.Module):
     """Inputs per window of T one-second segments (B = batch, P = patches, F = AST bands, L = words):
     frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
-    words (B,L,word_dim), word_mask (B,L) bool, sentence (B,word_dim), segment_mask (B,T) bool.
+    words (B,L,word_dim), word_mask (B,L) bool, sentence (B,word_dim), segment_mask (B,T) bool;
+    with stereo_templates also stereo (B,T,2,64), each second's mel-band power per channel.
     Returns logits (B,42), frequency (B,F), spatial (B,T,P), temporal (B,T)."""
 
     def __init__(self, c: QStarConfig):
@@ -830,7 +880,7 @@ class QStar(nn.Module):
         fused += (self.slots.size if self.slots else 0) + (d if self.performers else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
-    def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask):
+    def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask, stereo=None):
         coded, codes, rank_codes = words, words[..., :WORD_CODES], words[..., WORD_CODES : WORD_CODES + len(RANK_WORDS)]
         facts = None
         if self.concepts is not None:
@@ -876,7 +926,7 @@ class QStar(nn.Module):
                 parts.append(summary)
                 answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer]
         if self.rules is not None:
-            instrument, side_scores, yes_no, counts = self.rules(coded, word_mask, sentence, facts, segment_mask)
+            instrument, side_scores, yes_no, counts = self.rules(coded, word_mask, sentence, facts, segment_mask, stereo)
             answer_scores += [instrument @ self.class_to_answer, side_scores @ self.side_to_answer, yes_no @ self.yes_no_to_answer, counts @ self.count_to_answer]
         logits = self.classifier(torch.cat(parts, dim=-1))
         for answer_score in answer_scores:

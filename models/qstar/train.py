@@ -42,9 +42,17 @@
     train.py head … --device cuda --held-out HELDOUT/out/features …
         Trains on a GPU where one is at hand; reports accuracy on every question of held-out sets.
 
-    train.py export CHECKPOINT --out DIR [--variant full] [--slim SLIM.pt]
+    train.py export CHECKPOINT --out DIR [--variant full] [--slim SLIM.pt] [--lookalikes-by-sound]
+                    [--stereo-templates TEMPLATES.json]
         Re-exports a head's best epoch (question encoder + head ONNX) from its checkpoint without
-        training; --slim instead writes the checkpoint without optimiser state (a fifth the size).
+        training; --slim also (or, without --out, only) writes the checkpoint without optimiser
+        state (a fifth the size), its config holding the rules given here.
+
+    train.py stereo-templates --features OUT/features --dataset SYNTH_DIR --out TEMPLATES.json
+        Per class (and the voiceover) the mean share of each mel band in the training scenes'
+        seconds where it plays alone, from OUT/features/stereo.npy (`npm run extract`); `export
+        --stereo-templates TEMPLATES.json` gives a head with StageRules the stereo input
+        (model.py's stereo_loudness: who is louder, by where each sound stands).
 
     --max-steps N stops early (CI's smoke run).
 """
@@ -922,17 +930,58 @@ def export_onnx(model, out, variant):
     export_head(model.head, os.path.join(out, f"qstar-tiny{suffix}.onnx"))
 
 
+def fit_stereo_templates(args):
+    """Mean normalised band power of the training seconds with one class alone (or the voiceover
+    alone): the spectra stereo_loudness explains each second's two channels by."""
+    info = json.load(open(os.path.join(args.features, "features.json")))
+    stereo = np.load(os.path.join(args.features, "stereo.npy"), mmap_mode="r")
+    with open(os.path.join(args.dataset, "avqa-train.json")) as f:
+        train = sorted({q["video_id"] for q in json.load(f)})
+    sums, seconds = np.zeros((CLASSES + 1, stereo.shape[-1])), np.zeros(CLASSES + 1, int)
+    for video, truth in zip(train, read_truths(args.dataset, train)):
+        power = np.asarray(stereo[info["videos"].index(video)], np.float64).sum(1)  # (T, bands), both channels
+        voice = truth["voiceover"]
+        for t in range(power.shape[0]):
+            playing = {p["instrument"] for p in truth["performers"] if p["active"][t]}
+            speaking = bool(voice) and voice["start"] < t + 1 and voice["end"] > t
+            if len(playing) == 1 and not speaking:
+                row = INSTRUMENTS.index(playing.pop())
+            elif not playing and speaking and voice["start"] <= t and voice["end"] >= t + 1:
+                row = CLASSES
+            else:
+                continue
+            sums[row] += power[t] / max(power[t].sum(), 1e-20)
+            seconds[row] += 1
+    if not seconds.any():
+        raise SystemExit(f"{args.features}: no training second has one class (or the voiceover) alone")
+    templates = sums / np.maximum(seconds, 1)[:, None]
+    missing = seconds == 0
+    if missing.any():  # a row never heard alone: the mean of the others (no pan to learn from it)
+        templates[missing] = templates[~missing].mean(0)
+        log(f"stereo templates: no second alone for {', '.join((INSTRUMENTS + ['voiceover'])[i] for i in np.flatnonzero(missing))}; their rows are the others' mean")
+    with open(args.out, "w") as f:
+        json.dump({"rows": INSTRUMENTS + ["voiceover"], "seconds": seconds.tolist(), "templates": templates.tolist()}, f)
+    log(f"stereo templates from {len(train)} training scenes ({seconds.min()}–{seconds.max()} solo seconds per row) → {args.out}")
+
+
 def export_checkpoint(args):
     saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    if args.slim:
-        save_slim(saved, args.slim)
-        return log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
     questions = saved.get("questions", {"layers": 1, "summary_token": False})
     config = QStarConfig(**saved["config"])
     if args.lookalikes_by_sound:  # a rule without weights: a trained head takes it as it is
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --lookalikes-by-sound needs a head with StageRules")
         config.lookalike_pairs = LOOKALIKE_PAIRS
+    if args.stereo_templates:  # no weights either: the templates are fitted, not trained
+        if not config.stage_rules:
+            raise SystemExit(f"{args.checkpoint}: --stereo-templates needs a head with StageRules")
+        with open(args.stereo_templates) as f:
+            config.stereo_templates = tuple(tuple(row) for row in json.load(f)["templates"])
+    if args.slim:  # with the rules given here in its config, so it re-exports as they are
+        save_slim({**saved, "config": config.to_dict()}, args.slim)
+        log(f"{args.checkpoint}: slim checkpoint → {args.slim}")
+        if not args.out:
+            return
     text = saved["vocabulary"] is None  # trained on a text tower's features
     model = QStarOnText(config) if text else QStarWithQuestions(config, saved["vocabulary"], questions["layers"], questions["summary_token"])
     model.load_state_dict(saved["best_state"])
@@ -1009,6 +1058,11 @@ def main():
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
     x.add_argument("--slim", metavar="PATH")
+    x.add_argument("--stereo-templates", metavar="JSON", help="with --stage-rules heads: loudness by where each sound stands (train.py stereo-templates; model.py's stereo_loudness; not in the paper)")
+    t = sub.add_parser("stereo-templates")
+    t.add_argument("--features", required=True)
+    t.add_argument("--dataset", required=True)
+    t.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.command == "export" and not (args.out or args.slim):
         parser.error("export needs --out or --slim")
@@ -1019,7 +1073,7 @@ def main():
     # steps/s here, a quarter of the time in the kernel), and one leaves a core for another run.
     threads = int(os.environ.get("OMP_NUM_THREADS") or 0)
     torch.set_num_threads(threads or (max(1, os.cpu_count() or 1) if args.command == "encoders" else 1))
-    {"encoders": train_encoders, "head": train_head, "readouts": fit_readouts, "export": export_checkpoint}[args.command](args)
+    {"encoders": train_encoders, "head": train_head, "readouts": fit_readouts, "export": export_checkpoint, "stereo-templates": fit_stereo_templates}[args.command](args)
 
 
 if __name__ == "__main__":

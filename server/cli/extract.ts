@@ -1,5 +1,5 @@
 /**
- * npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile models/tiny]
+ * npm run extract -- --dataset DIR --out DIR [--stage frontend|features|stereo] [--profile models/tiny]
  *
  * frontend: decodes every DIR/videos/*.mp4 with ffmpeg and runs the TypeScript front-end per
  *   one-second segment (the same code the live monitor runs) → OUT/frontend/{fbank,logmel,pixels}.npy
@@ -11,6 +11,9 @@
  *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual). A profile whose
  *   questions go through a frozen text tower (CLIP's, the paper profile) also gets each split's
  *   question features, OUT/features/{words,sentence}-<split>.npy, for train.py head.
+ *   Clean features also get OUT/features/stereo.npy, each second's mel-band power per channel
+ *   (the head's `stereo` input; altered and degraded ones do not: the head then hears them as
+ *   mono). stereo: writes only that file, beside features extracted before it existed.
  * --degrade reverb|noise|mic-eq|level|codec (joined by +) or all: the room and microphone a real
  *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
  *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
@@ -25,6 +28,7 @@ import {
 } from '../features/segment-frontend.js';
 import { NpyWriter } from '../datasets/npy-writer.js';
 import { Progress } from './progress.js';
+import { writeStereoFeatures } from './stereo-features.js';
 import {
   applyCounterfactual,
   isCounterfactual,
@@ -47,7 +51,7 @@ import {
 } from '../../shared/question-space/index.js';
 
 const USAGE =
-  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features] [--profile DIR] [--counterfactual silent-audio|black-picture|swap-audio] [--degrade all|reverb+noise+mic-eq+level+codec] [--degrade-seed N]';
+  'usage: npm run extract -- --dataset DIR --out DIR [--stage frontend|features|stereo] [--profile DIR] [--counterfactual silent-audio|black-picture|swap-audio] [--degrade all|reverb+noise+mic-eq+level+codec] [--degrade-seed N]';
 export const TINY_FRONTEND: FrontendSpec = { astFrames: 100, frameWidth: 128, frameHeight: 64 };
 
 /** A degraded front-end: which degradations, and the seed their per-video settings come from. */
@@ -271,6 +275,7 @@ async function extractFeatures(
   console.log(
     `extract: features of ${total} segments → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
+  if (!altered) await writeStereoFeatures(dataset, dir);
 }
 
 /** Pixels made for one frame size cannot feed an encoder that takes another. */
@@ -346,6 +351,8 @@ async function main(argv: string[]): Promise<void> {
     const profile = values.profile ?? 'models/tiny';
     return extractFeatures(values.dataset, values.out, profile, counterfactual, degrade);
   }
+  if (values.stage === 'stereo')
+    return writeStereoFeatures(values.dataset, path.join(values.out, 'features'));
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }
 

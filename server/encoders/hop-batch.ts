@@ -60,6 +60,7 @@ export function joinHops(hops: readonly Hop[]): {
       audio: concatFloats(each.map((w) => w.audio)),
       ast: concatFloats(each.map((w) => w.ast)),
       segmentMask: concatBytes(each.map((w) => w.segmentMask)),
+      ...(each.every((w) => w.stereo) && { stereo: concatFloats(each.map((w) => w.stereo!)) }),
     },
     questions: hops.flatMap((hop) => hop.questions),
     rows: hops.map((hop) => hop.questions.length),

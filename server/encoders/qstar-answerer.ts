@@ -7,6 +7,7 @@ import type ort from 'onnxruntime-node';
 import { ANSWERS } from '../../shared/question-space/index.js';
 import { assertFilesExist, type ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
+import { STEREO_BANDS, STEREO_CHANNELS } from '../features/audio/stereo-bands.js';
 
 /** A batch of B windows of T segments (features laid out B × T × …). */
 export interface WindowBatch {
@@ -18,6 +19,11 @@ export interface WindowBatch {
   readonly ast: Float32Array;
   /** B × T, 1 where the segment holds data. */
   readonly segmentMask: Uint8Array;
+  /**
+   * B × T × 2 × 64: each segment's mel-band power per channel (stereo-bands.ts), for heads that
+   * take it; absent (a mono source, older features) is fed as zeros, which the head hears as mono.
+   */
+  readonly stereo?: Float32Array;
   readonly dims: {
     readonly frame: number;
     readonly patches: number;
@@ -37,10 +43,15 @@ export interface Answered {
 }
 
 export class QStarAnswerer {
+  /** Whether the head takes `stereo` (heads exported with stereo templates). */
+  private readonly takesStereo: boolean;
+
   private constructor(
     private readonly question: ort.InferenceSession,
     private readonly head: ort.InferenceSession,
-  ) {}
+  ) {
+    this.takesStereo = head.inputNames.includes('stereo');
+  }
 
   static async load(
     manifest: ModelManifest,
@@ -93,6 +104,7 @@ export class QStarAnswerer {
       word_mask: tensor(wordMask, [batch, words], 'bool'),
       sentence,
       segment_mask: tensor(windows.segmentMask, [batch, segments], 'bool'),
+      ...(this.takesStereo && { stereo: stereoTensor(windows) }),
     });
     return {
       probabilities: softmaxRows(out['logits']!.data as Float32Array, ANSWERS.length),
@@ -105,6 +117,15 @@ export class QStarAnswerer {
   async release(): Promise<void> {
     await Promise.all([this.question.release(), this.head.release()]);
   }
+}
+
+function stereoTensor({ stereo, batch, segments }: WindowBatch): ort.Tensor {
+  const size = batch * segments * STEREO_CHANNELS * STEREO_BANDS;
+  if (stereo && stereo.length !== size)
+    throw new Error(
+      `stereo holds ${stereo.length} values; ${batch} × ${segments} segments need ${size}`,
+    );
+  return tensor(stereo ?? new Float32Array(size), [batch, segments, STEREO_CHANNELS, STEREO_BANDS]);
 }
 
 export function softmaxRows(logits: Float32Array, width: number): Float32Array {

@@ -33,6 +33,8 @@ export interface SegmentFeatures {
   readonly audio: EncodedTensor;
   readonly frame: EncodedTensor;
   readonly patches: EncodedTensor;
+  /** 1 × 2 × 64 band power per channel (stereo-bands.ts), beside the encoders' outputs. */
+  readonly stereo?: EncodedTensor;
 }
 
 /** Segments' front-end outputs stacked into one batch (item i at index i). */

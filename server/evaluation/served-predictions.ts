@@ -3,6 +3,7 @@
  * path) on features written by `npm run extract`: each question is asked over its video's whole
  * window of segments.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ANSWERS, parseQuestion } from '../../shared/question-space/index.js';
@@ -37,6 +38,9 @@ export async function predictWithModel(
   const [frames, patches, audio, ast] = (await Promise.all(
     ['frames', 'patches', 'audio', 'ast'].map((n) => readNpy(path.join(featuresDir, `${n}.npy`))),
   )) as [NpyArray, NpyArray, NpyArray, NpyArray];
+  // Stereo bands where extracted (clean features); else the head hears the features as mono.
+  const stereoFile = path.join(featuresDir, 'stereo.npy');
+  const stereo = existsSync(stereoFile) ? await readNpy(stereoFile) : undefined;
   const videoIndex = new Map(info.videos.map((id, i) => [id, i]));
   const answerer = await QStarAnswerer.load(manifest, variant);
   const tokenize = questionTokenizer(manifest);
@@ -70,6 +74,7 @@ export async function predictWithModel(
           audio: rows(audio, videos),
           ast: rows(ast, videos),
           segmentMask: new Uint8Array(chunk.length * segments).fill(1),
+          ...(stereo && { stereo: rows(stereo, videos) }),
           dims,
         },
         chunk.map((a) => tokenize(parseQuestion(a.question, a.templateValues).sentence)),

@@ -1,5 +1,5 @@
 /**
- * Decodes a media file with native ffmpeg: its audio as 16 kHz mono float32, and RGB24 frames at
+ * Decodes a media file with native ffmpeg: its audio as 16 kHz mono float32 (or both channels), and RGB24 frames at
  * the middle of every second (the frame QSTar sees for that one-second segment).
  */
 import { execFile } from 'node:child_process';
@@ -30,6 +30,35 @@ export async function decodeAudio(file: string, sampleRate = 16_000): Promise<Fl
   return new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
+}
+
+/** Both channels at 16 kHz (a mono file gives the same samples twice): where each sound stands. */
+export async function decodeStereoAudio(
+  file: string,
+  sampleRate = 16_000,
+): Promise<{ left: Float32Array; right: Float32Array }> {
+  const bytes = await ffmpegOutput(
+    ['-i', file, '-vn', '-f', 'f32le', '-ac', '2', '-ar', String(sampleRate)],
+    `the audio of ${file}`,
+  );
+  const interleaved = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+  return deinterleave(interleaved);
+}
+
+/** L R L R … → the two channels. */
+export function deinterleave(interleaved: Float32Array): {
+  left: Float32Array;
+  right: Float32Array;
+} {
+  const left = new Float32Array(interleaved.length >> 1);
+  const right = new Float32Array(interleaved.length >> 1);
+  for (let i = 0; i < left.length; i++) {
+    left[i] = interleaved[2 * i]!;
+    right[i] = interleaved[2 * i + 1]!;
+  }
+  return { left, right };
 }
 
 export async function probeVideoSize(file: string): Promise<{ width: number; height: number }> {

@@ -1,22 +1,30 @@
 /**
  * Media through native ffmpeg as an Observable of timestamped audio chunks (16 kHz mono float32,
- * 20 ms each) and video frames (RGB24, 2 per second): a file or a network stream (RTSP, HTTP…)
+ * 20 ms each, with the same 20 ms of both channels: where each sound stands) and video frames
+ * (RGB24, 2 per second): a file or a network stream (RTSP, HTTP…)
  * ffmpeg opens (`mediaFileSource`), or a byte stream piped into it (`pipedMediaSource`, e.g. the
  * browser's MediaRecorder chunks); capture devices are in capture-device-source.ts. One ffmpeg
- * process writes both, audio to stdout and video to a third pipe, so both share one clock:
- * timestamps come from sample and frame counts, not arrival order.
+ * process writes all, mono audio to stdout (ffmpeg's own downmix, as the encoders were trained on),
+ * video to a third pipe and the two channels to a fourth, so all share one clock: timestamps come
+ * from sample and frame counts, not arrival order.
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Observable, type Subscriber } from 'rxjs';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
-import { probeVideoSize } from './decode-media-file.js';
+import { deinterleave, probeVideoSize } from './decode-media-file.js';
 
 export const SOURCE_SAMPLE_RATE = 16_000;
 export const SOURCE_FRAME_RATE = 2;
 
 export type SourceEvent =
-  | { readonly kind: 'audio'; readonly time: number; readonly samples: Float32Array }
+  | {
+      readonly kind: 'audio';
+      readonly time: number;
+      readonly samples: Float32Array;
+      /** The same span's left and right channels, where the source has them (a mono one: equal). */
+      readonly channels?: readonly [left: Float32Array, right: Float32Array];
+    }
   | {
       readonly kind: 'frame';
       readonly time: number;
@@ -90,8 +98,17 @@ export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEv
       '-pix_fmt',
       'rgb24',
       'pipe:3',
+      '-map',
+      input.audioMap ?? '0:a:0',
+      '-f',
+      'f32le',
+      '-ac',
+      '2',
+      '-ar',
+      String(SOURCE_SAMPLE_RATE),
+      'pipe:4',
     ],
-    { stdio: [input.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'] },
+    { stdio: [input.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'] },
   );
   let closed = false;
   let stderr = '';
@@ -101,12 +118,28 @@ export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEv
     ffmpeg.stdin!.on('error', () => undefined); // a dying ffmpeg says why on stderr
     input.stdin.pipe(ffmpeg.stdin!);
   }
-  records(ffmpeg.stdout!, (SOURCE_SAMPLE_RATE / 50) * 4, (record) => {
-    const chunk = new Float32Array(
-      record.buffer.slice(record.byteOffset, record.byteOffset + record.byteLength),
-    );
-    subscriber.next({ kind: 'audio', time: samples / SOURCE_SAMPLE_RATE, samples: chunk });
-    samples += chunk.length;
+  // Each 20 ms of mono goes out with the same 20 ms of both channels (two pipes of one decoder).
+  const mono: Float32Array[] = [];
+  const stereo: Float32Array[] = [];
+  const emitAudio = () => {
+    while (mono.length > 0 && stereo.length > 0) {
+      const chunk = mono.shift()!;
+      const { left, right } = deinterleave(stereo.shift()!);
+      const time = samples / SOURCE_SAMPLE_RATE;
+      subscriber.next({ kind: 'audio', time, samples: chunk, channels: [left, right] });
+      samples += chunk.length;
+    }
+  };
+  const floats = (record: Buffer) =>
+    new Float32Array(record.buffer.slice(record.byteOffset, record.byteOffset + record.byteLength));
+  const chunkBytes = (SOURCE_SAMPLE_RATE / 50) * 4;
+  records(ffmpeg.stdout!, chunkBytes, (record) => {
+    mono.push(floats(record));
+    emitAudio();
+  });
+  records(ffmpeg.stdio[4] as Readable, 2 * chunkBytes, (record) => {
+    stereo.push(floats(record));
+    emitAudio();
   });
   records(ffmpeg.stdio[3] as Readable, width * height * 3, (record) => {
     subscriber.next({

@@ -62,6 +62,10 @@ export class FeatureWindow {
       audio: gather((x) => x.audio.data),
       ast: gather((x) => x.ast.data),
       segmentMask: new Uint8Array(segments).fill(1),
+      // Where a segment has no stereo (a mono source), none: the head hears the window as mono.
+      ...(this.entries.every((entry) => entry.features.stereo) && {
+        stereo: gather((x) => x.stereo!.data),
+      }),
       dims: {
         frame: f.frame.dims[1]!,
         patches: f.patches.dims[1]!,
@@ -87,5 +91,6 @@ export function repeatWindow(window: WindowBatch, batch: number): WindowBatch {
     audio: concatFloats(repeat(window.audio)),
     ast: concatFloats(repeat(window.ast)),
     segmentMask: concatBytes(repeat(window.segmentMask)),
+    ...(window.stereo && { stereo: concatFloats(repeat(window.stereo)) }),
   };
 }

@@ -20,7 +20,7 @@ export const VGGISH = {
   exampleFrames: 96,
 } as const;
 
-function periodicHann(length: number): Float64Array {
+export function periodicHann(length: number): Float64Array {
   return Float64Array.from({ length }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length));
 }
 
