@@ -65,7 +65,7 @@ for seed in $seeds; do
     cp "$work/export-seed$seed/report.json" "$profile/head-report-full-seed$seed.json"
   fi
 done
-# Loudness by where each sound stands (model.py's stereo_loudness): templates fitted on the
+# Each performer heard where it stands (model.py's stereo_power): templates fitted on the
 # training scenes' stereo bands (written beside their clean features), no weights to train; the
 # chosen head is re-exported with them, its slim checkpoint's config holding them.
 templates="$work/checkpoints/stereo-templates.json"

@@ -8,9 +8,10 @@ at second 2, loud, slow, low; a flute in column 4 (the middle third), playing fr
 quiet, busy, high; a cello in column 7 that never plays. With `heard_off_stage`, a piano is heard
 too, from second 1, and stands nowhere. Look-alikes (lookalikes_by_sound), on a stage of their
 own: sight reads a flute in columns 1 and 5; by ear the flute plays seconds 0–2 and a clarinet
-seconds 3–5, and column 1 is seen playing in seconds 3–5. Stereo (stereo_loudness): the same
+seconds 3–5, and column 1 is seen playing in seconds 3–5. Stereo (stereo_power): the same
 stage heard in stereo, the flute (middle) four times the violin's (left) power, against what
-the mono readouts say (the violin louder).
+the mono readouts say (the violin louder); and two violins (columns 1 and 6) of which only the
+left one plays, where the mono readouts hear "violin" and cannot say which.
 """
 
 import math
@@ -81,16 +82,30 @@ def check_lookalikes(expect):
         expect(f"where the first sounding one is (look-alike pairs: {len(pairs)})", ("left", "middle", "right")[int(side.argmax())], want)
 
 
-def stereo_stage(templates):
-    """stage()'s sounds mixed in stereo: each class's template panned (constant power) to its
-    column's centre — the violin at column 0 with power 1 from second 2, the flute at column 4
-    with power 4 from second 0 — plus a faint voiceover in the centre."""
-    stereo = torch.zeros(1, T, 2, templates.shape[1])
-    for column, c, start, power in ((0, VIOLIN, 2, 1.0), (4, FLUTE, 0, 4.0)):
+def panned(templates, parts, seconds=T):
+    """(1, seconds, 2, BANDS): each (column, class, first second, power) part's template panned by
+    constant power to its column's centre, plus a faint voiceover in the centre."""
+    stereo = torch.zeros(1, seconds, 2, templates.shape[1])
+    for column, c, start, power in parts:
         angle = (column + 0.5) / P * math.pi / 2
         gains = torch.tensor([math.cos(angle) ** 2, math.sin(angle) ** 2])
         stereo[0, start:] += power * gains[:, None] * templates[c]
     return stereo + 0.01 * templates[-1]
+
+
+def stereo_stage(templates):
+    """stage()'s sounds mixed in stereo: each class's template panned (constant power) to its
+    column's centre — the violin at column 0 with power 1 from second 2, the flute at column 4
+    with power 4 from second 0."""
+    return panned(templates, ((0, VIOLIN, 2, 1.0), (4, FLUTE, 0, 4.0)))
+
+
+def two_violins():
+    """Violins seen in columns 1 and 6, the class heard throughout (Concepts' facts)."""
+    columns, per_class = torch.full((1, T, P, C), 0.05), torch.zeros(1, T, C, 4)
+    columns[0, :, 1, VIOLIN] = columns[0, :, 6, VIOLIN] = 0.9
+    per_class[0, :, VIOLIN] = torch.tensor([0.9, 0.9, 0.9, 0.9])
+    return {"columns": columns, "per_class": per_class}
 
 
 def check_stereo(expect):
@@ -104,6 +119,15 @@ def check_stereo(expect):
         expect(f"left louder than middle, heard in {heard_as}", "yes" if louder > 0 else "no", want[0])
         side = answer(rules, 1, "the loudest instrument", stereo=sound)[1]
         expect(f"where the loudest is, heard in {heard_as}", ("left", "middle", "right")[int(side.argmax())], want[1])
+    # Two violins, only the left one playing: the mono facts count both as sounding.
+    only_left = panned(templates, ((1, VIOLIN, 0, 1.0),))
+    both_mono = only_left.sum(2, keepdim=True).expand(-1, -1, 2, -1) / 2
+    for heard_as, sound, want in (("stereo", only_left, (1, 1)), ("mono", both_mono, (2, 0))):
+        got = []
+        for count in (1, 2):  # sounding performers, silent ones
+            counts = answer(rules, StageRules.RULES + count, "the violin", facts=two_violins(), stereo=sound)[3]
+            got.append(int(counts.argmax()))
+        expect(f"two violins, one playing, heard in {heard_as}: sounding, silent", tuple(got), want)
     random = stereo_example(2, T, torch.Generator().manual_seed(1))  # any input: finite loudness
     coded, mask = words("the loudest instrument")
     facts = {k: v.expand(2, *v.shape[1:]) for k, v in stage().items()}

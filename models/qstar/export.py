@@ -75,7 +75,7 @@ def example_inputs(c: QStarConfig, batch=2, segments=5, patches=6, bands=None, w
 
 def stereo_example(batch, segments, g):
     """Power per second, channel and band: the first window mono (left = right), the others
-    stereo, so both of stereo_loudness's branches are replayed."""
+    stereo, so both of stereo_power's branches are replayed."""
     stereo = torch.rand(batch, segments, 2, 64, generator=g)
     stereo[0, :, 1] = stereo[0, :, 0]
     return stereo

@@ -86,10 +86,11 @@ class QStarConfig:
     lookalike_pairs: tuple = ()
     # With stage_rules, not in the paper: per class (and last, the voiceover) the mean share of
     # each of the 64 mel bands in the seconds it plays alone (train.py stereo-templates). With
-    # them the head takes a sixth input, `stereo` (B, T, 2, 64: each second's mel-band power of
-    # the left and right channels), and a performer's loudness is its share of the mix found by
-    # its class's template panned to where it stands (stereo_loudness); a mono source (left =
-    # right) keeps the audio map's loudness. Empty: no stereo input.
+    # them the head takes a ninth input, `stereo` (B, T, 2, 64: each second's mel-band power of
+    # the left and right channels), and each performer is heard where it stands: its power is its
+    # class's template panned to its column (stereo_power), which gives its loudness and, of two
+    # performers of one class, which one sounds; a mono source (left = right) keeps the audio
+    # map's facts. Empty: no stereo input.
     stereo_templates: tuple = ()
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
@@ -488,17 +489,17 @@ def lookalikes_by_sound(one_hot, pairs, sounds, playing, valid):
     return one_hot
 
 
-def stereo_loudness(stereo, templates, one_hot, occupied, off_stage, heard, valid, iterations=50):
-    """Not in the paper. A performer's loudness from the stereo mix, where the mono features merge
-    performers (the mix pans each one to where it stands, as a stage heard from the audience does).
-    stereo (B, T, 2, BANDS) mel-band power per second and channel; templates (classes + 1, BANDS),
-    the last the voiceover's; one_hot (B, P, classes) and occupied (B, P): the stage as read;
-    off_stage (B, classes): classes heard that no column holds (mixed to the centre); heard
-    (B, T, P): the seconds each column's class is heard; valid (B, T). Each second's two channels
-    are explained as a non-negative sum of the templates, each panned by constant power to its
-    column's centre (multiplicative NNLS updates, a fixed count so it exports). Returns (B, P) the
-    mean power in dB over the seconds heard (−100 where never), and (B,) whether the window is
-    stereo at all: a mono source (left = right) says nothing of where a sound stands."""
+def stereo_power(stereo, templates, one_hot, occupied, off_stage, valid, iterations=50):
+    """Not in the paper. Each performer's power per second from the stereo mix, where the mono
+    features merge performers (the mix pans each one to where it stands, as a stage heard from
+    the audience does). stereo (B, T, 2, BANDS) mel-band power per second and channel; templates
+    (classes + 1, BANDS), the last the voiceover's; one_hot (B, P, classes) and occupied (B, P):
+    the stage as read; off_stage (B, classes): classes heard that no column holds (mixed to the
+    centre); valid (B, T). Each second's two channels are explained as a non-negative sum of the
+    templates, each panned by constant power to its column's centre (multiplicative NNLS updates,
+    a fixed count so it exports). Returns (B, T, P) each column's power (the window's mean power
+    per second is 1), and (B,) whether the window is stereo at all: a mono source (left = right)
+    says nothing of where a sound stands."""
     dtype, p = stereo.dtype, one_hot.shape[1]
     angle = (torch.arange(p, dtype=dtype, device=stereo.device) + 0.5) / p * (math.pi / 2)
     pan = torch.stack([torch.cos(angle) ** 2, torch.sin(angle) ** 2], -1)  # (P, 2) power gains
@@ -513,16 +514,21 @@ def stereo_loudness(stereo, templates, one_hot, occupied, off_stage, heard, vali
     h = torch.ones_like(along) * along.mean(-1, keepdim=True).clamp(min=1e-6)
     for _ in range(iterations):
         h = h * along / (torch.einsum("bnm,btm->btn", gram, h) + 1e-9)
-    own = h[..., :p] * heard * valid[..., None]
-    seconds = (heard * valid[..., None]).sum(1)
-    loud = 10 * torch.log10((own.sum(1) / seconds.clamp(min=1)).clamp(min=1e-10))
-    loud = torch.where(seconds > 0, loud, torch.full_like(loud, -100.0))
     left, right = stereo[:, :, 0] * valid[..., None], stereo[:, :, 1] * valid[..., None]
     is_stereo = (left - right).abs().sum((1, 2)) > 1e-3 * (left + right).sum((1, 2)).clamp(min=1e-12)
-    return loud, is_stereo
+    return h[..., :p] * valid[..., None], is_stereo
 
 
-def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None):
+def own_share(power, one_hot):
+    """(B, T, P): each column's share of the power of the columns holding its class (1 alone)."""
+    same = torch.einsum("bpc,bqc->bpq", one_hot, one_hot)
+    return power / torch.einsum("bpq,btq->btp", same, power).clamp(min=1e-9)
+
+
+STEREO_SHARE = 0.2  # of its class's power on stage, the least a column must hold to sound
+
+
+def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None, stereo=None):
     """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
     through a threshold). A column holds a performer where some class is seen with window-mean
     probability > 0.5, of its most likely class; that class's audio facts say per second whether it
@@ -530,7 +536,11 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     occupied, sounds, class one-hot (B, P, classes), entry second (T when never), the means of
     loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
     whether it sounds in each second (B, T, P). lookalikes: (pairs, sounds, playing) to tell
-    look-alike classes apart by ear (lookalikes_by_sound)."""
+    look-alike classes apart by ear (lookalikes_by_sound). stereo: (stereo, templates) to hear
+    each performer where it stands (stereo_power): of two columns of one class, one sounds in a
+    second only with STEREO_SHARE of the class's power there (the mono facts hear the class, not
+    which of them plays), and loudness is the column's own power where heard; a mono window
+    keeps the facts as they are."""
     valid = segment_mask.to(per_class.dtype)
     seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
     best = seen.amax(-1)
@@ -546,7 +556,17 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     occupied = occupied * (1 - torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1))
     one_hot = one_hot * occupied[..., None]
     facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)  # (B, T, P, CLASS_FACTS)
+    if stereo is not None:
+        heard_classes = (heard_facts(per_class, valid)[1] > 0).to(seen.dtype)
+        off_stage = heard_classes * (1 - one_hot.amax(1))
+        power, is_stereo = stereo_power(stereo[0], stereo[1], one_hot, occupied, off_stage, valid)
+        keeps = torch.where(is_stereo[:, None, None], (own_share(power, one_hot) >= STEREO_SHARE).to(seen.dtype), torch.ones_like(power))
+        facts = facts * keeps[..., None]
     heard, seconds, means = heard_facts(facts, valid)
+    if stereo is not None:
+        by_ear = 10 * torch.log10(((power * heard).sum(1) / seconds.clamp(min=1)).clamp(min=1e-10))
+        by_ear = torch.where(seconds > 0, by_ear, torch.full_like(by_ear, -100.0))
+        means = torch.cat([torch.where(is_stereo[:, None], by_ear, means[..., 0])[..., None], means[..., 1:]], -1)
     ever = (seconds > 0).to(seen.dtype)
     first = heard * (torch.cumsum(heard, 1) == 1).to(seen.dtype)
     t = torch.cumsum(valid, 1) - 1
@@ -651,14 +671,11 @@ class StageRules(nn.Module):
         ranks_at = WORD_CODES + len(RANK_WORDS)
         codes, rank_codes, order_codes = words[..., :WORD_CODES], words[..., WORD_CODES:ranks_at], words[..., ranks_at : ranks_at + len(ORDER_WORDS)]
         lookalikes = (self.lookalike_pairs, facts["sounds_by_ear"], facts["playing"]) if self.lookalike_pairs else None
-        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes)
+        by_pan = (stereo, self.stereo_templates) if self.stereo_templates is not None and stereo is not None else None
+        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes, by_pan)
         regions = column_regions(entry.shape[1], entry)  # (P, 3)
         class_facts = self.per_class(facts["per_class"], segment_mask)
         seen_classes, heard_classes = one_hot.amax(1), (class_facts[0] > 0).to(sounds.dtype)
-        if self.stereo_templates is not None and stereo is not None:  # who is louder, from where it sounds
-            valid = segment_mask.to(stereo.dtype)
-            by_ear, is_stereo = stereo_loudness(stereo, self.stereo_templates, one_hot, occupied, heard_classes * (1 - seen_classes), heard, valid)
-            loud = torch.where(is_stereo[:, None], by_ear, loud)
         holds, before = self.ranks(sounds, entry, loud, pitch)
         picked = torch.einsum("br,bpr->bp", self.asked(rank_codes, word_mask), holds)
         side = torch.einsum("bp,pr->br", picked, regions)

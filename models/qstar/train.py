@@ -52,7 +52,8 @@
         Per class (and the voiceover) the mean share of each mel band in the training scenes'
         seconds where it plays alone, from OUT/features/stereo.npy (`npm run extract`); `export
         --stereo-templates TEMPLATES.json` gives a head with StageRules the stereo input
-        (model.py's stereo_loudness: who is louder, by where each sound stands).
+        (model.py's stereo_power: who is louder, and which of two of a class sounds, by where
+        each sound stands).
 
     --max-steps N stops early (CI's smoke run).
 """
@@ -932,7 +933,7 @@ def export_onnx(model, out, variant):
 
 def fit_stereo_templates(args):
     """Mean normalised band power of the training seconds with one class alone (or the voiceover
-    alone): the spectra stereo_loudness explains each second's two channels by."""
+    alone): the spectra stereo_power explains each second's two channels by."""
     info = json.load(open(os.path.join(args.features, "features.json")))
     stereo = np.load(os.path.join(args.features, "stereo.npy"), mmap_mode="r")
     with open(os.path.join(args.dataset, "avqa-train.json")) as f:
@@ -1058,7 +1059,7 @@ def main():
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
     x.add_argument("--slim", metavar="PATH")
-    x.add_argument("--stereo-templates", metavar="JSON", help="with --stage-rules heads: loudness by where each sound stands (train.py stereo-templates; model.py's stereo_loudness; not in the paper)")
+    x.add_argument("--stereo-templates", metavar="JSON", help="with --stage-rules heads: each performer heard where it stands: loudness, and which of two of a class sounds (train.py stereo-templates; model.py's stereo_power; not in the paper)")
     t = sub.add_parser("stereo-templates")
     t.add_argument("--features", required=True)
     t.add_argument("--dataset", required=True)
