@@ -11,7 +11,8 @@ own: sight reads a flute in columns 1 and 5; by ear the flute plays seconds 0–
 seconds 3–5, and column 1 is seen playing in seconds 3–5. Stereo (stereo_power): the same
 stage heard in stereo, the flute (middle) four times the violin's (left) power, against what
 the mono readouts say (the violin louder); and two violins (columns 1 and 6) of which only the
-left one plays, where the mono readouts hear "violin" and cannot say which.
+left one plays, where the mono readouts hear "violin" and cannot say which; and the look-alike
+stage heard in stereo with the flute standing where the timing put the clarinet.
 """
 
 import math
@@ -128,6 +129,14 @@ def check_stereo(expect):
             counts = answer(rules, StageRules.RULES + count, "the violin", facts=two_violins(), stereo=sound)[3]
             got.append(int(counts.argmax()))
         expect(f"two violins, one playing, heard in {heard_as}: sounding, silent", tuple(got), want)
+    # The look-alikes: timing gives column 1 the clarinet (it keeps that column's time); the mix has
+    # the flute at column 1 and the clarinet at column 5, so by pan they swap; in mono they stay.
+    alike = lookalike_stage()
+    heard = panned(templates, ((1, FLUTE, 0, 1.0), (5, CLARINET, 0, 1.0)))
+    for heard_as, sound, want in (("stereo", heard, ["flute", "clarinet"]), ("mono", heard.sum(2, keepdim=True).expand(-1, -1, 2, -1) / 2, ["clarinet", "flute"])):
+        lookalikes = (LOOKALIKE_PAIRS, alike["sounds_by_ear"], alike["playing"])
+        one_hot = thresholded_performers(alike["columns"], alike["per_class"], torch.ones(1, T, dtype=torch.bool), lookalikes, (sound, templates))[2]
+        expect(f"look-alikes in columns 1 and 5, heard in {heard_as}", [INSTRUMENTS[int(one_hot[0, p].argmax())] for p in (1, 5)], want)
     random = stereo_example(2, T, torch.Generator().manual_seed(1))  # any input: finite loudness
     coded, mask = words("the loudest instrument")
     facts = {k: v.expand(2, *v.shape[1:]) for k, v in stage().items()}

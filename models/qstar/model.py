@@ -498,8 +498,9 @@ def stereo_power(stereo, templates, one_hot, occupied, off_stage, valid, iterati
     centre); valid (B, T). Each second's two channels are explained as a non-negative sum of the
     templates, each panned by constant power to its column's centre (multiplicative NNLS updates,
     a fixed count so it exports). Returns (B, T, P) each column's power (the window's mean power
-    per second is 1), and (B,) whether the window is stereo at all: a mono source (left = right)
-    says nothing of where a sound stands."""
+    per second is 1), (B,) whether the window is stereo at all (a mono source, left = right,
+    says nothing of where a sound stands), and (B,) the share of the window's power the sum
+    leaves unexplained (how well this stage fits what is heard)."""
     dtype, p = stereo.dtype, one_hot.shape[1]
     angle = (torch.arange(p, dtype=dtype, device=stereo.device) + 0.5) / p * (math.pi / 2)
     pan = torch.stack([torch.cos(angle) ** 2, torch.sin(angle) ** 2], -1)  # (P, 2) power gains
@@ -516,7 +517,23 @@ def stereo_power(stereo, templates, one_hot, occupied, off_stage, valid, iterati
         h = h * along / (torch.einsum("bnm,btm->btn", gram, h) + 1e-9)
     left, right = stereo[:, :, 0] * valid[..., None], stereo[:, :, 1] * valid[..., None]
     is_stereo = (left - right).abs().sum((1, 2)) > 1e-3 * (left + right).sum((1, 2)).clamp(min=1e-12)
-    return h[..., :p] * valid[..., None], is_stereo
+    unexplained = ((power - torch.einsum("btn,bnk->btk", h, basis)) ** 2).sum((1, 2)) / (power**2).sum((1, 2)).clamp(min=1e-12)
+    return h[..., :p] * valid[..., None], is_stereo, unexplained
+
+
+def lookalikes_by_pan(stereo, templates, one_hot, occupied, off_stage, pairs, valid):
+    """Not in the paper. Where one of each of a look-alike pair stands on stage (sight cannot tell
+    which is which, and the "playing" timing of lookalikes_by_sound is a coin flip), the stage
+    whose panned templates explain the stereo mix better: the two swapped, or as they are."""
+    _, is_stereo, kept = stereo_power(stereo, templates, one_hot, occupied, off_stage, valid)
+    for a, b in pairs:
+        one_each = (one_hot[..., a].sum(1) == 1) & (one_hot[..., b].sum(1) == 1)
+        unit_a, unit_b = torch.eye(one_hot.shape[-1], dtype=one_hot.dtype, device=one_hot.device)[[a, b]]
+        swapped = one_hot * (1 - unit_a - unit_b) + one_hot[..., a : a + 1] * unit_b + one_hot[..., b : b + 1] * unit_a
+        _, _, unexplained = stereo_power(stereo, templates, swapped, occupied, off_stage, valid)
+        swap = (one_each & is_stereo & (unexplained < kept))[:, None, None]
+        one_hot = torch.where(swap, swapped, one_hot)
+    return one_hot
 
 
 def own_share(power, one_hot):
@@ -537,7 +554,8 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
     whether it sounds in each second (B, T, P). lookalikes: (pairs, sounds, playing) to tell
     look-alike classes apart by ear (lookalikes_by_sound). stereo: (stereo, templates) to hear
-    each performer where it stands (stereo_power): of two columns of one class, one sounds in a
+    each performer where it stands (stereo_power): with lookalikes, one of each of a pair on stage
+    takes the columns that explain the mix best (lookalikes_by_pan); of two columns of one class, one sounds in a
     second only with STEREO_SHARE of the class's power there (the mono facts hear the class, not
     which of them plays), and loudness is the column's own power where heard; a mono window
     keeps the facts as they are."""
@@ -559,7 +577,10 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     if stereo is not None:
         heard_classes = (heard_facts(per_class, valid)[1] > 0).to(seen.dtype)
         off_stage = heard_classes * (1 - one_hot.amax(1))
-        power, is_stereo = stereo_power(stereo[0], stereo[1], one_hot, occupied, off_stage, valid)
+        if lookalikes is not None:
+            one_hot = lookalikes_by_pan(stereo[0], stereo[1], one_hot, occupied, off_stage, lookalikes[0], valid)
+            facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)
+        power, is_stereo, _ = stereo_power(stereo[0], stereo[1], one_hot, occupied, off_stage, valid)
         keeps = torch.where(is_stereo[:, None, None], (own_share(power, one_hot) >= STEREO_SHARE).to(seen.dtype), torch.ones_like(power))
         facts = facts * keeps[..., None]
     heard, seconds, means = heard_facts(facts, valid)

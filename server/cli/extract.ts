@@ -11,9 +11,9 @@
  *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual). A profile whose
  *   questions go through a frozen text tower (CLIP's, the paper profile) also gets each split's
  *   question features, OUT/features/{words,sentence}-<split>.npy, for train.py head.
- *   Clean features also get OUT/features/stereo.npy, each second's mel-band power per channel
- *   (the head's `stereo` input; altered and degraded ones do not: the head then hears them as
- *   mono). stereo: writes only that file, beside features extracted before it existed.
+ *   Clean features (and a black picture's) also get stereo.npy, each second's mel-band power per
+ *   channel (the head's `stereo` input; altered audio and rooms do not: the head then hears them
+ *   as mono). stereo: writes only that file, beside features extracted before it existed.
  * --degrade reverb|noise|mic-eq|level|codec (joined by +) or all: the room and microphone a real
  *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
  *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
@@ -275,7 +275,8 @@ async function extractFeatures(
   console.log(
     `extract: features of ${total} segments → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
-  if (!altered) await writeStereoFeatures(dataset, dir);
+  // A black picture leaves the sound as it is; altered audio or a room is heard as mono.
+  if (!altered || counterfactual === 'black-picture') await writeStereoFeatures(dataset, dir);
 }
 
 /** Pixels made for one frame size cannot feed an encoder that takes another. */
