@@ -14,6 +14,7 @@ import {
   roomImpulse,
 } from '../server/evaluation/room-degradations.js';
 import { Random } from '../server/synth/random.js';
+import { degradeChannels } from '../server/cli/stereo-features.js';
 
 const RATE = 16_000;
 const sine = (hz: number, seconds = 1, amplitude = 0.5) =>
@@ -151,5 +152,22 @@ describe('codec round trips through ffmpeg', () => {
     expect(applied.map((a) => a.kind)).toEqual(['reverb', 'noise', 'mic-eq', 'level', 'codec']);
     expect(samples.length).toBe(clip.length);
     expect(samples.some((x, n) => Math.abs(x - clip[n]!) > 0.01)).toBe(true);
+  });
+});
+
+describe('rooms in stereo', () => {
+  it("each channel takes the room with the mono path's draws for that video", async () => {
+    const clip = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 7));
+    const kinds = parseDegradations('reverb+noise+mic-eq+level');
+    const mono = await degradeClip(clip, kinds, 16_000, Random.forItem(7, 3));
+    const { left, right } = await degradeChannels(
+      { left: clip, right: clip },
+      { kinds, seed: 7 },
+      3,
+    );
+    expect(Array.from(left)).toEqual(Array.from(mono.samples));
+    expect(Array.from(right)).toEqual(Array.from(mono.samples));
+    const other = await degradeChannels({ left: clip, right: clip }, { kinds, seed: 7 }, 4);
+    expect(Array.from(other.left)).not.toEqual(Array.from(left));
   });
 });

@@ -11,9 +11,10 @@
  *   OUT/features-<counterfactual> (evaluate them with npm run eval as usual). A profile whose
  *   questions go through a frozen text tower (CLIP's, the paper profile) also gets each split's
  *   question features, OUT/features/{words,sentence}-<split>.npy, for train.py head.
- *   Clean features (and a black picture's) also get stereo.npy, each second's mel-band power per
- *   channel (the head's `stereo` input; altered audio and rooms do not: the head then hears them
- *   as mono). stereo: writes only that file, beside features extracted before it existed.
+ *   Clean, degraded and black-picture features also get stereo.npy, each second's mel-band power
+ *   per channel (the head's `stereo` input; silent or swapped audio does not: the head then hears
+ *   it as mono). stereo: writes only that file (with --degrade, through the room), beside
+ *   features extracted before it existed.
  * --degrade reverb|noise|mic-eq|level|codec (joined by +) or all: the room and microphone a real
  *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
  *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
@@ -275,9 +276,16 @@ async function extractFeatures(
   console.log(
     `extract: features of ${total} segments → ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
-  // A black picture leaves the sound as it is; altered audio or a room is heard as mono.
-  if (!altered || counterfactual === 'black-picture') await writeStereoFeatures(dataset, dir);
+  // A black picture leaves the sound as it is; a room degrades both channels; altered audio
+  // (silent, swapped) is heard as mono.
+  if (!counterfactual || counterfactual === 'black-picture')
+    await writeStereoFeatures(dataset, dir, degrade && stereoDegrade(degrade));
 }
+
+const stereoDegrade = (degrade: DegradeOption) => ({
+  kinds: parseDegradations(degrade.spec),
+  seed: degrade.seed,
+});
 
 /** Pixels made for one frame size cannot feed an encoder that takes another. */
 function assertFrontendFits(spec: FrontendSpec, manifest: ModelManifest, dir: string): void {
@@ -352,8 +360,10 @@ async function main(argv: string[]): Promise<void> {
     const profile = values.profile ?? 'models/tiny';
     return extractFeatures(values.dataset, values.out, profile, counterfactual, degrade);
   }
-  if (values.stage === 'stereo')
-    return writeStereoFeatures(values.dataset, path.join(values.out, 'features'));
+  if (values.stage === 'stereo') {
+    const dir = path.join(values.out, degrade ? `features-${degrade.spec}` : 'features');
+    return writeStereoFeatures(values.dataset, dir, degrade && stereoDegrade(degrade));
+  }
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }
 
