@@ -1,7 +1,8 @@
 /**
  * A local recording made ready for the monitor in the browser, with ffmpeg.wasm: whatever the
  * file's format, out comes a small Matroska stream the monitor's ffmpeg reads from a pipe —
- * 2 frames a second as MJPEG at most 640×360, and 16 kHz mono PCM. A recording without a picture
+ * 2 frames a second as MJPEG at most 640×360, and 16 kHz stereo PCM (the monitor hears where each
+ * part stands; a mono file is both channels alike). A recording without a picture
  * gets a black one (QSTar's visual side then sees an empty stage). The ffmpeg core is served by
  * the dashboard itself (Vite copies it into the build): no CDN.
  */
@@ -35,7 +36,7 @@ export function transcodeArgs(input: string, output: string, hasVideo: boolean):
   return [
     ...picture,
     ...['-vf', 'fps=2,scale=640:360:force_original_aspect_ratio=decrease'],
-    ...['-c:v', 'mjpeg', '-q:v', '5', '-c:a', 'pcm_s16le', '-ar', '16000', '-ac', '1'],
+    ...['-c:v', 'mjpeg', '-q:v', '5', '-c:a', 'pcm_s16le', '-ar', '16000', '-ac', '2'],
     ...['-f', 'matroska', output],
   ];
 }
