@@ -61,6 +61,14 @@ describe('encoded segments in JetStream KV', () => {
     const longer = new Uint8Array(record.byteLength + 4);
     longer.set(record);
     expect(() => decodeFeatures(longer)).toThrow(/4 bytes too many/);
+    // With the band power per channel (a stereo source) as a fifth tensor.
+    const stereo = { dims: [1, 2, 64], data: Float32Array.from({ length: 128 }, (_, i) => i / 7) };
+    const withBands = encodeFeatures(12, { ...features(3), stereo });
+    expect(withBands.byteLength).toBe(record.byteLength + 1 + 3 * 4 + 128 * 4);
+    expect(Array.from(decodeFeatures(withBands).features.stereo!.data)).toEqual(
+      Array.from(stereo.data),
+    );
+    expect(decodeFeatures(record).features.stereo).toBeUndefined();
   });
 
   it('gives another node the window, oldest first, and names what is missing', async () => {

@@ -9,6 +9,7 @@ import { decodeSegment, encodeSegment } from '../server/cluster/segment-record.j
 import { readManifest } from '../server/encoders/model-manifest.js';
 import { SegmentEncoders, stackSegments } from '../server/encoders/segment-encoders.js';
 import { segmentFrontend } from '../server/features/segment-frontend.js';
+import { stereoBands } from '../server/features/audio/stereo-bands.js';
 import { toSegments } from '../server/segments/to-segments.js';
 import { mediaFileSource } from '../server/sources/media-file-source.js';
 import { DEMO } from './support/demo-excerpt.js';
@@ -21,9 +22,15 @@ describe('segment records from ingest to inference', () => {
     );
     const endedAt = Date.UTC(2026, 10, 26, 20, 0, 0, 250);
     const record = await encodeSegment(segment, 95, endedAt);
-    expect(record.byteLength).toBeLessThan(60_000); // measured: 57,558 (32,028 of them header and audio)
+    // Measured: 58,070 (32,028 of them header and audio, 512 the band power per channel).
+    expect(record.byteLength).toBeLessThan(60_000);
     const back = await decodeSegment(record);
     expect([back.index, back.start, back.audioEndedAt]).toEqual([9, 9, endedAt]);
+    // The demo is stereo: its band power per channel travels as computed at ingest.
+    expect(Array.from(back.stereoBands!)).toEqual(Array.from(stereoBands(...segment.channels!)));
+    const mono = await decodeSegment(await encodeSegment({ ...segment, channels: undefined }));
+    expect(mono.stereoBands).toBeUndefined();
+    expect(Array.from(mono.samples)).toEqual(Array.from(back.samples));
     expect(back.samples.length).toBe(segment.samples.length);
     let worst = 0;
     segment.samples.forEach(

@@ -15,6 +15,7 @@ import type { EncodedTensor, SegmentFeatures } from '../encoders/segment-encoder
 
 export const FEATURES_BUCKET = 'tutti-features';
 const MAGIC = 0x31304654; // "TF01", little-endian
+const STEREO_MAGIC = 0x32304654; // "TF02": a fifth tensor, the band power per channel
 const TENSORS = ['ast', 'audio', 'frame', 'patches'] as const;
 
 export interface StoredSegment {
@@ -24,19 +25,22 @@ export interface StoredSegment {
   readonly features: SegmentFeatures;
 }
 
-/** One record: magic, start (float64), then per tensor its rank, dims (uint32) and float32 data. */
+/**
+ * One record: magic, start (float64), then per tensor its rank, dims (uint32) and float32 data;
+ * "TF02" when the segment's band power per channel follows as a fifth.
+ */
 export function encodeFeatures(start: number, features: SegmentFeatures): Uint8Array {
-  const size = TENSORS.reduce(
-    (sum, name) => sum + 1 + 4 * features[name].dims.length + 4 * features[name].data.length,
-    12,
-  );
+  const tensors = [
+    ...TENSORS.map((name) => features[name]),
+    ...(features.stereo ? [features.stereo] : []),
+  ];
+  const size = tensors.reduce((sum, t) => sum + 1 + 4 * t.dims.length + 4 * t.data.length, 12);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
+  view.setUint32(0, features.stereo ? STEREO_MAGIC : MAGIC, true);
   view.setFloat64(4, start, true);
   let offset = 12;
-  for (const name of TENSORS) {
-    const { dims, data } = features[name];
+  for (const { dims, data } of tensors) {
     view.setUint8(offset, dims.length);
     offset += 1;
     dims.forEach((dim, k) => view.setUint32(offset + 4 * k, dim, true));
@@ -55,7 +59,9 @@ export function decodeFeatures(bytes: Uint8Array): { start: number; features: Se
       throw new Error(`feature record truncated: ${bytes.byteLength} bytes`);
   };
   need(0, 12);
-  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a feature record (bad magic)');
+  const magic = view.getUint32(0, true);
+  if (magic !== MAGIC && magic !== STEREO_MAGIC)
+    throw new Error('not a feature record (bad magic)');
   const start = view.getFloat64(4, true);
   let offset = 12;
   const tensor = (): EncodedTensor => {
@@ -78,9 +84,10 @@ export function decodeFeatures(bytes: Uint8Array): { start: number; features: Se
     EncodedTensor,
     EncodedTensor,
   ];
+  const stereo = magic === STEREO_MAGIC ? tensor() : undefined;
   if (offset !== bytes.byteLength)
     throw new Error(`feature record has ${bytes.byteLength - offset} bytes too many`);
-  return { start, features: { ast, audio, frame, patches } };
+  return { start, features: { ast, audio, frame, patches, ...(stereo && { stereo }) } };
 }
 
 /** The indices of the window of `size` segments ending at `last`, oldest first (none below 0). */

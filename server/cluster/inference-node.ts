@@ -10,7 +10,7 @@
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { answerMessages, StandingQuestions } from '../answers/standing-questions.js';
 import type { Answered, WindowBatch } from '../encoders/qstar-answerer.js';
-import type { SegmentFeatures } from '../encoders/segment-encoders.js';
+import { withStereo, type SegmentFeatures } from '../encoders/segment-encoders.js';
 import type { Segment } from '../segments/to-segments.js';
 import { FeatureWindow } from '../windows/feature-window.js';
 import { windowIndices, type FeatureStore, type StoredSegment } from './feature-store.js';
@@ -55,7 +55,7 @@ export class InferenceNode {
     const segment = await decodeSegment(queued.payload);
     // Latency from the end of the audio at the ingest node (clocks kept by NTP), queue included.
     const readyAt = segment.audioEndedAt - performance.timeOrigin;
-    const features = await this.options.encode(segment);
+    const features = withStereo(await this.options.encode(segment), segment.stereoBands);
     const stored = { index: segment.index, start: segment.start, features };
     await this.features.put(queued.stream, stored);
     this.remember(queued.stream, [stored]);

@@ -11,18 +11,29 @@
  * It also carries when its audio ended (wall clock at the ingest node), so an answer's latency
  * counts the time on the bus and in the queue, as the single monitor's counts its own waits.
  * Layout: magic "TS02", index (uint32), start (float64), audio ended at (float64, ms since the
- * epoch), sample count (uint32), int16 samples, then the JPEG to the end.
+ * epoch), sample count (uint32), int16 samples, then the JPEG to the end. A segment with both
+ * channels is "TS03": the same with, after the samples, its band power per channel (2 × 64
+ * float32, stereo-bands.ts: 512 bytes, computed at the ingest node, instead of 64 KB of channels).
  */
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import { frameToJpeg } from '../hub/frame-jpeg.js';
 import type { Segment } from '../segments/to-segments.js';
+import { STEREO_BANDS, STEREO_CHANNELS, stereoBands } from '../features/audio/stereo-bands.js';
 
 const MAGIC = 0x32305354; // "TS02", little-endian
+const STEREO_MAGIC = 0x33305354; // "TS03": with band power per channel
 const HEADER = 28;
+const BANDS_BYTES = 4 * STEREO_CHANNELS * STEREO_BANDS;
 
-/** A segment as an inference node gets it: with the wall-clock time its audio ended. */
-export type RecordedSegment = Segment & { readonly audioEndedAt: number };
+/**
+ * A segment as an inference node gets it: with the wall-clock time its audio ended, and (from a
+ * source with both channels) its band power per channel.
+ */
+export type RecordedSegment = Segment & {
+  readonly audioEndedAt: number;
+  readonly stereoBands?: Float32Array;
+};
 
 export async function encodeSegment(
   segment: Segment,
@@ -31,9 +42,11 @@ export async function encodeSegment(
 ): Promise<Uint8Array> {
   const jpeg = await frameToJpeg(segment.frame, jpegQuality);
   const samples = segment.samples.length;
-  const bytes = new Uint8Array(HEADER + 2 * samples + jpeg.byteLength);
+  const bands = segment.channels && stereoBands(...segment.channels);
+  const bandsBytes = bands ? BANDS_BYTES : 0;
+  const bytes = new Uint8Array(HEADER + 2 * samples + bandsBytes + jpeg.byteLength);
   const view = new DataView(bytes.buffer);
-  view.setUint32(0, MAGIC, true);
+  view.setUint32(0, bands ? STEREO_MAGIC : MAGIC, true);
   view.setUint32(4, segment.index, true);
   view.setFloat64(8, segment.start, true);
   view.setFloat64(16, audioEndedAt, true);
@@ -42,7 +55,8 @@ export async function encodeSegment(
     const clipped = Math.max(-1, Math.min(1, Number.isFinite(value) ? value : 0));
     view.setInt16(HEADER + 2 * i, Math.round(clipped * 32767), true);
   });
-  bytes.set(jpeg, HEADER + 2 * samples);
+  bands?.forEach((value, i) => view.setFloat32(HEADER + 2 * samples + 4 * i, value, true));
+  bytes.set(jpeg, HEADER + 2 * samples + bandsBytes);
   return bytes;
 }
 
@@ -51,16 +65,26 @@ export async function decodeSegment(bytes: Uint8Array): Promise<RecordedSegment>
   if (bytes.byteLength < HEADER)
     throw new Error(`segment record truncated: ${bytes.byteLength} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== MAGIC) throw new Error('not a segment record (bad magic)');
+  const magic = view.getUint32(0, true);
+  if (magic !== MAGIC && magic !== STEREO_MAGIC)
+    throw new Error('not a segment record (bad magic)');
   const count = view.getUint32(24, true);
-  const jpegAt = HEADER + 2 * count;
+  const bandsAt = HEADER + 2 * count;
+  const jpegAt = bandsAt + (magic === STEREO_MAGIC ? BANDS_BYTES : 0);
   if (jpegAt >= bytes.byteLength)
     throw new Error(
       `segment record truncated: ${count} samples and no frame in ${bytes.byteLength} bytes`,
     );
   const samples = new Float32Array(count);
   for (let i = 0; i < count; i++) samples[i] = view.getInt16(HEADER + 2 * i, true) / 32767;
+  const stereo =
+    magic === STEREO_MAGIC
+      ? Float32Array.from({ length: BANDS_BYTES / 4 }, (_, i) =>
+          view.getFloat32(bandsAt + 4 * i, true),
+        )
+      : undefined;
   return {
+    ...(stereo && { stereoBands: stereo }),
     index: view.getUint32(4, true),
     start: view.getFloat64(8, true),
     audioEndedAt: view.getFloat64(16, true),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { concatBytes, concatFloats } from '../features/concatenate.js';
 import { normalisePixels } from '../features/video/clip-preprocess.js';
 import type { SegmentFrontend } from '../features/segment-frontend.js';
+import { STEREO_BANDS, STEREO_CHANNELS } from '../features/audio/stereo-bands.js';
 import type { ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type ExecutionProvider, type LoadOptions } from './onnx-model.js';
 import type ort from 'onnxruntime-node';
@@ -35,6 +36,12 @@ export interface SegmentFeatures {
   readonly patches: EncodedTensor;
   /** 1 × 2 × 64 band power per channel (stereo-bands.ts), beside the encoders' outputs. */
   readonly stereo?: EncodedTensor;
+}
+
+/** A segment's features with its band power per channel beside them, when it has any. */
+export function withStereo(features: SegmentFeatures, bands?: Float32Array): SegmentFeatures {
+  if (!bands) return features;
+  return { ...features, stereo: { data: bands, dims: [1, STEREO_CHANNELS, STEREO_BANDS] } };
 }
 
 /** Segments' front-end outputs stacked into one batch (item i at index i). */

@@ -11,8 +11,8 @@ import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { segmentSummary } from '../answers/segment-summary.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
 import type { Inference } from '../encoders/inference-pool.js';
-import type { SegmentFeatures } from '../encoders/segment-encoders.js';
-import { STEREO_BANDS, STEREO_CHANNELS, stereoBands } from '../features/audio/stereo-bands.js';
+import { withStereo } from '../encoders/segment-encoders.js';
+import { stereoBands } from '../features/audio/stereo-bands.js';
 import { toSegments, type Segment } from '../segments/to-segments.js';
 import type { SourceEvent } from '../sources/media-file-source.js';
 import { FeatureWindow } from '../windows/feature-window.js';
@@ -64,7 +64,9 @@ export function runStream(
     concatMap(async ({ segment, readyAt }: { segment: Segment; readyAt: number }) => {
       try {
         const { features, spectrogram } = await inference.encode(segment.samples, segment.frame);
-        window.push(segment.index, segment.start, withStereo(features, segment));
+        // A segment's band power per channel beside its features (cheap: no worker round trip).
+        const bands = segment.channels && stereoBands(...segment.channels);
+        window.push(segment.index, segment.start, withStereo(features, bands));
         counters.segments += 1;
         return { segment, readyAt, summary: segmentSummary(stream, segment, spectrogram) };
       } catch (error) {
@@ -117,13 +119,6 @@ export function runStream(
     mergeMap((messages) => from(messages)),
   );
   return merge(summaries, answers);
-}
-
-/** A segment's band power per channel beside its features (cheap: no worker round trip). */
-function withStereo(features: SegmentFeatures, { channels }: Segment): SegmentFeatures {
-  if (!channels) return features;
-  const data = stereoBands(...channels);
-  return { ...features, stereo: { data, dims: [1, STEREO_CHANNELS, STEREO_BANDS] } };
 }
 
 /** exhaustMap that counts the hops it drops while the previous one is still being answered. */
