@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,9 @@ describe('tiny profile training path (smoke)', () => {
       work,
       ...extra,
     ]);
+  /** `train.py export` of a head's checkpoint into `to`. */
+  const exportHead = (checkpoint: string, to: string, extra: string[] = []) =>
+    runPython(['models/qstar/train.py', 'export', checkpoint, '--out', to, ...extra]);
   /** The encoders' facts' readouts, fitted in 20 steps into `to`. */
   const fitReadouts = (to: string, ...extra: string[]) =>
     runPython([
@@ -133,13 +137,7 @@ describe('tiny profile training path (smoke)', () => {
     expect((await evaluate('full')).stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
     // Beside the exported head, its slim checkpoint: it re-exports the same head byte for byte.
     const fromSlim = path.join(work, 'from-slim');
-    await runPython([
-      'models/qstar/train.py',
-      'export',
-      path.join(profile, 'qstar-tiny.pt'),
-      '--out',
-      fromSlim,
-    ]);
+    await exportHead(path.join(profile, 'qstar-tiny.pt'), fromSlim);
     for (const file of ['tiny-question.onnx', 'qstar-tiny.onnx'])
       expect(
         readFileSync(path.join(fromSlim, file)).equals(readFileSync(path.join(profile, file))),
@@ -164,13 +162,12 @@ describe('tiny profile training path (smoke)', () => {
     expect(ablationTable).toMatch(/^\| full \| 1 \|( [\d.]+ \|){9} \*\*[\d.]+\*\* ± [\d.]+ \|/m);
     expect(ablationTable).toMatch(/full vs no_all \(1 seeds\): full alone right on \d+/);
     const exported = path.join(work, 'reexported');
-    await runPython([
-      'models/qstar/train.py',
-      'export',
-      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules-lookalikes.pt'),
-      '--out',
-      exported,
-    ]);
+    const ablationHead = path.join(
+      ablation,
+      'checkpoints',
+      'qstar-tiny-full-concepts-classfacts-rules-lookalikes.pt',
+    );
+    await exportHead(ablationHead, exported);
     for (const file of ['tiny-question.onnx', 'qstar-tiny.onnx'])
       expect(existsSync(path.join(exported, file)), file).toBe(true);
     // Loudness by where it sounds: templates from the stereo bands, the head re-exported with
@@ -193,12 +190,7 @@ describe('tiny profile training path (smoke)', () => {
     mkdirSync(stereoProfile);
     for (const file of ['manifest.json', 'tiny-ast.onnx', 'tiny-audio.onnx', 'tiny-frame.onnx'])
       copyFileSync(path.join(profile, file), path.join(stereoProfile, file));
-    await runPython([
-      'models/qstar/train.py',
-      'export',
-      path.join(ablation, 'checkpoints', 'qstar-tiny-full-concepts-classfacts-rules-lookalikes.pt'),
-      '--out',
-      stereoProfile,
+    await exportHead(ablationHead, stereoProfile, [
       '--stereo-templates',
       templates,
       '--slim',
@@ -214,13 +206,7 @@ describe('tiny profile training path (smoke)', () => {
     ]);
     expect(served.stdout).toMatch(/Overall Accuracy: \d+\.\d\d %/);
     const fromStereoSlim = path.join(work, 'from-stereo-slim');
-    await runPython([
-      'models/qstar/train.py',
-      'export',
-      path.join(stereoProfile, 'qstar-tiny.pt'),
-      '--out',
-      fromStereoSlim,
-    ]);
+    await exportHead(path.join(stereoProfile, 'qstar-tiny.pt'), fromStereoSlim);
     expect(
       readFileSync(path.join(fromStereoSlim, 'qstar-tiny.onnx')).equals(
         readFileSync(path.join(stereoProfile, 'qstar-tiny.onnx')),
@@ -235,7 +221,8 @@ describe('tiny profile training path (smoke)', () => {
   }, 240_000);
 
   it('degrades the audio of every video as a room and microphone would, and extracts features from it', async () => {
-    await runCli('extract', ['--dataset', synth(), '--out', out(), '--degrade', 'all']);
+    const room = ['--degrade', 'all', '--degrade-seed', '13'];
+    await runCli('extract', ['--dataset', synth(), '--out', out(), ...room]);
     const frontend = path.join(out(), 'frontend-all');
     const record = JSON.parse(readFileSync(path.join(frontend, 'degradations.json'), 'utf8')) as {
       applied: Record<string, Array<{ kind: string }>>;
@@ -259,6 +246,31 @@ describe('tiny profile training path (smoke)', () => {
     ).toBe(0);
     await extractFeatures('--degrade', 'all');
     expect(existsSync(path.join(out(), 'features-all', 'audio.npy'))).toBe(true);
+    // Both channels through the room with the front-end's draws: its seed (13) is read from its
+    // degradations.json, not taken from the features stage's --degrade-seed (default 7).
+    const stereoOf = async () =>
+      Buffer.from((await readNpy(path.join(out(), 'features-all', 'stereo.npy'))).data.buffer);
+    const withFeatures = await stereoOf();
+    const stereoStage = () =>
+      runCli('extract', [
+        '--dataset',
+        synth(),
+        '--out',
+        out(),
+        '--stage',
+        'stereo',
+        '--degrade',
+        'all',
+      ]);
+    await stereoStage();
+    expect(Buffer.compare(await stereoOf(), withFeatures)).toBe(0);
+    const drawn = path.join(frontend, 'degradations.json');
+    renameSync(drawn, `${drawn}.away`); // without it, the default seed's room
+    await stereoStage();
+    renameSync(`${drawn}.away`, drawn);
+    expect(Buffer.compare(await stereoOf(), withFeatures)).not.toBe(0);
+    const cleanStereo = await readNpy(path.join(featuresDir(), 'stereo.npy'));
+    expect(Buffer.compare(withFeatures, Buffer.from(cleanStereo.data.buffer))).not.toBe(0);
 
     // Training through the room: the audio encoders draw examples from both front-ends and report
     // their validation through the room beside the clean one.

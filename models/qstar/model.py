@@ -554,11 +554,11 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
     whether it sounds in each second (B, T, P). lookalikes: (pairs, sounds, playing) to tell
     look-alike classes apart by ear (lookalikes_by_sound). stereo: (stereo, templates) to hear
-    each performer where it stands (stereo_power): with lookalikes, one of each of a pair on stage
-    takes the columns that explain the mix best (lookalikes_by_pan); of two columns of one class, one sounds in a
-    second only with STEREO_SHARE of the class's power there (the mono facts hear the class, not
-    which of them plays), and loudness is the column's own power where heard; a mono window
-    keeps the facts as they are."""
+    each performer where it stands (stereo_power): with lookalikes, one of each of a pair on
+    stage takes the columns that explain the mix best (lookalikes_by_pan); of two columns of one
+    class, one sounds in a second only with STEREO_SHARE of the class's power there (the mono
+    facts hear the class, not which of them plays); loudness is the column's own power where
+    heard; a mono window keeps the facts as they are."""
     valid = segment_mask.to(per_class.dtype)
     seen = masked_mean(column_seen, segment_mask[:, :, None, None], 1)  # (B, P, classes)
     best = seen.amax(-1)

@@ -19,6 +19,7 @@
  *   stage adds (server/evaluation/room-degradations.ts), drawn per video from --degrade-seed;
  *   the front-end goes to OUT/frontend-<degrade> and the features to OUT/features-<degrade>.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +30,7 @@ import {
 } from '../features/segment-frontend.js';
 import { NpyWriter } from '../datasets/npy-writer.js';
 import { Progress } from './progress.js';
-import { writeStereoFeatures } from './stereo-features.js';
+import { writeStereoFeatures, type StereoDegrade } from './stereo-features.js';
 import {
   applyCounterfactual,
   isCounterfactual,
@@ -279,13 +280,20 @@ async function extractFeatures(
   // A black picture leaves the sound as it is; a room degrades both channels; altered audio
   // (silent, swapped) is heard as mono.
   if (!counterfactual || counterfactual === 'black-picture')
-    await writeStereoFeatures(dataset, dir, degrade && stereoDegrade(degrade));
+    await writeStereoFeatures(dataset, dir, degrade && (await stereoDegrade(out, degrade)));
 }
 
-const stereoDegrade = (degrade: DegradeOption) => ({
-  kinds: parseDegradations(degrade.spec),
-  seed: degrade.seed,
-});
+/**
+ * The room both channels take: the draws of the mono front-end through it (its degradations.json
+ * names the seed; the features stage is not told it again), else --degrade-seed.
+ */
+async function stereoDegrade(out: string, degrade: DegradeOption): Promise<StereoDegrade> {
+  const file = path.join(out, frontendName(degrade), 'degradations.json');
+  const seed = existsSync(file)
+    ? (JSON.parse(await readFile(file, 'utf8')) as { seed: number }).seed
+    : degrade.seed;
+  return { kinds: parseDegradations(degrade.spec), seed };
+}
 
 /** Pixels made for one frame size cannot feed an encoder that takes another. */
 function assertFrontendFits(spec: FrontendSpec, manifest: ModelManifest, dir: string): void {
@@ -362,7 +370,11 @@ async function main(argv: string[]): Promise<void> {
   }
   if (values.stage === 'stereo') {
     const dir = path.join(values.out, degrade ? `features-${degrade.spec}` : 'features');
-    return writeStereoFeatures(values.dataset, dir, degrade && stereoDegrade(degrade));
+    return writeStereoFeatures(
+      values.dataset,
+      dir,
+      degrade && (await stereoDegrade(values.out, degrade)),
+    );
   }
   throw new Error(`unknown --stage "${values.stage}"\n${USAGE}`);
 }

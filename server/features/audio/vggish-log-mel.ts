@@ -20,11 +20,18 @@ export const VGGISH = {
   exampleFrames: 96,
 } as const;
 
-export function periodicHann(length: number): Float64Array {
+function periodicHann(length: number): Float64Array {
   return Float64Array.from({ length }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / length));
 }
 
-export function vggishTransform(): FrameTransform {
+/**
+ * VGGish's framing and mel bands over |FFT| (`squared` false, VGGish's own) or |FFT|² (power);
+ * `finish` writes a frame's 64 band values as features.
+ */
+export function vggishMelTransform(
+  squared: boolean,
+  finish: (mel: Float64Array, out: Float32Array) => void,
+): FrameTransform {
   const fftSize = nextPowerOfTwo(VGGISH.frameLength);
   const bands = vggishMelBands({
     melBins: VGGISH.melBins,
@@ -42,10 +49,16 @@ export function vggishTransform(): FrameTransform {
     cols: VGGISH.melBins,
     apply(frame, out) {
       for (let i = 0; i < frame.length; i++) frame[i]! *= window[i]!;
-      applyMelBands(bands, spectrum.compute(frame, false), mel);
-      for (let b = 0; b < mel.length; b++) out[b] = Math.log(mel[b]! + VGGISH.logOffset);
+      applyMelBands(bands, spectrum.compute(frame, squared), mel);
+      finish(mel, out);
     },
   };
+}
+
+export function vggishTransform(): FrameTransform {
+  return vggishMelTransform(false, (mel, out) => {
+    for (let b = 0; b < mel.length; b++) out[b] = Math.log(mel[b]! + VGGISH.logOffset);
+  });
 }
 
 /** Log-mel frames of a whole 16 kHz signal (frames × 64). */
