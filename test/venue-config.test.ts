@@ -3,11 +3,12 @@
  * the file, the path in it and what was expected; `npm start -- --config FILE` runs its streams
  * with its questions, the environment overriding its settings.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { filter, firstValueFrom, skip } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { loadVenueConfig, parseVenueConfig } from '../server/config/venue-config.js';
 import { streamConfig } from '../server/config/stream-sources.js';
@@ -46,6 +47,37 @@ describe('venue configuration file', () => {
     const file = path.join(dir, 'venue.json');
     writeFileSync(file, JSON.stringify({ streams: [{ id: 'a', source: { file: 'clip.mp4' } }] }));
     expect(loadVenueConfig(file).streams[0]!.source).toEqual({ file: path.join(dir, 'clip.mp4') });
+  });
+
+  it("turns a stream's channels round, or drops them, as its stereo setting says", async () => {
+    // A clip whose sound is on the left only.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tutti-venue-')), 'left.mkv');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'color=black:size=64x36:rate=2:duration=1'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1:sample_rate=16000'],
+      ...['-filter_complex', '[1:a]pan=stereo|c0=c0|c1=0*c0[a]', '-map', '0:v', '-map', '[a]'],
+      ...['-c:v', 'mpeg4', '-c:a', 'pcm_s16le', '-shortest', file],
+    ]);
+    const chunk = async (stereo?: string) => {
+      const setting = stereo ? `, stereo: ${stereo}` : '';
+      const text = `streams: [{id: a, source: {file: ${JSON.stringify(file)}}${setting}}]`;
+      const spec = parseVenueConfig(text, 'venue.yaml').streams[0]!;
+      const audio = streamConfig(spec, 'demo.mp4')
+        .source()
+        .pipe(filter((event) => event.kind === 'audio'));
+      return firstValueFrom(audio.pipe(skip(5)));
+    };
+    const energy = (x: Float32Array) => x.reduce((sum, v) => sum + v * v, 0);
+    const [recorded, swapped, mono] = await Promise.all([chunk(), chunk('swapped'), chunk('mono')]);
+    expect(energy(recorded.channels![0])).toBeGreaterThan(0);
+    expect(energy(recorded.channels![1])).toBe(0);
+    expect(energy(swapped.channels![0])).toBe(0);
+    expect(energy(swapped.channels![1])).toBeGreaterThan(0);
+    expect(mono.channels).toBeUndefined();
+    expect(Array.from(mono.samples)).toEqual(Array.from(recorded.samples));
+    expect(errorOf('streams: [{id: a, source: {demo: true}, stereo: reversed}]')).toMatch(
+      /^venue\.yaml: streams\[0\]\.stereo: /,
+    );
   });
 
   it('refuses mistakes, naming the file, the path and what was expected', () => {

@@ -46,6 +46,12 @@ const question = z.string().superRefine((text, context) => {
 export const streamSpecSchema = z.strictObject({
   id: z.string().regex(/^[\w.-]{1,64}$/, 'expected 1–64 letters, digits, "_", "." or "-"'),
   source: sourceSchema,
+  /**
+   * How the sound's left and right stand to the picture: as recorded (default); swapped (the
+   * microphones face the stage from the other side, or the picture is mirrored: every rule by
+   * pan would read the stage backwards); mono (the channels ignored).
+   */
+  stereo: z.enum(['as-recorded', 'swapped', 'mono']).optional(),
   questions: z.array(question).optional(),
   osc: z.array(oscTargetSchema).optional(),
   /** Alert rules; `question` names one of `questions` by its position (0 = the first). */
