@@ -12,7 +12,12 @@ import WebSocket from 'ws';
 import { StandingQuestions } from '../../server/answers/standing-questions.js';
 import { readManifest } from '../../server/encoders/model-manifest.js';
 import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
-import { SegmentEncoders, stackSegments } from '../../server/encoders/segment-encoders.js';
+import {
+  SegmentEncoders,
+  stackSegments,
+  withStereo,
+} from '../../server/encoders/segment-encoders.js';
+import { stereoBands } from '../../server/features/audio/stereo-bands.js';
 import { segmentFrontend } from '../../server/features/segment-frontend.js';
 import { Monitor } from '../../server/monitor.js';
 import { mediaFileSource } from '../../server/sources/media-file-source.js';
@@ -52,7 +57,10 @@ async function hopCost() {
   const frame = { width: 640, height: 360, data: new Uint8Array(640 * 360 * 3).fill(90) };
   const encodeOne = async () =>
     encoders.encode({ count: 1, ...segmentFrontend(samples, frame, manifest.frontend) });
-  const features = await encodeOne();
+  const right = Float32Array.from({ length: 16_000 }, (_, i) => 0.1 * Math.sin(i / 5));
+  // Each segment's band power per channel, computed on the pipeline's own thread.
+  const stereoMs = medianMs(() => stereoBands(samples, right), 20, 5);
+  const features = withStereo(await encodeOne(), stereoBands(samples, right));
   const frontendMs = medianMs(() => segmentFrontend(samples, frame, manifest.frontend), 20, 5);
   const results: Record<
     string,
@@ -92,6 +100,7 @@ async function hopCost() {
   return {
     questions: QUESTIONS.length,
     frontendMsPerSegment: frontendMs,
+    stereoMsPerSegment: stereoMs,
     perWindow: results,
     batching,
     provider: encoders.provider,
@@ -170,7 +179,7 @@ export async function benchPipeline() {
 
 export function printPipeline(result: Awaited<ReturnType<typeof benchPipeline>>): void {
   console.log(
-    `\nPipeline, tiny profile, ${result.hops.questions} standing questions (front-end ${result.hops.frontendMsPerSegment.toFixed(2)} ms per segment):`,
+    `\nPipeline, tiny profile, ${result.hops.questions} standing questions (front-end ${result.hops.frontendMsPerSegment.toFixed(2)} ms per segment, stereo bands ${result.hops.stereoMsPerSegment.toFixed(2)} ms on the pipeline's thread):`,
   );
   console.table(
     Object.fromEntries(
