@@ -1,7 +1,7 @@
 /**
  * Where a sound stands, from the source to the head's input: ffmpeg gives each 20 ms of mono
  * (its own downmix, unchanged) with the same 20 ms of both channels; segments carry them; the
- * pipeline puts each segment's band power per channel into the window.
+ * inference worker makes each segment's band power per channel, which the window carries.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -10,14 +10,16 @@ import path from 'node:path';
 import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StandingQuestions } from '../server/answers/standing-questions.js';
-import type { Inference } from '../server/encoders/inference-pool.js';
+import { InferenceClient } from '../server/encoders/inference-client.js';
 import type { WindowBatch } from '../server/encoders/qstar-answerer.js';
 import { runStream } from '../server/pipeline/stream-pipeline.js';
 import { toSegments } from '../server/segments/to-segments.js';
 import { decodeAudio } from '../server/sources/decode-media-file.js';
 import { mediaFileSource, type SourceEvent } from '../server/sources/media-file-source.js';
+import { repoPath } from './support/run-cli.js';
 
 const FRAME = { width: 4, height: 2, data: new Uint8Array(24) };
+const FRAME_64 = { width: 64, height: 36, data: new Uint8Array(64 * 36 * 3) };
 const energy = (x: Float32Array) => x.reduce((sum, v) => sum + v * v, 0);
 
 describe('stereo from the source to the segments', () => {
@@ -79,47 +81,49 @@ describe('stereo from the source to the segments', () => {
     expect(monoOnly.channels).toBeUndefined();
   });
 
-  it("puts each segment's band power per channel into the window the head answers on", async () => {
-    const feature = (dims: number[]) => ({
-      data: new Float32Array(dims.reduce((a, b) => a * b, 1)),
-      dims,
+  it("puts each segment's band power per channel, made in the inference worker, into the window the head answers on", async () => {
+    const worker = await InferenceClient.start({
+      profile: repoPath('models', 'tiny'),
+      variant: 'full',
     });
     const windows: WindowBatch[] = [];
-    const inference = {
-      encode: () =>
-        Promise.resolve({
-          features: {
-            ast: feature([1, 2, 3]),
-            audio: feature([1, 4]),
-            frame: feature([1, 4]),
-            patches: feature([1, 2, 3]),
-          },
-          spectrogram: [[0]],
-        }),
+    // The worker as it is, watched: which windows the head is asked to answer on.
+    const inference = Object.assign(Object.create(worker) as InferenceClient, {
       answer: (window: WindowBatch, ids: number[][]) => {
         windows.push(window);
-        const probabilities = new Float32Array(42 * ids.length).fill(1 / 42);
-        return Promise.resolve({
-          probabilities,
-          frequency: new Float32Array(3),
-          spatial: new Float32Array(window.segments * 2),
-          temporal: new Float32Array(window.segments),
-        });
+        return worker.answer(window, ids);
       },
-    } as unknown as Inference;
-    const questions = new StandingQuestions();
-    questions.add('Is there a flute sound?');
-    const stream = runStream('left', mediaFileSource(file), inference, questions, {
-      windowSeconds: 2,
-      hopSeconds: 1,
-      patchGrid: [1, 2],
     });
-    await lastValueFrom(stream.pipe(toArray()));
+    try {
+      const questions = new StandingQuestions();
+      questions.add('Is the instrument on the left louder than the instrument on the right?');
+      const stream = runStream('left', mediaFileSource(file), inference, questions, {
+        windowSeconds: 2,
+        hopSeconds: 1,
+        patchGrid: [1, 8],
+      });
+      await lastValueFrom(stream.pipe(toArray()));
+    } finally {
+      await worker.close();
+    }
     const last = windows.at(-1)!;
     expect(last.segments).toBeGreaterThan(0);
     expect(last.stereo).toHaveLength(last.segments * 2 * 64);
     const left = last.stereo!.subarray(0, 64).reduce((a, b) => a + b, 0);
     const right = last.stereo!.subarray(64, 128).reduce((a, b) => a + b, 0);
     expect(left).toBeGreaterThan(1000 * right);
-  });
+    // A channel that is not a segment's worth is refused in the worker, saying why.
+    await expect(
+      InferenceClient.start({ profile: repoPath('models', 'tiny'), variant: 'full' }).then(
+        async (client) => {
+          try {
+            const short = new Float32Array(100);
+            return await client.encode(new Float32Array(16_000), FRAME_64, [short, short]);
+          } finally {
+            await client.close();
+          }
+        },
+      ),
+    ).rejects.toThrow(/a segment is 16000 samples/);
+  }, 60_000);
 });

@@ -199,12 +199,16 @@ export class InferenceClient {
     });
   }
 
-  /** A segment's encoder features, and its coarse log-mel spectrogram for the dashboard. */
+  /**
+   * A segment's encoder features (with its band power per channel where `channels` are given),
+   * and its coarse log-mel spectrogram for the dashboard.
+   */
   async encode(
     samples: Float32Array,
     frame: RgbFrame,
+    channels?: readonly [Float32Array, Float32Array],
   ): Promise<{ features: SegmentFeatures; spectrogram: number[][] }> {
-    const reply = await this.request({ kind: 'encode', samples, frame }, []);
+    const reply = await this.request({ kind: 'encode', samples, frame, channels }, []);
     if (reply.kind !== 'encoded') throw new Error(`unexpected ${reply.kind}`);
     return { features: reply.features, spectrogram: reply.spectrogram };
   }

@@ -73,8 +73,8 @@ export class InferencePool implements Inference {
     return best;
   }
 
-  encode(samples: Float32Array, frame: RgbFrame) {
-    return this.pick().encode(samples, frame);
+  encode(samples: Float32Array, frame: RgbFrame, channels?: readonly [Float32Array, Float32Array]) {
+    return this.pick().encode(samples, frame, channels);
   }
 
   answer(window: WindowBatch, questions: number[][]) {

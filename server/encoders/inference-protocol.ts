@@ -18,6 +18,8 @@ export type WorkerRequest =
       readonly kind: 'encode';
       readonly samples: Float32Array;
       readonly frame: RgbFrame;
+      /** Left and right, where the source has them: their band power goes with the features. */
+      readonly channels?: readonly [Float32Array, Float32Array];
     }
   | {
       readonly id: number;

@@ -24,7 +24,8 @@ import { assertHop, hopShape, joinHops, splitAnswered, type Hop } from './hop-ba
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer, type Answered } from './qstar-answerer.js';
-import { SegmentEncoders, splitFeatures } from './segment-encoders.js';
+import { SegmentEncoders, splitFeatures, withStereo } from './segment-encoders.js';
+import { stereoBands } from '../features/audio/stereo-bands.js';
 
 /** TUTTI_HOP_BATCH: most hops one head call takes (default 1: each hop its own call). */
 function hopBatchSize(value = process.env['TUTTI_HOP_BATCH'] ?? '1'): number {
@@ -100,8 +101,9 @@ try {
       if (request.kind === 'encode') {
         // Checked alone, so one bad segment fails only its own request, not its batch.
         assertSegmentSamples(request.samples);
+        request.channels?.forEach(assertSegmentSamples);
         assertRgbFrame(request.frame);
-        const { samples, frame } = request;
+        const { samples, frame, channels } = request;
         const pixels = picturesGraph ? undefined : segmentPixels(frame, manifest.frontend);
         const { features, logMel } = await encodeQueue.submit({
           samples,
@@ -111,7 +113,7 @@ try {
         send({
           id: request.id,
           kind: 'encoded',
-          features,
+          features: withStereo(features, channels && stereoBands(...channels)),
           spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
         });
       } else {

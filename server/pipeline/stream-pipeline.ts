@@ -11,8 +11,6 @@ import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { segmentSummary } from '../answers/segment-summary.js';
 import { answerMessages, type StandingQuestions } from '../answers/standing-questions.js';
 import type { Inference } from '../encoders/inference-pool.js';
-import { withStereo } from '../encoders/segment-encoders.js';
-import { stereoBands } from '../features/audio/stereo-bands.js';
 import { toSegments, type Segment } from '../segments/to-segments.js';
 import type { SourceEvent } from '../sources/media-file-source.js';
 import { FeatureWindow } from '../windows/feature-window.js';
@@ -63,10 +61,9 @@ export function runStream(
     }),
     concatMap(async ({ segment, readyAt }: { segment: Segment; readyAt: number }) => {
       try {
-        const { features, spectrogram } = await inference.encode(segment.samples, segment.frame);
-        // A segment's band power per channel beside its features (cheap: no worker round trip).
-        const bands = segment.channels && stereoBands(...segment.channels);
-        window.push(segment.index, segment.start, withStereo(features, bands));
+        const { samples, frame, channels } = segment;
+        const { features, spectrogram } = await inference.encode(samples, frame, channels);
+        window.push(segment.index, segment.start, features);
         counters.segments += 1;
         return { segment, readyAt, summary: segmentSummary(stream, segment, spectrogram) };
       } catch (error) {

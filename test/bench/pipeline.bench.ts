@@ -58,7 +58,7 @@ async function hopCost() {
   const encodeOne = async () =>
     encoders.encode({ count: 1, ...segmentFrontend(samples, frame, manifest.frontend) });
   const right = Float32Array.from({ length: 16_000 }, (_, i) => 0.1 * Math.sin(i / 5));
-  // Each segment's band power per channel, computed on the pipeline's own thread.
+  // Each segment's band power per channel, made in the inference worker beside the front-end.
   const stereoMs = medianMs(() => stereoBands(samples, right), 20, 5);
   const features = withStereo(await encodeOne(), stereoBands(samples, right));
   const frontendMs = medianMs(() => segmentFrontend(samples, frame, manifest.frontend), 20, 5);
@@ -179,7 +179,7 @@ export async function benchPipeline() {
 
 export function printPipeline(result: Awaited<ReturnType<typeof benchPipeline>>): void {
   console.log(
-    `\nPipeline, tiny profile, ${result.hops.questions} standing questions (front-end ${result.hops.frontendMsPerSegment.toFixed(2)} ms per segment, stereo bands ${result.hops.stereoMsPerSegment.toFixed(2)} ms on the pipeline's thread):`,
+    `\nPipeline, tiny profile, ${result.hops.questions} standing questions (front-end ${result.hops.frontendMsPerSegment.toFixed(2)} ms per segment, stereo bands ${result.hops.stereoMsPerSegment.toFixed(2)} ms, made beside it in the worker):`,
   );
   console.table(
     Object.fromEntries(
