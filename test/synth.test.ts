@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAnnotations } from '../server/datasets/musicavqa-annotations.js';
+import { decodeStereoAudio } from '../server/sources/decode-media-file.js';
 import type { SceneTruth } from '../server/synth/ground-truth.js';
 import { ACTIVE_DB } from '../server/synth/ground-truth.js';
 import { mixStereo, panGains } from '../server/synth/mixdown.js';
@@ -24,22 +25,6 @@ const run = promisify(execFile);
 const SECONDS = 6;
 
 const synth = (args: string[]) => runCli('synth', args);
-
-async function decodeAudio(file: string): Promise<{ left: Float32Array; right: Float32Array }> {
-  const { stdout } = await run(
-    'ffmpeg',
-    ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '2', '-ar', '16000', 'pipe:1'],
-    {
-      encoding: 'buffer',
-      maxBuffer: 1 << 26,
-    },
-  );
-  const samples = new Float32Array(stdout.buffer, stdout.byteOffset, stdout.byteLength / 4);
-  return {
-    left: samples.filter((_, i) => i % 2 === 0),
-    right: samples.filter((_, i) => i % 2 === 1),
-  };
-}
 
 function rmsDb(samples: Float32Array, from: number, to: number): number {
   let energy = 0;
@@ -93,8 +78,8 @@ describe('synthetic scenes (npm run synth)', () => {
     for (const id of ['00000001', '00000002', '00000003']) {
       expect(readTruth(again, id)).toEqual(readTruth(dir, id));
       const [a, b] = await Promise.all([
-        decodeAudio(path.join(dir, 'videos', `${id}.mp4`)),
-        decodeAudio(path.join(again, 'videos', `${id}.mp4`)),
+        decodeStereoAudio(path.join(dir, 'videos', `${id}.mp4`)),
+        decodeStereoAudio(path.join(again, 'videos', `${id}.mp4`)),
       ]);
       expect(a.left).toEqual(b.left);
     }
@@ -106,7 +91,7 @@ describe('synthetic scenes (npm run synth)', () => {
   it('sounds where the ground truth says a part plays, and is silent where none does', async () => {
     const checked = { active: 0, silent: 0 };
     for (const truth of truths) {
-      const { left, right } = await decodeAudio(path.join(dir, 'videos', `${truth.id}.mp4`));
+      const { left, right } = await decodeStereoAudio(path.join(dir, 'videos', `${truth.id}.mp4`));
       for (let s = 0; s < truth.seconds; s++) {
         const from = s * 16_000;
         const level = Math.max(rmsDb(left, from, from + 16_000), rmsDb(right, from, from + 16_000));
@@ -131,7 +116,7 @@ describe('synthetic scenes (npm run synth)', () => {
   it('pans each part to where it stands', async () => {
     let checked = 0;
     for (const truth of truths) {
-      const { left, right } = await decodeAudio(path.join(dir, 'videos', `${truth.id}.mp4`));
+      const { left, right } = await decodeStereoAudio(path.join(dir, 'videos', `${truth.id}.mp4`));
       for (let s = 0; s < truth.seconds; s++) {
         const playing = truth.performers.filter((p) => p.loudnessDb[s]! > -75);
         const solo = playing[0];
@@ -230,7 +215,7 @@ describe('synthetic scenes (npm run synth)', () => {
       expect(new Set(other.performers.map((p) => p.soundfont))).toEqual(new Set(['csound']));
       expect(usual.performers.every((p) => p.soundfont !== 'csound')).toBe(true);
       const [a, b] = await Promise.all(
-        [dir, unseen].map((d) => decodeAudio(path.join(d, 'videos', `${id}.mp4`))),
+        [dir, unseen].map((d) => decodeStereoAudio(path.join(d, 'videos', `${id}.mp4`))),
       );
       expect(a!.left).not.toEqual(b!.left);
     }

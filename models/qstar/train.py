@@ -938,9 +938,10 @@ def fit_stereo_templates(args):
     stereo = np.load(os.path.join(args.features, "stereo.npy"), mmap_mode="r")
     with open(os.path.join(args.dataset, "avqa-train.json")) as f:
         train = sorted({q["video_id"] for q in json.load(f)})
+    row_of = {video: i for i, video in enumerate(info["videos"])}
     sums, seconds = np.zeros((CLASSES + 1, stereo.shape[-1])), np.zeros(CLASSES + 1, int)
     for video, truth in zip(train, read_truths(args.dataset, train)):
-        power = np.asarray(stereo[info["videos"].index(video)], np.float64).sum(1)  # (T, bands), both channels
+        power = np.asarray(stereo[row_of[video]], np.float64).sum(1)  # (T, bands), both channels
         voice = truth["voiceover"]
         for t in range(power.shape[0]):
             playing = {p["instrument"] for p in truth["performers"] if p["active"][t]}

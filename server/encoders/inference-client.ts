@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
+import type { Channels } from '../sources/media-file-source.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
 import type { ExecutionProvider } from './onnx-model.js';
 import type { Answered, WindowBatch } from './qstar-answerer.js';
@@ -206,7 +207,7 @@ export class InferenceClient {
   async encode(
     samples: Float32Array,
     frame: RgbFrame,
-    channels?: readonly [Float32Array, Float32Array],
+    channels?: Channels,
   ): Promise<{ features: SegmentFeatures; spectrogram: number[][] }> {
     const reply = await this.request({ kind: 'encode', samples, frame, channels }, []);
     if (reply.kind !== 'encoded') throw new Error(`unexpected ${reply.kind}`);

@@ -6,6 +6,7 @@
  * fewest requests in flight, so segments still batch in whichever worker is busy.
  */
 import type { RgbFrame } from '../features/video/rgb-frame.js';
+import type { Channels } from '../sources/media-file-source.js';
 import {
   InferenceClient,
   type InferenceHealth,
@@ -73,7 +74,7 @@ export class InferencePool implements Inference {
     return best;
   }
 
-  encode(samples: Float32Array, frame: RgbFrame, channels?: readonly [Float32Array, Float32Array]) {
+  encode(samples: Float32Array, frame: RgbFrame, channels?: Channels) {
     return this.pick().encode(samples, frame, channels);
   }
 

@@ -3,6 +3,7 @@ import type { Answered, WindowBatch } from './qstar-answerer.js';
 import type { SegmentFeatures } from './segment-encoders.js';
 import type { ExecutionProvider } from './onnx-model.js';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
+import type { Channels } from '../sources/media-file-source.js';
 
 export interface WorkerInit {
   readonly profile: string;
@@ -19,7 +20,7 @@ export type WorkerRequest =
       readonly samples: Float32Array;
       readonly frame: RgbFrame;
       /** Left and right, where the source has them: their band power goes with the features. */
-      readonly channels?: readonly [Float32Array, Float32Array];
+      readonly channels?: Channels;
     }
   | {
       readonly id: number;

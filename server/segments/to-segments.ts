@@ -7,7 +7,11 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { BLACK_FRAME, type RgbFrame } from '../features/video/rgb-frame.js';
-import { SOURCE_SAMPLE_RATE, type SourceEvent } from '../sources/media-file-source.js';
+import {
+  SOURCE_SAMPLE_RATE,
+  type Channels,
+  type SourceEvent,
+} from '../sources/media-file-source.js';
 
 export interface Segment {
   readonly index: number;
@@ -15,7 +19,7 @@ export interface Segment {
   readonly start: number;
   readonly samples: Float32Array;
   /** Its left and right channels, when the source has given any. */
-  readonly channels?: readonly [left: Float32Array, right: Float32Array];
+  readonly channels?: Channels;
   readonly frame: RgbFrame;
 }
 

@@ -22,14 +22,19 @@ async function ffmpegOutput(args: string[], what: string): Promise<Buffer> {
   }
 }
 
+/** ffmpeg's f32le output as samples (copied: a Buffer may sit unaligned in a shared pool). */
+export function float32Samples(bytes: Buffer): Float32Array {
+  return new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+}
+
 export async function decodeAudio(file: string, sampleRate = 16_000): Promise<Float32Array> {
   const bytes = await ffmpegOutput(
     ['-i', file, '-vn', '-f', 'f32le', '-ac', '1', '-ar', String(sampleRate)],
     `the audio of ${file}`,
   );
-  return new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  );
+  return float32Samples(bytes);
 }
 
 /** Both channels at 16 kHz (a mono file gives the same samples twice): where each sound stands. */
@@ -41,10 +46,7 @@ export async function decodeStereoAudio(
     ['-i', file, '-vn', '-f', 'f32le', '-ac', '2', '-ar', String(sampleRate)],
     `the audio of ${file}`,
   );
-  const interleaved = new Float32Array(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-  );
-  return deinterleave(interleaved);
+  return deinterleave(float32Samples(bytes));
 }
 
 /** L R L R … → the two channels. */

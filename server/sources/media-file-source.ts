@@ -12,10 +12,13 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Observable, type Subscriber } from 'rxjs';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
-import { deinterleave, probeVideoSize } from './decode-media-file.js';
+import { deinterleave, float32Samples, probeVideoSize } from './decode-media-file.js';
 
 export const SOURCE_SAMPLE_RATE = 16_000;
 export const SOURCE_FRAME_RATE = 2;
+
+/** A span's left and right channels. */
+export type Channels = readonly [left: Float32Array, right: Float32Array];
 
 export type SourceEvent =
   | {
@@ -23,7 +26,7 @@ export type SourceEvent =
       readonly time: number;
       readonly samples: Float32Array;
       /** The same span's left and right channels, where the source has them (a mono one: equal). */
-      readonly channels?: readonly [left: Float32Array, right: Float32Array];
+      readonly channels?: Channels;
     }
   | {
       readonly kind: 'frame';
@@ -130,15 +133,13 @@ export function ffmpegEvents(input: FfmpegInput, subscriber: Subscriber<SourceEv
       samples += chunk.length;
     }
   };
-  const floats = (record: Buffer) =>
-    new Float32Array(record.buffer.slice(record.byteOffset, record.byteOffset + record.byteLength));
   const chunkBytes = (SOURCE_SAMPLE_RATE / 50) * 4;
   records(ffmpeg.stdout!, chunkBytes, (record) => {
-    mono.push(floats(record));
+    mono.push(float32Samples(record));
     emitAudio();
   });
   records(ffmpeg.stdio[4] as Readable, 2 * chunkBytes, (record) => {
-    stereo.push(floats(record));
+    stereo.push(float32Samples(record));
     emitAudio();
   });
   records(ffmpeg.stdio[3] as Readable, width * height * 3, (record) => {
