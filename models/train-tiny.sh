@@ -3,7 +3,8 @@
 # sees one) and measures it, as the shipped files were made:
 #   1. 1500 synthetic scenes (seed 1, 30 questions per scene before balancing)
 #   2. the TypeScript front-end over them (the monitor's own code)
-#   3. the three frozen encoders, pretrained on the scenes' per-second truth
+#   3. the three frozen encoders, pretrained on the scenes' per-second truth, and TinyOnsets
+#      (onsets at 10 ms, on clean and room audio) joined to the audio encoder
 #   4. their features through onnxruntime-node, and the readouts of their facts (Concepts)
 #   5. the head on oracle inputs (its ceiling), then each variant in VARIANTS, with ClassSlots,
 #      Performers (with stage relations), Concepts and StageRules
@@ -33,7 +34,14 @@ timed() { local started=$SECONDS; "$@"; echo "train-tiny: $(($SECONDS - started)
 [ -f "$work/out/frontend/videos.json" ] || timed npm run extract -- --dataset "$work/synth" --out "$work/out"
 [ -f models/tiny/tiny-frame.onnx ] && [ -n "${KEEP_ENCODERS:-}" ] ||
   timed "${python[@]}" models/qstar/train.py encoders --frontend "$work/out/frontend" --dataset "$work/synth" \
-    --out models/tiny --epochs "$encoder_epochs" --checkpoints "$work/checkpoints"
+    --out models/tiny --epochs "$encoder_epochs" --checkpoints "$work/checkpoints" --only ast audio frame
+# Onsets at 10 ms, joined to the audio encoder's graph (session 17), trained on clean and room audio:
+# the room front-end of models/room-head.sh, made here first.
+[ -f "$work/rooms/frontend-all/videos.json" ] || timed npm run --silent extract -- --dataset "$work/synth" \
+  --out "$work/rooms" --degrade all --degrade-seed "${ROOM_SEED:-1001}"
+[ -n "${KEEP_ENCODERS:-}" ] || timed "${python[@]}" models/qstar/train.py encoders --only onsets --frontend "$work/out/frontend" \
+  --dataset "$work/synth" --room-frontend "$work/rooms/frontend-all" --out models/tiny --epochs 16 --lr 2e-3 \
+  --checkpoints "$work/checkpoints"
 timed npm run extract -- --dataset "$work/synth" --out "$work/out" --stage features --profile models/tiny
 readouts="$work/checkpoints/readouts.pt" # refitted with the features they read (3 min)
 timed "${python[@]}" models/qstar/train.py readouts --features "$work/out/features" --dataset "$work/synth" --out "$readouts"

@@ -25,7 +25,7 @@ function features(index: number): SegmentFeatures {
   };
   return {
     ast: tensor([1, 8, 64]),
-    audio: tensor([1, 128]),
+    audio: tensor([1, 172]), // the clip embedding, then the onsets heard at 10 ms (session 17)
     frame: tensor([1, 64]),
     patches: tensor([1, 8, 64]),
   };
@@ -51,7 +51,7 @@ describe('encoded segments in JetStream KV', () => {
 
   it('round-trips a record exactly and refuses what is not one', () => {
     const record = encodeFeatures(12, features(3));
-    expect(record.byteLength).toBe(12 + 2 * 13 + 2 * 9 + 4 * 1216); // 4,920 bytes
+    expect(record.byteLength).toBe(12 + 2 * 13 + 2 * 9 + 4 * 1260); // 5,096 bytes
     const back = decodeFeatures(record);
     expect(back.start).toBe(12);
     expect(back.features.patches.dims).toEqual([1, 8, 64]);

@@ -95,6 +95,14 @@ describe('tiny profile training path (smoke)', () => {
       readFileSync(path.join(features, 'questions-train.json'), 'utf8'),
     ) as Array<{ ids: number[]; answer: number }>;
     expect(questions.length).toBeGreaterThan(10);
+    // The audio encoder: the clip embedding, then per class the onsets counted at 10 ms and
+    // whether it sounds (TinyOnsets joined to its graph), which differ from second to second.
+    const audio = await readNpy(path.join(features, 'audio.npy'));
+    expect(audio.shape).toEqual([10, 4, 128 + 2 * 22]);
+    const audioData = audio.data as Float32Array;
+    const onsetFacts = (row: number) =>
+      Array.from(audioData.subarray(row * 172 + 128, row * 172 + 172));
+    expect(onsetFacts(0)).not.toEqual(onsetFacts(5));
     // Beside the clean features, each second's band power per channel: the scenes are stereo.
     const stereo = await readNpy(path.join(features, 'stereo.npy'));
     expect(stereo.shape).toEqual([10, 4, 2, 64]);

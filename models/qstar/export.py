@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, PicturesFrontend, VGGish, ClipText, ClipVisual, QStar, QStarConfig, QuestionEncoder  # noqa: E402
+from model import AST, INSTRUMENT_CLASSES, SEGMENT_SAMPLES, WORD_CODES, AudioFrontend, ClipText, ClipVisual, PicturesFrontend, QStar, QStarConfig, QuestionEncoder, TinyAudioClip, TinyOnsets, VGGish  # noqa: E402
 from scene_truth import LOOKALIKE_PAIRS  # noqa: E402
 
 OPSET = 17
@@ -115,6 +115,124 @@ def export_question_encoder(encoder: QuestionEncoder, path: str, words=24):
     )
 
 
+class OnsetFacts(torch.nn.Module):
+    def __init__(self, onsets):
+        super().__init__()
+        self.onsets = onsets
+
+    def forward(self, logmel):
+        return TinyOnsets.per_second(*self.onsets(logmel))
+
+
+def join_onsets(path, onsets):
+    """Rewrites the audio encoder at `path` as its clip graph, untouched, beside TinyOnsets' per
+    second facts: one output "embedding" (N, d + 2 · classes), the facts after the clip embedding,
+    so the heads' input slots stay as they are (the monitor feeds whatever width the encoder
+    gives). The clip's PyTorch weights need not exist: its graph is taken as it stands, and where
+    onsets were joined before, the clip part of that graph is kept and the rest replaced."""
+    import io
+
+    import onnx
+    from onnx import compose, helper
+
+    clip = clip_graph(onnx.load(path))
+    buffer = io.BytesIO()
+    axes = {"logmel": {0: "batch"}, "facts": {0: "batch"}}
+    torch.onnx.export(OnsetFacts(onsets).eval(), (torch.zeros(1, 96, 64),), buffer, input_names=["logmel"], output_names=["facts"], dynamic_axes=axes, opset_version=OPSET)
+    facts = onnx.load_from_string(buffer.getvalue())
+    logmel = helper.make_tensor_value_info("logmel", onnx.TensorProto.FLOAT, ["batch", 96, 64])
+    clip, facts = (compose.add_prefix(m, prefix) for m, prefix in ((clip, "clip/"), (facts, "onsets/")))
+    for node in [*clip.graph.node, *facts.graph.node]:  # both read the one input
+        node.input[:] = ["logmel" if name.endswith("/logmel") else name for name in node.input]
+    join = helper.make_node("Concat", ["clip/embedding", "onsets/facts"], ["embedding"], name="join", axis=-1)
+    clip_width = clip.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+    width = clip_width + facts.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+    output = helper.make_tensor_value_info("embedding", onnx.TensorProto.FLOAT, ["batch", width])
+    graph = helper.make_graph(
+        [*clip.graph.node, *facts.graph.node, join], "tiny-audio", [logmel], [output], [*clip.graph.initializer, *facts.graph.initializer]
+    )
+    model = helper.make_model(graph, opset_imports=clip.opset_import, producer_name="tutti join_onsets")
+    model.ir_version = clip.ir_version
+    helper.set_model_props(model, {"clip_width": str(clip_width)})  # clip_graph finds the clip again by it
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def clip_graph(model):
+    """The clip encoder alone: the model as it is, or the "clip/" part of one join_onsets made."""
+    from onnx import helper
+
+    if not any(node.name == "join" for node in model.graph.node):
+        return model
+    strip = lambda name: name[len("clip/") :] if name.startswith("clip/") else name
+    nodes = [node for node in model.graph.node if node.name.startswith("clip/")]
+    for node in nodes:
+        node.name = strip(node.name)
+        node.input[:] = [strip(n) for n in node.input]
+        node.output[:] = [strip(n) for n in node.output]
+    initializers = [t for t in model.graph.initializer if t.name.startswith("clip/")]
+    for tensor in initializers:
+        tensor.name = strip(tensor.name)
+    width = int({p.key: p.value for p in model.metadata_props}["clip_width"])
+    output = helper.make_tensor_value_info("embedding", 1, ["batch", width])
+    graph = helper.make_graph(nodes, "tiny-audio-clip", list(model.graph.input), [output], initializers)
+    clip = helper.make_model(graph, opset_imports=model.opset_import)
+    clip.ir_version = model.ir_version
+    return clip
+
+
+def with_readouts(saved, config, readouts):
+    """A trained head with Concepts' fixed maps replaced by `readouts` (train.py readouts). Where
+    they read a wider audio stream than the head was trained on (the audio encoder joined with
+    TinyOnsets' facts, session 17), the head's learned audio projection reads the new dimensions
+    with zero weights — the head is unchanged but for what the maps now tell it — and
+    config.audio_dim becomes the new width."""
+    if not config.concepts:
+        raise SystemExit("--readouts needs a head with Concepts")
+    width = readouts["audio"][0].shape[1] - config.ast_bands * config.ast_dim
+    extra = width - config.audio_dim
+    if extra < 0:
+        raise SystemExit(f"--readouts read {width} audio dimensions, the head {config.audio_dim}: not a wider stream")
+    state = dict(saved["best_state"])
+    weight = state["head.audio_in.weight"]
+    state["head.audio_in.weight"] = torch.cat([weight[:, : config.audio_dim], weight.new_zeros(weight.shape[0], extra), weight[:, config.audio_dim :]], 1)
+    for name in ("audio", "columns", "frame"):
+        state[f"head.concepts.{name}_weight"], state[f"head.concepts.{name}_bias"] = readouts[name]
+    if config.heard_hidden:
+        if "heard" not in readouts or readouts["heard"][0].shape[0] != config.heard_hidden:
+            raise SystemExit(f"the head reads sounds with sight ({config.heard_hidden} units): fit the readouts with --heard-hidden {config.heard_hidden}")
+        for name, value in zip(("w1", "b1", "w2", "b2"), readouts["heard"]):
+            state[f"head.concepts.heard_{name}"] = value
+    config.audio_dim = width
+    return {**saved, "best_state": state, "config": config.to_dict()}
+
+
+def narrow_audio(path, width):
+    """Rewrites the head at `path` to take a wider audio stream and read only its first `width`
+    dimensions (a Slice in front): a head trained before the audio encoder gained onsets' facts
+    answers exactly as it did, from the same profile's features (README, session 17)."""
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(path)
+    graph = model.graph
+    audio = next((i for i in graph.input if i.name == "audio"), None)
+    if audio is None:
+        raise SystemExit(f"{path}: no audio input")
+    if any(node.name == "narrow_audio" for node in graph.node):
+        print(f"{path}: reads the first dimensions of its audio input already")
+        return
+    for node in graph.node:
+        node.input[:] = ["audio_read" if name == "audio" else name for name in node.input]
+    constants = [helper.make_tensor(name, onnx.TensorProto.INT64, [1], [value]) for name, value in (("audio_from", 0), ("audio_to", width), ("audio_axis", 2))]
+    graph.initializer.extend(constants)
+    graph.node.insert(0, helper.make_node("Slice", ["audio", "audio_from", "audio_to", "audio_axis"], ["audio_read"], name="narrow_audio"))
+    audio.type.tensor_type.shape.dim[2].ClearField("dim_value")
+    audio.type.tensor_type.shape.dim[2].dim_param = "audio_width"
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
 def save_array(directory, name, tensor):
     array = tensor.detach().numpy()
     dtype = {np.dtype("float32"): "float32", np.dtype("bool"): "bool", np.dtype("int64"): "int64"}[array.dtype]
@@ -122,11 +240,14 @@ def save_array(directory, name, tensor):
     return {"file": f"{name}.bin", "dtype": dtype, "shape": list(array.shape)}
 
 
-def case(out_dir, prefix, model, inputs):
+def case(out_dir, prefix, model, inputs, feeds=None):
+    """Torch's outputs of `model` on `inputs`, and what the ONNX graph is fed (`feeds`, default
+    the same inputs) to give them."""
     with torch.no_grad():
         outputs = model(*(inputs[n] for n in head_inputs(model.config)))
+    feeds = feeds or inputs
     return {
-        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", inputs[n]) for n in head_inputs(model.config)},
+        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", feeds[n]) for n in head_inputs(model.config)},
         "outputs": {n: save_array(out_dir, f"{prefix}.out.{n}", t) for n, t in zip(HEAD_OUTPUTS, outputs)},
     }
 
@@ -185,9 +306,47 @@ def parity(out_dir, seed):
         # (Concepts read a fixed number of bands, so that one stays.)
         other = example_inputs(config, batch=1, segments=9, patches=5, bands=config.ast_bands if config.concepts else 3, words=11, seed=seed + 1)
         manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, with_word_codes(other)))
+    manifest.update(wider_audio_cases(out_dir, seed))
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     print(f"parity fixtures in {out_dir}")
+
+
+def wider_audio_cases(out_dir, seed, extra=5):
+    """Session 17's wider audio stream (the clip embedding, then TinyOnsets' facts): the joined
+    encoder gives both, and joined again keeps its clip part; a head narrowed to the old width
+    (narrow_audio) and one whose maps read the new dimensions with zero weights (with_readouts)
+    answer on the wide stream exactly as the head did on the narrow one."""
+    torch.manual_seed(seed)
+    config = QStarConfig(**{"d_model": 32, "heads": 4, "frame_dim": 24, "patch_dim": 20, "audio_dim": 16, "ast_dim": 12, "word_dim": 28, **SIGHTED_HEARING})
+    model = QStar(config).eval()
+    for buffer in model.concepts.buffers():
+        buffer.copy_(torch.randn(buffer.shape) * 0.3)
+    inputs = with_word_codes(example_inputs(config, seed=seed))
+    wide = {**inputs, "audio": torch.cat([inputs["audio"], torch.randn(*inputs["audio"].shape[:2], extra)], -1)}
+    cases = {}
+    path = os.path.join(out_dir, "narrowed.onnx")
+    export_head(model, path, inputs)
+    narrow_audio(path, config.audio_dim)
+    cases["narrowed"] = {"model": "narrowed.onnx", "cases": [case(out_dir, "narrowed.0", model, inputs, wide)]}
+    pad = lambda w: torch.cat([w[:, : config.audio_dim], w.new_zeros(w.shape[0], extra), w[:, config.audio_dim :]], 1)
+    c = model.concepts
+    readouts = {"audio": (pad(c.audio_weight), c.audio_bias), "columns": (c.columns_weight, c.columns_bias), "frame": (c.frame_weight, c.frame_bias)}
+    readouts["heard"] = (pad(c.heard_w1), c.heard_b1, c.heard_w2, c.heard_b2)
+    saved = with_readouts({"config": config.to_dict(), "best_state": {f"head.{k}": v for k, v in model.state_dict().items()}}, QStarConfig(**config.to_dict()), readouts)
+    widened = QStar(QStarConfig(**saved["config"])).eval()
+    widened.load_state_dict({k[len("head.") :]: v for k, v in saved["best_state"].items()})
+    export_head(widened, os.path.join(out_dir, "widened.onnx"), wide)
+    cases["widened"] = {"model": "widened.onnx", "cases": [case(out_dir, "widened.0", model, inputs, wide)]}
+    clip, onsets = TinyAudioClip(16, widths=(4, 8, 8)).eval(), TinyOnsets(widths=(4, 8, 8), d=16).eval()
+    path, logmel = os.path.join(out_dir, "joined.onnx"), torch.randn(2, 96, 64)
+    torch.onnx.export(clip, (logmel,), path, input_names=["logmel"], output_names=["embedding"], dynamic_axes={"logmel": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=OPSET)
+    join_onsets(path, TinyOnsets(widths=(4, 8, 8), d=16))  # then again: the clip part stays, the facts are replaced
+    join_onsets(path, onsets)
+    with torch.no_grad():
+        embedding = torch.cat([clip(logmel), TinyOnsets.per_second(*onsets(logmel))], -1)
+    cases["joined"] = {"model": "joined.onnx", "cases": [{"inputs": {"logmel": save_array(out_dir, "joined.in.logmel", logmel)}, "outputs": {"embedding": save_array(out_dir, "joined.out.embedding", embedding)}}]}
+    return cases
 
 
 # ---------------------------------------------------------------------------- paper encoders
@@ -370,6 +529,9 @@ def main():
     q.add_argument("--seed", type=int, default=0)
     f = sub.add_parser("frontend", help="the front-end (AST fbank, VGGish log-mel; CLIP resize, crop, normalise) as ONNX graphs")
     f.add_argument("out_dir")
+    n = sub.add_parser("narrow-audio", help="a head ONNX that takes a wider audio stream and reads its first WIDTH dimensions")
+    n.add_argument("head")
+    n.add_argument("width", type=int)
     args = parser.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if args.command == "parity":
@@ -378,6 +540,8 @@ def main():
         export_paper(args)
     elif args.command == "frontend":
         export_frontend(args)
+    elif args.command == "narrow-audio":
+        narrow_audio(args.head, args.width)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,23 @@ def audio_targets(truths, segments):
     return {"heard": heard, "loudness": loudness, "onsets": onsets, "pitch": pitch, "voice": voice}
 
 
+def onset_frames(truths, segments, frames=96, hop=0.01):
+    """Per (video, second, 10 ms frame of its VGGish example), per class: 1 where a note starts,
+    ½ a frame either side (onset times are not frame-exact). (V, segments, frames, CLASSES)."""
+    target = np.zeros((len(truths), segments, frames, CLASSES), np.float32)
+    for v, truth in enumerate(truths):
+        for p in truth["performers"]:
+            c = INSTRUMENTS.index(p["instrument"])
+            for onset in p["onsets"]:
+                s, f = int(onset), int(round((onset - int(onset)) / hop))
+                if s >= segments or f >= frames:
+                    continue  # past the window, or in the 40 ms an example leaves out
+                for d, weight in ((-1, 0.5), (0, 1.0), (1, 0.5)):
+                    if 0 <= f + d < frames:
+                        target[v, s, f + d, c] = max(target[v, s, f + d, c], weight)
+    return target
+
+
 def frame_targets(truths, segments):
     """Per (video, second): classes seen in each of the COLUMNS stage columns, and playing there;
     classes seen anywhere; outdoor venue; how many performers are on stage."""

@@ -1,7 +1,7 @@
 """Training for the `tiny` profile, in two stages (Debian's /usr/bin/python3 with torch):
 
     train.py encoders --frontend OUT/frontend --dataset SYNTH_DIR --out models/tiny [--epochs 12]
-                      [--only ast audio frame] [--checkpoints DIR] [--room-frontend OUT/frontend-all ...]
+                      [--only ast audio frame onsets] [--checkpoints DIR] [--room-frontend OUT/frontend-all ...]
         Pretrains the tiny frozen encoders on the synthetic scenes' per-second ground truth
         (scene_truth.py: per class whether it sounds, how loud, its onsets and pitch, the
         voiceover; per stage column which classes stand and play, the venue, how many perform),
@@ -12,6 +12,10 @@
         --degrade-seed N`, a seed the held-out sets do not use); each training example's audio is
         drawn from the clean front-end or one of these, so the audio encoders learn what a real
         room and microphone do to the mix (validation stays clean; the rooms' is reported beside).
+        onsets (after audio; session 17): model.py's TinyOnsets, taught at 10 ms where notes
+        start (scene_truth.onset_frames) and per second what sounds and how many notes, then
+        joined to OUT/tiny-audio.onnx (export.py's join_onsets: the clip graph kept, 44 facts
+        appended to its embedding; joined again, the clip part stays and the facts are replaced).
 
     train.py head --features OUT/features --out models/tiny [--variant full] [--epochs 30]
                   [--lr 1e-4] [--d-model 64] [--window-summary] [--class-slots [--class-answers] [--performers]]
@@ -38,15 +42,20 @@
         `head --performer-facts` also ranks them per performer. --heard-hidden N reads which
         classes sound by an MLP on the audio features and sight's readouts instead (model.py's
         sighted_hearing), taught with --silent-features that silent audio sounds of nothing.
+        --sight-from CHECKPOINT keeps a trained head's maps of what is seen and fits only what
+        reads the audio (the audio encoder changed, the frame encoder did not).
 
     train.py head … --device cuda --held-out HELDOUT/out/features …
         Trains on a GPU where one is at hand; reports accuracy on every question of held-out sets.
 
     train.py export CHECKPOINT --out DIR [--variant full] [--slim SLIM.pt] [--lookalikes-by-sound]
-                    [--stereo-templates TEMPLATES.json]
+                    [--stereo-templates TEMPLATES.json] [--readouts READOUTS.pt]
         Re-exports a head's best epoch (question encoder + head ONNX) from its checkpoint without
         training; --slim also (or, without --out, only) writes the checkpoint without optimiser
-        state (a fifth the size), its config holding the rules given here.
+        state (a fifth the size), its config holding the rules given here. --readouts puts
+        Concepts' maps fitted again into it; where they read a wider audio stream (onsets joined
+        to the audio encoder), the head's learned weights read the new dimensions as zero
+        (export.py's with_readouts; models/join-onsets.sh).
 
     train.py stereo-templates --features OUT/features --dataset SYNTH_DIR --out TEMPLATES.json
         Per class (and the voiceover) the mean share of each mel band in the training scenes'
@@ -78,13 +87,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder  # noqa: E402
-from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, sight_of_classes, sighted_hearing, word_codes  # noqa: E402
-from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, LOOKALIKE_PAIRS, SILENT_DB, audio_targets, frame_targets, oracle_features, read_truths, region_of  # noqa: E402
+from export import ANSWER_ORDER, OPSET, export_head, export_question_encoder, join_onsets, with_readouts  # noqa: E402
+from model import COUNT_WORDS, QStar, QStarConfig, QuestionEncoder, TinyAST, TinyAudioClip, TinyFrame, TinyOnsets, sight_of_classes, sighted_hearing, word_codes  # noqa: E402
+from scene_truth import CLASSES, COLUMNS, INSTRUMENTS, LOOKALIKE_PAIRS, SILENT_DB, audio_targets, frame_targets, onset_frames, oracle_features, read_truths, region_of  # noqa: E402
 
 CLIP_MEAN = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
 CLIP_STD = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
-ENCODERS = ("ast", "audio", "frame")
+ENCODERS = ("ast", "audio", "frame", "onsets")  # onsets: TinyOnsets, joined to the audio encoder's graph
 VARIANTS = {
     "full": {},
     "no_qgmc": {"qgmc": False},
@@ -163,6 +172,34 @@ def audio_loss(out, target):
         + 0.3 * masked(out["onsets"], torch.log1p(target["onsets"]), heard)
         + 0.3 * masked(out["pitch"], (target["pitch"] - 60) / 12, heard * (target["pitch"] > 0))
     )
+
+
+class OnsetReadout(nn.Module):
+    """TinyOnsets' frame logits as the loss and metrics read them (nothing to learn here)."""
+
+    def forward(self, out):
+        return {"onset": out[0], "sounds": out[1]}
+
+
+def onsets_loss(out, target):
+    """Per frame and class whether a note starts (cross-entropy, positives weighted 10: one frame
+    in ~50 holds one); per second whether the class sounds (its loudest frame); and the onsets
+    counted over the second against the truth's, in log(1 + n), where it sounds."""
+    per_second = TinyOnsets.per_second(out["onset"], out["sounds"])
+    count, sounds = per_second[:, :CLASSES], per_second[:, CLASSES:]
+    heard = target["heard"]
+    frames = F.binary_cross_entropy_with_logits(out["onset"], target["onset_frames"], pos_weight=torch.tensor(10.0))
+    counted = ((count - torch.log1p(target["onsets"])) ** 2 * heard).sum() / heard.sum().clamp(min=1)
+    return frames + F.binary_cross_entropy_with_logits(sounds, heard) + counted
+
+
+def onsets_metrics(out, target):
+    per_second = TinyOnsets.per_second(out["onset"], out["sounds"])
+    heard = target["heard"] > 0
+    return {
+        "presence_macro_f1": presence_f1(per_second[:, CLASSES:], target["heard"])[0],
+        "log_onsets_mae": (per_second[:, :CLASSES] - torch.log1p(target["onsets"])).abs()[heard].mean().item(),
+    }
 
 
 def mix_audio(x, target, to_power_log, from_power_log, power_per_db):
@@ -384,12 +421,12 @@ def train_encoders(args):
     if rooms:
         report["room_frontends"] = args.room_frontend
 
-    def audio_data(clean, key):  # (validation data, training data, validation through the rooms)
+    def audio_data(clean, key, targets=heard):  # (validation data, training data, validation through the rooms)
         sources = [clean] + [room[key] for room in rooms]
         if not rooms:
-            return lambda i: (clean[i], pick(heard, i)), None, None
-        mixed = lambda i: (drawn_rows(sources, i), pick(heard, i))
-        return lambda i: (clean[i], pick(heard, i)), mixed, lambda i: (rooms[0][key][i], pick(heard, i))
+            return lambda i: (clean[i], pick(targets, i)), None, None
+        mixed = lambda i: (drawn_rows(sources, i), pick(targets, i))
+        return lambda i: (clean[i], pick(targets, i)), mixed, lambda i: (rooms[0][key][i], pick(targets, i))
 
     if "ast" in args.only:
         data, train_data, room_data = audio_data(fbank, "fbank")
@@ -403,6 +440,13 @@ def train_encoders(args):
             "audio", audio, AudioReadout(args.audio_dim), data, audio_loss, audio_metrics, augmented(mel_mix), args, train_data, room_data
         )
         export_encoder(audio, torch.zeros(1, 96, 64), ["logmel"], ["embedding"], os.path.join(args.out, "tiny-audio.onnx"))
+    if "onsets" in args.only:  # after the clip encoder: its facts join that graph
+        timed = {**heard, "onset_frames": torch.from_numpy(onset_frames(truths, segments)).flatten(0, 1)}
+        data, train_data, room_data = audio_data(logmel, "logmel", timed)
+        onsets = TinyOnsets(CLASSES)
+        augment = lambda x, target: (spec_augment(x, max_time=4), target)  # no mixes: onsets stay one example's
+        report["onsets"] = pretrain("onsets", onsets, OnsetReadout(), data, onsets_loss, onsets_metrics, augment, args, train_data, room_data)
+        join_onsets(os.path.join(args.out, "tiny-audio.onnx"), onsets)
     if "frame" in args.only:
         frames = lambda i: (normalise_pixels(pixels[i.numpy()]), pick(seen, i))
         report["frame"] = pretrain("frame", frame, FrameReadout(args.frame_dim), frames, frame_loss, frame_metrics, flip_frames, args)
@@ -535,11 +579,14 @@ def fit_readouts(args):
     # Through a room too (--room-features): the same scenes' degraded audio features, same truth.
     rooms = [audio_features(room) for room in args.room_features]
     audio_x, audio_idx = torch.cat([both, *rooms]), torch.cat([train_idx + r * len(videos) for r in range(1 + len(rooms))])
-    readouts = {
-        "audio": fit_linear(audio_x, lambda i: {n: t[i % len(videos)] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, audio_idx, args.steps),
-        "columns": fit_linear(patches, lambda i: seen_truth["columns"][i], columns_loss, 2 * k, train_idx, args.steps),
-        "frame": fit_linear(frames, lambda i: (seen_truth["seen"][i], seen_truth["venue"][i], seen_truth["count"][i]), frame_loss_, k + 2, train_idx, args.steps),
-    }
+    readouts = {"audio": fit_linear(audio_x, lambda i: {n: t[i % len(videos)] for n, t in heard_truth.items()}, audio_readout_loss, 4 * k + 1, audio_idx, args.steps)}
+    if args.sight_from:  # a trained head's maps of what is seen, kept as they are
+        state = torch.load(args.sight_from, map_location="cpu", weights_only=False)["best_state"]
+        for name in ("columns", "frame"):
+            readouts[name] = (state[f"head.concepts.{name}_weight"], state[f"head.concepts.{name}_bias"])
+    else:
+        readouts["columns"] = fit_linear(patches, lambda i: seen_truth["columns"][i], columns_loss, 2 * k, train_idx, args.steps)
+        readouts["frame"] = fit_linear(frames, lambda i: (seen_truth["seen"][i], seen_truth["venue"][i], seen_truth["count"][i]), frame_loss_, k + 2, train_idx, args.steps)
     apply = lambda name, x: x @ readouts[name][0].t() + readouts[name][1]
     heard_logits = lambda sound, videos: apply("audio", sound[videos])[..., :k]
     silent = None
@@ -974,6 +1021,8 @@ def export_checkpoint(args):
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --lookalikes-by-sound needs a head with StageRules")
         config.lookalike_pairs = LOOKALIKE_PAIRS
+    if args.readouts:  # Concepts' maps refitted, perhaps on a wider audio stream
+        saved = with_readouts(saved, config, torch.load(args.readouts, map_location="cpu", weights_only=False))
     if args.stereo_templates:  # no weights either: the templates are fitted, not trained
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --stereo-templates needs a head with StageRules")
@@ -1032,6 +1081,7 @@ def main():
     r.add_argument("--dataset", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--steps", type=int, default=600)
+    r.add_argument("--sight-from", metavar="CHECKPOINT", help="take the maps of what is seen (stage columns, frame) from a trained head's checkpoint instead of fitting them: only what reads the audio is fitted (the audio encoder changed, the frame encoder did not)")
     r.add_argument("--heard-hidden", type=int, default=0, metavar="N", help="read per second which classes sound by an MLP of N hidden units on the audio features and sight's readouts (model.py's sighted_hearing; not in the paper); 0: the linear audio map")
     r.add_argument("--heard-epochs", type=int, default=30)
     r.add_argument("--silent-features", metavar="FEATURES", help="with --heard-hidden: the training scenes' features with silent audio, where nothing sounds (npm run extract --counterfactual silent-audio)")
@@ -1060,6 +1110,7 @@ def main():
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
     x.add_argument("--slim", metavar="PATH")
+    x.add_argument("--readouts", metavar="READOUTS", help="with --concepts heads: Concepts' maps from train.py readouts, fitted again (a wider audio stream is read by the maps; the learned weights read its new dimensions as zero)")
     x.add_argument("--stereo-templates", metavar="JSON", help="with --stage-rules heads: each performer heard where it stands: loudness, and which of two of a class sounds (train.py stereo-templates; model.py's stereo_power; not in the paper)")
     t = sub.add_parser("stereo-templates")
     t.add_argument("--features", required=True)

@@ -5,7 +5,7 @@
  * that held it; what that node had in flight JetStream redelivers to another).
  * Keys `<stream>.<index>`; values the four feature tensors in one binary record
  * (`encodeFeatures`); the bucket's maximum age drops segments no window reaches any more.
- * Bytes per segment: 4,920 for the tiny profile (1,216 floats); about 1.09 MB for the paper
+ * Bytes per segment: 5,096 for the tiny profile (1,260 floats); about 1.09 MB for the paper
  * profile (272k floats, the 256 × 1024 CLIP patches nearly all of it), above nats-server's default
  * 1 MB message limit — that profile needs `max_payload` raised (README, cluster section).
  */
