@@ -25,7 +25,7 @@ function windowOf(segments: number, seed: number): FeatureWindow {
     const features: SegmentFeatures = {
       frame: filled([1, 64]),
       patches: filled([1, 8, 64]),
-      audio: filled([1, 128]),
+      audio: filled([1, 128 + 44]), // the clip embedding, then TinyOnsets' facts (session 17)
       ast: filled([1, 8, 64]),
     };
     window.push(t, t, features);
@@ -68,7 +68,7 @@ describe('hop batches', () => {
     ).toThrow(/3 questions for 2 windows/);
     expect(() =>
       assertHop({ window: { ...window, audio: new Float32Array(5) }, questions: [[1]] }),
-    ).toThrow(/a window's audio hold 5 values, not 384/);
+    ).toThrow(/a window's audio hold 5 values, not 516/); // 3 segments × 172
   });
 
   it('answer in one head call as each hop alone does, questions of different lengths padded', async () => {

@@ -151,6 +151,19 @@ describe('tiny profile training path (smoke)', () => {
         readFileSync(path.join(fromSlim, file)).equals(readFileSync(path.join(profile, file))),
         file,
       ).toBe(true);
+    // Readouts fitted again with the head's maps of what is seen kept (--sight-from: only what
+    // reads the audio is fitted), then put into the head's re-export (export --readouts).
+    const slim = path.join(profile, 'qstar-tiny.pt');
+    const refitted = path.join(work, 'sight-readouts.pt');
+    await fitReadouts(refitted, '--sight-from', slim);
+    const { stdout: kept } = await runPython([
+      '-c',
+      `import torch; r = torch.load(${JSON.stringify(refitted)}); s = torch.load(${JSON.stringify(slim)}, weights_only=False)["best_state"]
+print(all(torch.equal(r[n][0], s[f"head.concepts.{n}_weight"]) and torch.equal(r[n][1], s[f"head.concepts.{n}_bias"]) for n in ("columns", "frame")))`,
+    ]);
+    expect(kept.trim()).toBe('True');
+    await exportHead(slim, path.join(work, 'with-readouts'), ['--readouts', refitted]);
+    expect(existsSync(path.join(work, 'with-readouts', 'qstar-tiny.onnx'))).toBe(true);
 
     // The ablation runner: variants side by side, each scored on held-out features (here the same
     // features stand in for them), then its table with paired tests; a run's checkpoint re-exports.

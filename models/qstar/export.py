@@ -19,6 +19,11 @@ and words (L), plus parity fixtures for the TypeScript runtime.
         architecture (tests); --fixtures writes inputs and torch's outputs beside each model;
         --profile --merges FILE [--head CKPT] also writes a QSTar head and the manifest.json that
         makes OUT_DIR a profile the monitor serves (TUTTI_PROFILE=OUT_DIR npm start).
+
+    /usr/bin/python3 models/qstar/export.py narrow-audio HEAD.onnx WIDTH
+        Rewrites a head to take a wider audio stream and read its first WIDTH dimensions: a head
+        trained before the audio encoder was joined with TinyOnsets (train.py encoders --only
+        onsets, session 17) answers as it did (models/join-onsets.sh narrows the ablation heads).
 """
 
 import argparse
@@ -116,6 +121,8 @@ def export_question_encoder(encoder: QuestionEncoder, path: str, words=24):
 
 
 class OnsetFacts(torch.nn.Module):
+    """TinyOnsets' per-second facts as one graph output (what join_onsets appends)."""
+
     def __init__(self, onsets):
         super().__init__()
         self.onsets = onsets
@@ -160,6 +167,7 @@ def join_onsets(path, onsets):
 
 def clip_graph(model):
     """The clip encoder alone: the model as it is, or the "clip/" part of one join_onsets made."""
+    import onnx
     from onnx import helper
 
     if not any(node.name == "join" for node in model.graph.node):
@@ -174,7 +182,7 @@ def clip_graph(model):
     for tensor in initializers:
         tensor.name = strip(tensor.name)
     width = int({p.key: p.value for p in model.metadata_props}["clip_width"])
-    output = helper.make_tensor_value_info("embedding", 1, ["batch", width])
+    output = helper.make_tensor_value_info("embedding", onnx.TensorProto.FLOAT, ["batch", width])
     graph = helper.make_graph(nodes, "tiny-audio-clip", list(model.graph.input), [output], initializers)
     clip = helper.make_model(graph, opset_imports=model.opset_import)
     clip.ir_version = model.ir_version
