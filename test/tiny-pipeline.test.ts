@@ -98,10 +98,11 @@ describe('tiny profile training path (smoke)', () => {
     // The audio encoder: the clip embedding, then per class the onsets counted at 10 ms and
     // whether it sounds (TinyOnsets joined to its graph), which differ from second to second.
     const audio = await readNpy(path.join(features, 'audio.npy'));
-    expect(audio.shape).toEqual([10, 4, 128 + 2 * 22]);
+    const width = 128 + 2 * 22;
+    expect(audio.shape).toEqual([10, 4, width]);
     const audioData = audio.data as Float32Array;
     const onsetFacts = (row: number) =>
-      Array.from(audioData.subarray(row * 172 + 128, row * 172 + 172));
+      Array.from(audioData.subarray(row * width + 128, (row + 1) * width));
     expect(onsetFacts(0)).not.toEqual(onsetFacts(5));
     // Beside the clean features, each second's band power per channel: the scenes are stereo.
     const stereo = await readNpy(path.join(features, 'stereo.npy'));

@@ -147,7 +147,8 @@ def join_onsets(path, onsets):
     axes = {"logmel": {0: "batch"}, "facts": {0: "batch"}}
     torch.onnx.export(OnsetFacts(onsets).eval(), (torch.zeros(1, 96, 64),), buffer, input_names=["logmel"], output_names=["facts"], dynamic_axes=axes, opset_version=OPSET)
     facts = onnx.load_from_string(buffer.getvalue())
-    logmel = helper.make_tensor_value_info("logmel", onnx.TensorProto.FLOAT, ["batch", 96, 64])
+    logmel = onnx.ValueInfoProto()
+    logmel.CopyFrom(clip.graph.input[0])  # before add_prefix renames it: both graphs read this one
     clip, facts = (compose.add_prefix(m, prefix) for m, prefix in ((clip, "clip/"), (facts, "onsets/")))
     for node in [*clip.graph.node, *facts.graph.node]:  # both read the one input
         node.input[:] = ["logmel" if name.endswith("/logmel") else name for name in node.input]
@@ -278,6 +279,19 @@ def with_word_codes(inputs):
 SIGHTED_HEARING = {"word_dim": 36, "class_slots": True, "window_summary": True, "performers": True, "concepts": True, "class_facts": True, "stage_rules": True, "heard_hidden": 16, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15), "yes_no_answers": (1, 2), "count_answers": tuple(range(30, 41))}
 
 
+def small_head(overrides, seed):
+    """A small head with random weights (and random Concepts maps) and its example inputs."""
+    torch.manual_seed(seed)
+    config = QStarConfig(**{"d_model": 32, "heads": 4, "frame_dim": 24, "patch_dim": 20, "audio_dim": 16, "ast_dim": 12, "word_dim": 28, **overrides})
+    model = QStar(config).eval()
+    if model.concepts is not None:  # the readouts are fitted, not zero: random maps here
+        for buffer in model.concepts.buffers():
+            buffer.copy_(torch.randn(buffer.shape) * 0.3)
+    if model.rules is not None:  # trained gains are large: let the rules' answers count here too
+        torch.nn.init.constant_(model.rules.gain.bias, 3.0)
+    return model, with_word_codes(example_inputs(config, seed=seed))
+
+
 def parity(out_dir, seed):
     """Small heads with random weights; inputs with padded segments and words; torch's outputs."""
     os.makedirs(out_dir, exist_ok=True)
@@ -299,15 +313,8 @@ def parity(out_dir, seed):
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:
-        torch.manual_seed(seed)
-        config = QStarConfig(**{"d_model": 32, "heads": 4, "frame_dim": 24, "patch_dim": 20, "audio_dim": 16, "ast_dim": 12, "word_dim": 28, **overrides})
-        model = QStar(config).eval()
-        if model.concepts is not None:  # the readouts are fitted, not zero: random maps here
-            for buffer in model.concepts.buffers():
-                buffer.copy_(torch.randn(buffer.shape) * 0.3)
-        if model.rules is not None:  # trained gains are large: let the rules' answers count here too
-            torch.nn.init.constant_(model.rules.gain.bias, 3.0)
-        inputs = with_word_codes(example_inputs(config, seed=seed))
+        model, inputs = small_head(overrides, seed)
+        config = model.config
         export_head(model, os.path.join(out_dir, f"{name}.onnx"), inputs)
         manifest[name] = {"model": f"{name}.onnx", "cases": [case(out_dir, f"{name}.0", model, inputs)]}
         # The same graph on another batch, window (T), patch grid (P), band count (F) and question (L).
@@ -325,12 +332,8 @@ def wider_audio_cases(out_dir, seed, extra=5):
     encoder gives both, and joined again keeps its clip part; a head narrowed to the old width
     (narrow_audio) and one whose maps read the new dimensions with zero weights (with_readouts)
     answer on the wide stream exactly as the head did on the narrow one."""
-    torch.manual_seed(seed)
-    config = QStarConfig(**{"d_model": 32, "heads": 4, "frame_dim": 24, "patch_dim": 20, "audio_dim": 16, "ast_dim": 12, "word_dim": 28, **SIGHTED_HEARING})
-    model = QStar(config).eval()
-    for buffer in model.concepts.buffers():
-        buffer.copy_(torch.randn(buffer.shape) * 0.3)
-    inputs = with_word_codes(example_inputs(config, seed=seed))
+    model, inputs = small_head(SIGHTED_HEARING, seed)
+    config = model.config
     wide = {**inputs, "audio": torch.cat([inputs["audio"], torch.randn(*inputs["audio"].shape[:2], extra)], -1)}
     cases = {}
     path = os.path.join(out_dir, "narrowed.onnx")

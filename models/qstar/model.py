@@ -1076,8 +1076,9 @@ class TinyOnsets(nn.Module):
     logits of a note starting there and of the class sounding (N, 96, classes each). Pretrained
     on the scenes' onset times (train.py encoders --only onsets): taught only a count per second,
     the clip encoders' features order 75 % of the onset-rate pairs the questions ask about, a
-    probe of this network 91 % (README, session 17). Time is kept at full resolution and frequency pooled, then
-    convolutions over time (the second dilated) see about a fifth of a second around each frame."""
+    probe of this network 91 % (README, session 17). Time is kept at full resolution and
+    frequency pooled, then convolutions over time (the second dilated) see about a fifth of a
+    second around each frame."""
 
     def __init__(self, classes=22, widths=(16, 32, 64), d=128):
         super().__init__()
