@@ -12,6 +12,9 @@
 # the profile's full head, with its slim checkpoint (qstar-tiny.pt: it re-exports the head,
 # `train.py export`), re-exported with StageRules' stereo templates; the others' reports are kept
 # beside it.
+# INIT_FROM (a head's checkpoint) starts each seed from that head's weights instead of from
+# nothing, and HEAD_FLAGS adds flags after the recipe's (later ones win): how session 18
+# fine-tuned the shipped head on the widened audio stream (README; not shipped: no gain).
 # Usage: models/room-head.sh TRAIN_DIR [PROFILE] [SEEDS]   (SEEDS default "0 1")
 #   TRAIN_DIR: train-tiny.sh's work dir (synth/, out/frontend/, out/features/); HELD_OUT: feature
 #   dirs to score it on (models/diagnose.sh's OUT/seedN/out/features[-all]). A step whose output
@@ -42,7 +45,8 @@ train_seed() { # one seed, into its own folder (seeds train side by side, a core
   OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} timed "${python[@]}" models/qstar/train.py head --features "$train/out/features" --out "$out" \
     --checkpoints "$work/checkpoints" --resume --concepts "$readouts" "${recipe[@]}" --room-features "$work/features-all" \
     --silence "${SILENCE:-0.25}" --silent-features "$silent" --dataset "$train/synth" \
-    --seed "$seed" --export ${HELD_OUT:+--held-out $HELD_OUT} > "$work/head-seed$seed.log" 2>&1
+    --seed "$seed" --export ${HELD_OUT:+--held-out $HELD_OUT} ${INIT_FROM:+--init-from "$INIT_FROM"} ${HEAD_FLAGS:-} \
+    > "$work/head-seed$seed.log" 2>&1
   mv "$out"/head-report*.json "$out/report.json"
 }
 pids=()

@@ -165,6 +165,21 @@ print(all(torch.equal(r[n][0], s[f"head.concepts.{n}_weight"]) and torch.equal(r
     expect(kept.trim()).toBe('True');
     await exportHead(slim, path.join(work, 'with-readouts'), ['--readouts', refitted]);
     expect(existsSync(path.join(work, 'with-readouts', 'qstar-tiny.onnx'))).toBe(true);
+    // A trained head as the starting point (--init-from): a head of its configuration fine-tunes
+    // from its best epoch; one of another configuration is refused in words.
+    const fineTuned = await trainHead(
+      path.join(work, 'fine-tuned'),
+      '--class-slots',
+      '--concepts',
+      refitted,
+      '--init-from',
+      slim,
+    );
+    expect(fineTuned.stdout).toMatch(/qstar-tiny\.pt: starting from its best epoch/);
+    expect(fineTuned.stdout).toMatch(/full-concepts epoch 1\/1/);
+    await expect(trainHead(path.join(work, 'mismatched'), '--init-from', slim)).rejects.toThrow(
+      /not a head of this configuration/,
+    );
 
     // The ablation runner: variants side by side, each scored on held-out features (here the same
     // features stand in for them), then its table with paired tests; a run's checkpoint re-exports.

@@ -524,16 +524,20 @@ def stereo_power(stereo, templates, one_hot, occupied, off_stage, valid, iterati
 def lookalikes_by_pan(stereo, templates, one_hot, occupied, off_stage, pairs, valid):
     """Not in the paper. Where one of each of a look-alike pair stands on stage (sight cannot tell
     which is which, and the "playing" timing of lookalikes_by_sound is a coin flip), the stage
-    whose panned templates explain the stereo mix better: the two swapped, or as they are."""
-    _, is_stereo, kept = stereo_power(stereo, templates, one_hot, occupied, off_stage, valid)
+    whose panned templates explain the stereo mix better: the two swapped, or as they are. Returns
+    the stage chosen with stereo_power's power and is_stereo for it (each pair compared with the
+    stage as the pairs before it left it)."""
+    power, is_stereo, kept = stereo_power(stereo, templates, one_hot, occupied, off_stage, valid)
     for a, b in pairs:
         one_each = (one_hot[..., a].sum(1) == 1) & (one_hot[..., b].sum(1) == 1)
         unit_a, unit_b = torch.eye(one_hot.shape[-1], dtype=one_hot.dtype, device=one_hot.device)[[a, b]]
         swapped = one_hot * (1 - unit_a - unit_b) + one_hot[..., a : a + 1] * unit_b + one_hot[..., b : b + 1] * unit_a
-        _, _, unexplained = stereo_power(stereo, templates, swapped, occupied, off_stage, valid)
-        swap = (one_each & is_stereo & (unexplained < kept))[:, None, None]
-        one_hot = torch.where(swap, swapped, one_hot)
-    return one_hot
+        swapped_power, _, unexplained = stereo_power(stereo, templates, swapped, occupied, off_stage, valid)
+        swap = one_each & is_stereo & (unexplained < kept)
+        one_hot = torch.where(swap[:, None, None], swapped, one_hot)
+        power = torch.where(swap[:, None, None], swapped_power, power)
+        kept = torch.where(swap, unexplained, kept)
+    return one_hot, power, is_stereo
 
 
 def own_share(power, one_hot):
@@ -578,9 +582,10 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
         heard_classes = (heard_facts(per_class, valid)[1] > 0).to(seen.dtype)
         off_stage = heard_classes * (1 - one_hot.amax(1))
         if lookalikes is not None:
-            one_hot = lookalikes_by_pan(stereo[0], stereo[1], one_hot, occupied, off_stage, lookalikes[0], valid)
+            one_hot, power, is_stereo = lookalikes_by_pan(stereo[0], stereo[1], one_hot, occupied, off_stage, lookalikes[0], valid)
             facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)
-        power, is_stereo, _ = stereo_power(stereo[0], stereo[1], one_hot, occupied, off_stage, valid)
+        else:
+            power, is_stereo, _ = stereo_power(stereo[0], stereo[1], one_hot, occupied, off_stage, valid)
         keeps = torch.where(is_stereo[:, None, None], (own_share(power, one_hot) >= STEREO_SHARE).to(seen.dtype), torch.ones_like(power))
         facts = facts * keeps[..., None]
     heard, seconds, means = heard_facts(facts, valid)

@@ -830,6 +830,19 @@ def answer_indices(names):
     return tuple(answers.index(name) for name in names)
 
 
+def start_from(model, path, concept_maps):
+    """A trained head's best weights as the starting point; Concepts' maps stay the ones given
+    (--concepts), which the training reads."""
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        model.load_state_dict(saved["best_state"])
+    except RuntimeError as error:
+        raise SystemExit(f"{path}: not a head of this configuration ({str(error).splitlines()[0]})")
+    if model.head.concepts is not None:
+        model.head.concepts.load(concept_maps)
+    log(f"{path}: starting from its best epoch (val accuracy {saved['best']:.4f})")
+
+
 def train_head(args):
     with open(os.path.join(args.features, "features.json")) as f:
         info = json.load(f)
@@ -872,6 +885,8 @@ def train_head(args):
         model.head.concepts.load(concept_maps)
         if config.heard_hidden:
             log(f"{args.concepts}: which classes sound read by sighted hearing ({config.heard_hidden} hidden units)")
+    if args.init_from:
+        start_from(model, args.init_from, concept_maps)
     model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
@@ -1092,6 +1107,7 @@ def main():
     h.add_argument("--silent-features", metavar="FEATURES", help="with --silence: the training scenes' features with silent audio (npm run extract --counterfactual silent-audio)")
     h.add_argument("--dataset", metavar="DIR", help="with --silence: the training scenes' dataset (their question templates)")
     h.add_argument("--resume", action="store_true", help="go on from the checkpoint of an interrupted run")
+    h.add_argument("--init-from", metavar="CHECKPOINT", help="start from a trained head's weights (a checkpoint of the same configuration, slim or full: its best epoch), e.g. to fine-tune it on a widened audio stream it reads with zero weights (train.py export --readouts)")
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
