@@ -13,7 +13,7 @@ import { REPO_ROOT } from './support/musicavqa.js';
 const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
 
 /** A window of `segments` segments with the tiny profile's feature sizes and seeded values. */
-function windowOf(segments: number, seed: number): FeatureWindow {
+function windowOf(segments: number, seed: number, stereo = false): FeatureWindow {
   const window = new FeatureWindow(segments);
   let state = seed;
   const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
@@ -27,6 +27,13 @@ function windowOf(segments: number, seed: number): FeatureWindow {
       patches: filled([1, 8, 64]),
       audio: filled([1, 128 + 44]), // the clip embedding, then TinyOnsets' facts (session 17)
       ast: filled([1, 8, 64]),
+      // Band power per channel, louder on the left (the stereo features stage writes).
+      ...(stereo && {
+        stereo: {
+          dims: [1, 2, 64],
+          data: Float32Array.from({ length: 128 }, (_, i) => Math.abs(next()) * (i < 64 ? 4 : 1)),
+        },
+      }),
     };
     window.push(t, t, features);
   }
@@ -58,6 +65,22 @@ describe('hop batches', () => {
     expect([...new Set(first!.probabilities)]).toEqual([0, 1]);
     expect([...new Set(second!.temporal)]).toEqual([2, 3, 4]);
     expect(second!.spatial.length).toBe(3 * 24);
+  });
+
+  it('join a stereo hop and a mono one: the mono hop hears zeros (mono, as alone), the other its own', () => {
+    const stereo = windowOf(3, 1, true).single();
+    const mono = windowOf(3, 2).single();
+    const { windows } = joinHops([
+      { window: stereo, questions: [[1], [2]] },
+      { window: mono, questions: [[3]] },
+    ]);
+    const perWindow = 3 * 2 * 64;
+    expect(windows.stereo?.length).toBe(3 * perWindow);
+    expect([...windows.stereo!.subarray(0, 2 * perWindow)]).toEqual([
+      ...repeatWindow(stereo, 2).stereo!,
+    ]);
+    expect(windows.stereo!.subarray(2 * perWindow).every((v) => v === 0)).toBe(true);
+    expect(joinHops([{ window: mono, questions: [[3]] }]).windows.stereo).toBeUndefined();
   });
 
   it('refuse a hop whose windows and questions do not fit, with the reason', () => {
