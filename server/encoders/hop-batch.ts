@@ -4,10 +4,9 @@
  * the chip mostly idle (12 ms a hop on an H100 with the paper profile, README "GPU"), as one
  * encoder call of one segment does. Only windows of one length and shape go together.
  */
-import { STEREO_BANDS, STEREO_CHANNELS } from '../features/audio/stereo-bands.js';
 import { concatBytes, concatFloats } from '../features/concatenate.js';
 import { repeatWindow } from '../windows/feature-window.js';
-import type { Answered, WindowBatch } from './qstar-answerer.js';
+import { stereoOrMono, type Answered, type WindowBatch } from './qstar-answerer.js';
 
 export interface Hop {
   /** The window once (B = 1), or already one per question. */
@@ -63,18 +62,11 @@ export function joinHops(hops: readonly Hop[]): {
       segmentMask: concatBytes(each.map((w) => w.segmentMask)),
       // A mono hop's stereo is zeros, as when it is answered alone: its window stays mono and
       // the stereo hops beside it keep theirs.
-      ...(each.some((w) => w.stereo) && { stereo: concatFloats(each.map(stereoOrSilence)) }),
+      ...(each.some((w) => w.stereo) && { stereo: concatFloats(each.map(stereoOrMono)) }),
     },
     questions: hops.flatMap((hop) => hop.questions),
     rows: hops.map((hop) => hop.questions.length),
   };
-}
-
-function stereoOrSilence(window: WindowBatch): Float32Array {
-  return (
-    window.stereo ??
-    new Float32Array(window.batch * window.segments * STEREO_CHANNELS * STEREO_BANDS)
-  );
 }
 
 /** One head call's answers → each hop's, `rows[i]` questions each, in order. */

@@ -119,13 +119,19 @@ export class QStarAnswerer {
   }
 }
 
-function stereoTensor({ stereo, batch, segments }: WindowBatch): ort.Tensor {
+/** A window's stereo bands, or zeros where it has none: the head hears a mono window. */
+export function stereoOrMono({ stereo, batch, segments }: WindowBatch): Float32Array {
+  return stereo ?? new Float32Array(batch * segments * STEREO_CHANNELS * STEREO_BANDS);
+}
+
+function stereoTensor(window: WindowBatch): ort.Tensor {
+  const { stereo, batch, segments } = window;
   const size = batch * segments * STEREO_CHANNELS * STEREO_BANDS;
   if (stereo && stereo.length !== size)
     throw new Error(
       `stereo holds ${stereo.length} values; ${batch} × ${segments} segments need ${size}`,
     );
-  return tensor(stereo ?? new Float32Array(size), [batch, segments, STEREO_CHANNELS, STEREO_BANDS]);
+  return tensor(stereoOrMono(window), [batch, segments, STEREO_CHANNELS, STEREO_BANDS]);
 }
 
 export function softmaxRows(logits: Float32Array, width: number): Float32Array {
