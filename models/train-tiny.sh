@@ -16,7 +16,10 @@
 #      narrowed to the audio they were trained on (models/join-onsets.sh), as the shipped files
 #      were made (a full head trained from nothing on the joined features answered worse:
 #      README, session 18)
-#   8. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
+#   8. rules added to the full head, only their gains trained (models/added-rules.sh, session 19):
+#      rhythm by TinyOnsets' own onset rates, the instruments heard counted on and off stage,
+#      whether every sound comes from the stage
+#   9. models/diagnose.sh on held-out scenes from seeds 101 and 102 (prior, variants,
 #      counterfactuals, instrument probe) and models/qstar/report.py's tables
 # Usage: models/train-tiny.sh [WORK_DIR] [HEAD_EPOCHS] [STEP_EPOCHS] [ENCODER_EPOCHS]
 # Everything but the final ONNX files and reports stays in WORK_DIR (default data/tiny-run),
@@ -68,6 +71,7 @@ mv models/tiny/head-report.json models/tiny/head-report-clean.json
 mv models/tiny/test-accuracy-full.json models/tiny/test-accuracy-clean.json
 timed models/room-head.sh "$work" models/tiny
 timed models/join-onsets.sh "$work" models/tiny
+timed models/added-rules.sh "$work" models/tiny
 npm run --silent eval -- --annotations "$work/synth/avqa-test.json" --features "$work/onsets/out/features" --model models/tiny \
   --variant full --name "tiny full" --json > models/tiny/test-accuracy-full.json
 VARIANTS="$variants clean" timed models/diagnose.sh models/tiny "$work/diagnose" "$work/synth/avqa-train.json" 101 102

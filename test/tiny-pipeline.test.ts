@@ -180,6 +180,38 @@ print(all(torch.equal(r[n][0], s[f"head.concepts.{n}_weight"]) and torch.equal(r
     await expect(trainHead(path.join(work, 'mismatched'), '--init-from', slim)).rejects.toThrow(
       /not a head of this configuration/,
     );
+    // Rules added to a trained head (--heard-count and --sound-in-view have gains of their own;
+    // --onset-rates has no weights): those gains start fresh and train alone (--train-only), every
+    // weight the head had stays as it was (models/added-rules.sh).
+    const withRules = ['--class-slots', '--concepts', refitted, '--stage-rules'];
+    const rulesHead = path.join(work, 'rules-head');
+    await trainHead(rulesHead, ...withRules);
+    const addedRules = path.join(work, 'added-rules');
+    const added = ['--heard-count', '--sound-in-view', '--onset-rates'];
+    const gains = ['head.rules.heard_gain', 'head.rules.view_gain'];
+    const initFrom = ['--init-from', path.join(rulesHead, 'qstar-tiny.pt')];
+    const addedRun = await trainHead(
+      addedRules,
+      ...withRules,
+      ...added,
+      ...initFrom,
+      '--train-only',
+      ...gains,
+    );
+    expect(addedRun.stdout).toMatch(/full-concepts-rules-heard-inview-rates epoch 1\/1/);
+    const { stdout: compared } = await runPython([
+      '-c',
+      `import torch
+a = torch.load(${JSON.stringify(path.join(rulesHead, 'qstar-tiny.pt'))}, weights_only=False)["best_state"]
+b = torch.load(${JSON.stringify(path.join(addedRules, 'qstar-tiny.pt'))}, weights_only=False)["best_state"]
+print(all(torch.equal(a[n], b[n]) for n in a), " ".join(sorted(n for n in b if n not in a)))`,
+    ]);
+    expect(compared.trim()).toBe(
+      'True head.rules.heard_gain.bias head.rules.heard_gain.weight head.rules.view_gain.bias head.rules.view_gain.weight',
+    );
+    await expect(
+      trainHead(path.join(work, 'nothing'), ...withRules, ...initFrom, '--train-only', 'head.none'),
+    ).rejects.toThrow(/no parameter has such a name/);
 
     // The ablation runner: variants side by side, each scored on held-out features (here the same
     // features stand in for them), then its table with paired tests; a run's checkpoint re-exports.

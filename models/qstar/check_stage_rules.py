@@ -12,7 +12,9 @@ seconds 3–5, and column 1 is seen playing in seconds 3–5. Stereo (stereo_pow
 stage heard in stereo, the flute (middle) four times the violin's (left) power, against what
 the mono readouts say (the violin louder); and two violins (columns 1 and 6) of which only the
 left one plays, where the mono readouts hear "violin" and cannot say which; and the look-alike
-stage heard in stereo with the flute standing where the timing put the clarinet.
+stage heard in stereo with the flute standing where the timing put the clarinet. Onset rates
+(onset_rates): TinyOnsets hears the violin busier than the flute, against the readouts. Sound in
+view (sound_in_view): the piano heard off stage, and a clarinet heard where sight reads a flute.
 """
 
 import math
@@ -57,6 +59,43 @@ def lookalike_stage():
         by_ear[0, seconds, c] = 0.9
         per_class[0, seconds, c] = torch.tensor([0.9, 0.9, 0.9, 0.9])
     return {"columns": columns, "per_class": per_class, "sounds_by_ear": by_ear, "playing": playing}
+
+
+def check_onset_rates(expect):
+    """TinyOnsets' facts (log(1 + onsets), logit of sounding) say the violin plays 6 notes a second
+    over the 4 seconds it sounds and the flute 2 over 6; the readouts said the flute was busier."""
+    by_ear = torch.full((1, T, 2 * C), -5.0)
+    by_ear[0, 2:, VIOLIN], by_ear[0, 2:, C + VIOLIN] = math.log(7.0), 5.0
+    by_ear[0, :, FLUTE], by_ear[0, :, C + FLUTE] = math.log(3.0), 5.0
+    by_ear[0, 0, FLUTE] = math.log(1.0)  # a quiet second still counts towards its rate
+    rates = StageRules.rates_by_ear(by_ear, torch.ones(1, T, dtype=torch.bool))[0]
+    expect("onset rates: violin, flute, cello (never heard)", [round(float(rates[c]), 3) for c in (VIOLIN, FLUTE, CELLO)], [round(math.log1p(6.0), 3), round(math.log1p(10 / 6), 3), -100.0])
+    facts = dict(stage(), onsets_by_ear=by_ear)
+    for rates_on, want in ((False, "yes"), (True, "no")):
+        rules = StageRules(QStarConfig(d_model=8, onset_rates=rates_on))
+        by_class = answer(rules, 8, "is the flute louder than the violin", facts=facts)[2]
+        expect(f"flute more rhythmic than violin (onset rates: {rates_on})", "yes" if by_class > 0 else "no", want)
+        by_third = answer(rules, 3, "is the instrument on the middle louder than the instrument on the left", facts=facts)[2]
+        expect(f"middle more rhythmic than left (onset rates: {rates_on})", "yes" if by_third > 0 else "no", want)
+
+
+def check_sound_in_view(expect):
+    """Whether every sound comes from the stage: the piano heard off stage says no; a clarinet
+    heard where sight reads a flute (they look alike; the audio map alone too faint to give the
+    column the clarinet) does not; a class heard for a second alone does not either."""
+    rules = StageRules(QStarConfig(d_model=8, sound_in_view=True, lookalike_pairs=LOOKALIKE_PAIRS))
+    # What lookalikes_by_sound reads besides: the audio map hears what the facts hear; no column seen playing.
+    by_ear = lambda facts: dict(facts, sounds_by_ear=facts["per_class"][..., 0] * 0.05, playing=torch.zeros_like(facts["columns"]))  # noqa: E731
+    verdict = lambda facts: "yes" if answer(rules, "in view", "the violin", facts=by_ear(facts))[2] > 0 else "no"  # noqa: E731
+    expect("every sound on stage", verdict(stage()), "yes")
+    expect("the piano heard off stage", verdict(stage(heard_off_stage=True)), "no")
+    clarinet = stage()
+    clarinet["per_class"][0, :, CLARINET] = clarinet["per_class"][0, :, FLUTE]
+    clarinet["per_class"][0, :, FLUTE] = 0
+    expect("a clarinet heard where a flute is seen", verdict(clarinet), "yes")
+    brief = stage()
+    brief["per_class"][0, 3, PIANO, 0] = 0.9
+    expect("a piano heard for one second", verdict(brief), "yes")
 
 
 def check_lookalikes(expect):
@@ -155,13 +194,16 @@ def words(sentence):
 
 
 def answer(rules, rule, sentence, heard_off_stage=False, facts=None, stereo=None):
-    """One rule's scores alone (its gain 1, every other 0) on `facts` (default: stage()):
+    """One rule's scores alone (its gain 1, every other 0; "heard", "in view": heard_count's, sound_in_view's) on `facts` (default: stage()):
     instrument (C), side (3), yes − no, counts."""
     facts = stage(heard_off_stage) if facts is None else facts
     with torch.no_grad():
-        rules.gain.weight.zero_()
-        rules.gain.bias.zero_()
-        rules.gain.bias[rule] = 1.0
+        for layer in (rules.gain, rules.heard_gain, rules.view_gain):
+            if layer is not None:
+                layer.weight.zero_()
+                layer.bias.zero_()
+        added = {"heard": rules.heard_gain, "in view": rules.view_gain}
+        (added[rule] if rule in added else rules.gain).bias[0 if rule in added else rule] = 1.0
         coded, mask = words(sentence)
         instrument, side, yes_no, counts = rules(coded, mask, torch.zeros(1, 8), facts, torch.ones(1, T, dtype=torch.bool), stereo)
     return instrument[0], side[0], float(yes_no[0, 0] - yes_no[0, 1]), counts[0]
@@ -212,10 +254,12 @@ def main():
     # The instruments heard (heard_count): the two sounding performers, and the piano heard off stage.
     heard = StageRules(QStarConfig(d_model=8, heard_count=True))
     for off_stage, want in ((False, 2), (True, 3)):
-        counts = answer(heard, StageRules.RULES + StageRules.COUNTS, "the violin", off_stage)[3]
+        counts = answer(heard, "heard", "the violin", off_stage)[3]
         expect(f"instruments heard (piano off stage: {off_stage})", COUNT_WORDS[int(counts.argmax())] if counts.max() > 0 else None, COUNT_WORDS[want])
     check_lookalikes(expect)
     check_stereo(expect)
+    check_onset_rates(expect)
+    check_sound_in_view(expect)
     for failure in failures:
         print(failure)
     print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")

@@ -288,7 +288,9 @@ def small_head(overrides, seed):
         for buffer in model.concepts.buffers():
             buffer.copy_(torch.randn(buffer.shape) * 0.3)
     if model.rules is not None:  # trained gains are large: let the rules' answers count here too
-        torch.nn.init.constant_(model.rules.gain.bias, 3.0)
+        for layer in (model.rules.gain, model.rules.heard_gain, model.rules.view_gain):
+            if layer is not None:
+                torch.nn.init.constant_(layer.bias, 3.0)
     return model, with_word_codes(example_inputs(config, seed=seed))
 
 
@@ -310,6 +312,8 @@ def parity(out_dir, seed):
         ("heard_count", {**SIGHTED_HEARING, "heard_count": True}),
         ("lookalikes", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS}),
         ("stereo", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "stereo_templates": tuple(tuple(row) for row in np.random.default_rng(seed).random((23, 64)).tolist())}),
+        # Session 19's rules: rhythm by TinyOnsets' rates (the audio stream ends with its 44 facts), sound in view.
+        ("rates_in_view", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "audio_dim": 60, "onset_rates": True, "sound_in_view": True}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:

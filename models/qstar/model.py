@@ -76,8 +76,11 @@ class QStarConfig:
     # rule's answer counts. Codes the rank words as rank_words does.
     stage_rules: bool = False
     # With stage_rules, not in the paper: a ninth count, the instruments heard — the sounding
-    # performers on stage plus each class heard that no performer on stage holds (off screen).
+    # performers on stage plus each class heard off stage (off_stage_classes).
     heard_count: bool = False
+    # With stage_rules, not in the paper: a rule for whether every sound comes from the stage —
+    # "no" when some class is heard off stage (session 19).
+    sound_in_view: bool = False
     # With stage_rules, not in the paper: the class indices of the look-alike pairs (flute and
     # clarinet, acoustic guitar and ukulele), which sight alone confuses; a stage column read as
     # one of a pair takes the one the audio hears, or, with both heard, the one whose sound keeps
@@ -92,6 +95,12 @@ class QStarConfig:
     # performers of one class, which one sounds; a mono source (left = right) keeps the audio
     # map's facts. Empty: no stereo input.
     stereo_templates: tuple = ()
+    # With stage_rules, not in the paper: the audio features end with TinyOnsets' per-second facts
+    # (per class log(1 + onsets), then the logit of sounding; the tiny profile since session 17),
+    # and the rules compare how rhythmic parts are by its onsets per second where it hears the part
+    # (onset_rates), not by the linear readout's log count where sighted hearing hears it: the
+    # count and the seconds it is divided by come from one ear (session 19).
+    onset_rates: bool = False
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
     # playing where seen), not by the linear audio map (train.py readouts --heard-hidden).
@@ -633,19 +642,25 @@ class StageRules(nn.Module):
     # then one gain per count (COUNTS)
     RULES = 11
     COUNTS = 8  # performers, sounding, silent, classes seen, classes sounding, of the named class, sounding of it, classes heard
-    # (+ with heard_count: sounding performers and the classes heard off stage)
+    # (heard_count and sound_in_view, added to a trained head, have gains of their own)
 
     def __init__(self, c):
         super().__init__()
         self.heard_count = c.heard_count
         self.lookalike_pairs = c.lookalike_pairs
+        self.onset_rates = c.onset_rates
         if c.stereo_templates:
             self.register_buffer("stereo_templates", torch.tensor(c.stereo_templates, dtype=torch.float32), persistent=False)  # in the config
         else:
             self.stereo_templates = None
-        self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS + int(c.heard_count))
-        nn.init.normal_(self.gain.weight, std=0.01)
-        nn.init.zeros_(self.gain.bias)
+        self.gain = nn.Linear(c.d_model, self.RULES + self.COUNTS)
+        # Rules added to a trained head have gains of their own, trained alone (train.py head --init-from --train-only).
+        self.heard_gain = nn.Linear(c.d_model, 1) if c.heard_count else None
+        self.view_gain = nn.Linear(c.d_model, 1) if c.sound_in_view else None
+        for layer in (self.gain, self.heard_gain, self.view_gain):
+            if layer is not None:
+                nn.init.normal_(layer.weight, std=0.01)
+                nn.init.zeros_(layer.bias)
 
     @staticmethod
     def ranks(sounds, entry, loud, pitch):
@@ -680,6 +695,27 @@ class StageRules(nn.Module):
         return seconds, means[..., 0], means[..., 1]
 
     @staticmethod
+    def rates_by_ear(onsets_by_ear, segment_mask):
+        """(B, classes): log(1 + TinyOnsets' onsets per second over the seconds it hears each class)
+        (−100 when it never does): "more rhythmic" as the questions define it (onsets per second of
+        play), on the log scale of the readouts' per-performer means it is compared with."""
+        k = onsets_by_ear.shape[-1] // 2
+        heard = (onsets_by_ear[..., k:] > 0).to(onsets_by_ear.dtype) * segment_mask[..., None].to(onsets_by_ear.dtype)
+        seconds = heard.sum(1)
+        rate = ((torch.exp(onsets_by_ear[..., :k]) - 1) * heard).sum(1) / seconds.clamp(min=1)
+        return torch.where(seconds > 0, torch.log1p(rate), torch.full_like(rate, -100.0))
+
+    def off_stage_classes(self, seconds, seen_classes):
+        """(B, classes): heard for two seconds or more (one is too easily a stray) and held by no
+        performer on stage, nor its look-alike (sight confuses the two)."""
+        on_stage = seen_classes
+        for a, b in self.lookalike_pairs:
+            unit_a, unit_b = torch.eye(seen_classes.shape[-1], dtype=seen_classes.dtype, device=seen_classes.device)[[a, b]]
+            either = torch.maximum(seen_classes[:, a], seen_classes[:, b])[:, None]
+            on_stage = torch.maximum(on_stage, (unit_a + unit_b) * either)
+        return (seconds >= 2).to(on_stage.dtype) * (1 - on_stage)
+
+    @staticmethod
     def neighbours(occupied, side):
         """(B, P, Q): Q is the nearest performer on the named side (B, 3: left or right) of P."""
         p = occupied.shape[1]
@@ -701,6 +737,11 @@ class StageRules(nn.Module):
         occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes, by_pan)
         regions = column_regions(entry.shape[1], entry)  # (P, 3)
         class_facts = self.per_class(facts["per_class"], segment_mask)
+        if self.onset_rates:  # a class's rate is a performer's only where it is the one of its class on stage
+            rates = self.rates_by_ear(facts["onsets_by_ear"], segment_mask)
+            class_facts = (*class_facts[:2], rates)
+            alone = torch.einsum("bpc,bc->bp", one_hot, (one_hot.sum(1) == 1).to(one_hot.dtype))
+            onsets = torch.where((sounds * alone) > 0, torch.einsum("bpc,bc->bp", one_hot, rates), onsets)
         seen_classes, heard_classes = one_hot.amax(1), (class_facts[0] > 0).to(sounds.dtype)
         holds, before = self.ranks(sounds, entry, loud, pitch)
         picked = torch.einsum("br,bpr->bp", self.asked(rank_codes, word_mask), holds)
@@ -740,14 +781,19 @@ class StageRules(nn.Module):
         instrument = torch.einsum("bp,bpc->bc", performers, one_hot)
         yes = gain[:, 2] * compare(loud) + gain[:, 3] * compare(onsets) + gain[:, 4] * matches
         yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
+        off_stage = self.off_stage_classes(class_facts[0], seen_classes)
+        if self.view_gain is not None:  # +1 when every sound comes from the stage, else −1
+            yes = yes + self.view_gain(sentence)[:, 0] * (1 - 2 * off_stage.amax(1))
         sounding_classes = (one_hot * sounds[..., None]).amax(1)
         counted = [occupied, sounds, occupied - sounds, seen_classes, sounding_classes, of_named, of_named * sounds, heard_classes]
         counts = [c.sum(1) for c in counted]
-        if self.heard_count:  # a performer on stage is counted as such, a class heard off stage once
-            counts.append(sounds.sum(1) + (heard_classes * (1 - seen_classes)).sum(1))
+        gains = gain[:, self.RULES :]
+        if self.heard_gain is not None:  # a performer on stage is counted as such, a class heard off stage once
+            counts.append(sounds.sum(1) + off_stage.sum(1))
+            gains = torch.cat([gains, self.heard_gain(sentence)], -1)
         counts = torch.stack(counts, -1)  # (B, COUNTS [+ 1])
         number = (counts[..., None] == torch.arange(len(COUNT_WORDS), dtype=counts.dtype, device=counts.device)).to(counts.dtype)
-        counts = torch.einsum("bk,bkn->bn", gain[:, self.RULES :], number)  # (B, zero … ten)
+        counts = torch.einsum("bk,bkn->bn", gains, number)  # (B, zero … ten)
         return instrument, gain[:, 1:2] * side, torch.stack([yes, -yes], -1), counts
 
 
@@ -830,6 +876,7 @@ class Concepts(nn.Module):
             self.register_buffer(f"{name}_weight", torch.zeros(size, inputs[name]))
             self.register_buffer(f"{name}_bias", torch.zeros(size))
         self.heard_hidden = c.heard_hidden
+        self.onset_rates, self.audio_dim = c.onset_rates, c.audio_dim
         if c.heard_hidden:  # sighted_hearing's two layers (train.py readouts --heard-hidden)
             self.register_buffer("heard_w1", torch.zeros(c.heard_hidden, inputs["audio"] + 2 * k))
             self.register_buffer("heard_b1", torch.zeros(c.heard_hidden))
@@ -869,6 +916,8 @@ class Concepts(nn.Module):
         frames = torch.cat([frames, torch.sigmoid(seen[..., : k + 1]), seen[..., -1:]], -1)
         # Per class (B, T, classes, CLASS_FACTS) and per column (B, T, P, classes seen there).
         read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k], "sounds_by_ear": by_ear, "playing": columns[..., k:]}
+        if self.onset_rates:  # TinyOnsets' facts, the last 2·classes of the clip features
+            read["onsets_by_ear"] = audio[..., self.audio_dim - 2 * k : self.audio_dim]
         return frames, patches, audio, read
 
 

@@ -830,14 +830,21 @@ def answer_indices(names):
     return tuple(answers.index(name) for name in names)
 
 
+ADDED_RULES = ("head.rules.heard_gain.", "head.rules.view_gain.")  # rules a trained head may lack (--heard-count, --sound-in-view): --init-from leaves them as initialised
+
+
 def start_from(model, path, concept_maps):
     """A trained head's best weights as the starting point; Concepts' maps stay the ones given
-    (--concepts), which the training reads."""
+    (--concepts), which the training reads. A rule added since (ADDED_RULES) starts with its
+    gain as initialised: train it alone with --train-only."""
     saved = torch.load(path, map_location="cpu", weights_only=False)
     try:
-        model.load_state_dict(saved["best_state"])
+        missing, unexpected = model.load_state_dict(saved["best_state"], strict=False)
     except RuntimeError as error:
         raise SystemExit(f"{path}: not a head of this configuration ({str(error).splitlines()[0]})")
+    added = [name for name in missing if name.startswith(ADDED_RULES)]  # rules added since: their gains start as initialised
+    if unexpected or len(added) < len(missing):
+        raise SystemExit(f"{path}: not a head of this configuration (missing {sorted(set(missing) - set(added))}, unexpected {sorted(unexpected)})")
     if model.head.concepts is not None:
         model.head.concepts.load(concept_maps)
     log(f"{path}: starting from its best epoch (val accuracy {saved['best']:.4f})")
@@ -874,7 +881,7 @@ def train_head(args):
         performer_facts=args.performer_facts and bool(args.concepts) and args.performers and not late,
         rank_words=args.rank_words and args.performer_facts and bool(args.concepts) and args.performers and not late, concept_classes=CLASSES, ast_bands=features.ast.shape[2],
         stage_rules=rules,
-        heard_count=args.heard_count and rules,
+        heard_count=args.heard_count and rules, sound_in_view=args.sound_in_view and rules, onset_rates=args.onset_rates and rules,
         lookalike_pairs=LOOKALIKE_PAIRS if args.lookalikes_by_sound and rules else (),
         instrument_answers=answer_indices(INSTRUMENTS), position_answers=answer_indices(("left", "middle", "right")), yes_no_answers=answer_indices(("yes", "no")), count_answers=answer_indices(COUNT_WORDS),
         window_summary=args.window_summary and not late, heard_hidden=concept_maps["heard"][0].shape[0] if concept_maps and "heard" in concept_maps else 0, **VARIANTS[args.variant],
@@ -887,11 +894,16 @@ def train_head(args):
             log(f"{args.concepts}: which classes sound read by sighted hearing ({config.heard_hidden} hidden units)")
     if args.init_from:
         start_from(model, args.init_from, concept_maps)
+    if args.train_only:
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(name.startswith(tuple(args.train_only)))
+        if not any(p.requires_grad for p in model.parameters()):
+            raise SystemExit(f"--train-only {' '.join(args.train_only)}: no parameter has such a name")
     model.to(device)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.StepLR(optimiser, step_size=args.step_epochs, gamma=0.1)
     loader = torch.utils.data.DataLoader(train, batch_size=args.batch, shuffle=True)
-    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-lookalikes" if config.lookalike_pairs else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
+    name = ("oracle-" if args.oracle else "") + args.variant + ("-summary" if config.window_summary and args.oracle else "") + ("-token" if args.summary_token and args.oracle else "") + ("-slots" if config.class_slots and args.oracle else "") + ("-answers" if config.class_answers and args.oracle else "") + ("-performers" if config.performers and args.oracle else "") + ("-concepts" if config.concepts else "") + ("-facts" if config.performer_facts else "-classfacts" if config.class_facts else "") + ("-ranks" if config.rank_words else "") + ("-rules" if config.stage_rules else "") + ("-heard" if config.heard_count else "") + ("-inview" if config.sound_in_view else "") + ("-rates" if config.onset_rates else "") + ("-lookalikes" if config.lookalike_pairs else "") + ("-rooms" if args.room_features else "") + (f"{args.room_share:g}" if args.room_features and args.room_share is not None else "") + ("-silence" if args.silence else "") + (f"-seed{args.seed}" if args.seed else "")
     stem = f"qstar-{'paper' if text else 'tiny'}"
     checkpoint = os.path.join(args.checkpoints, f"{stem}-{name}.pt")
     best, best_state, history, first_epoch = -1.0, None, [], 0
@@ -943,6 +955,7 @@ def train_head(args):
         if args.max_steps and steps >= args.max_steps:
             break
     model.load_state_dict(best_state)
+    model.requires_grad_(True)  # with --train-only: a frozen encoder layer would take the fast path ONNX cannot trace
     model.cpu().eval()
     features.to("cpu")
     report = {"variant": args.variant, "seed": args.seed, "config": config.to_dict(), "best_val_accuracy": best, "history": history}
@@ -1038,6 +1051,10 @@ def export_checkpoint(args):
         config.lookalike_pairs = LOOKALIKE_PAIRS
     if args.readouts:  # Concepts' maps refitted, perhaps on a wider audio stream
         saved = with_readouts(saved, config, torch.load(args.readouts, map_location="cpu", weights_only=False))
+    if args.onset_rates:  # nor here: the rules read TinyOnsets' facts already in the audio stream
+        if not config.stage_rules:
+            raise SystemExit(f"{args.checkpoint}: --onset-rates needs a head with StageRules")
+        config.onset_rates = True
     if args.stereo_templates:  # no weights either: the templates are fitted, not trained
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --stereo-templates needs a head with StageRules")
@@ -1111,6 +1128,8 @@ def main():
     h.add_argument("--class-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: Concepts' per-class facts as ClassSlots channels (not in the paper)")
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
+    h.add_argument("--sound-in-view", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a rule for whether every sound comes from the stage (a class heard two seconds or more that no performer on stage holds says no; not in the paper)")
+    h.add_argument("--train-only", nargs="+", metavar="PREFIX", help="train only the parameters whose names start with these prefixes (e.g. head.rules.gain: with --init-from, the gains of rules added since), the rest frozen")
     h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
@@ -1122,6 +1141,7 @@ def main():
     x = sub.add_parser("export")
     for p in (h, x):
         p.add_argument("--lookalikes-by-sound", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a stage column read as flute or clarinet (acoustic guitar or ukulele) takes the one the audio hears (model.py's lookalikes_by_sound; not in the paper)")
+        p.add_argument("--onset-rates", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules heads on audio features that end with TinyOnsets' facts: rhythm compared by its onsets per second where it hears the part (model.py's StageRules.rates_by_ear; not in the paper)")
     x.add_argument("checkpoint")
     x.add_argument("--out")
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
