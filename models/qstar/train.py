@@ -48,8 +48,14 @@
     train.py head … --device cuda --held-out HELDOUT/out/features …
         Trains on a GPU where one is at hand; reports accuracy on every question of held-out sets.
 
+    train.py head … --init-from CHECKPOINT [--heard-count] [--sound-in-view] [--onset-rates]
+                  [--train-only head.rules.heard_gain head.rules.view_gain]
+        Starts from a trained head of the same configuration; rules it lacks (their own gain
+        layers) start fresh, and --train-only trains those alone, the rest frozen
+        (models/added-rules.sh, session 19).
+
     train.py export CHECKPOINT --out DIR [--variant full] [--slim SLIM.pt] [--lookalikes-by-sound]
-                    [--stereo-templates TEMPLATES.json] [--readouts READOUTS.pt]
+                    [--stereo-templates TEMPLATES.json] [--readouts READOUTS.pt] [--onset-rates]
         Re-exports a head's best epoch (question encoder + head ONNX) from its checkpoint without
         training; --slim also (or, without --out, only) writes the checkpoint without optimiser
         state (a fifth the size), its config holding the rules given here. --readouts puts
@@ -1129,7 +1135,7 @@ def main():
     h.add_argument("--rank-words", action=argparse.BooleanOptionalAction, default=False, help="with --performer-facts: rank words pick the performer holding that rank (RankPicker; not in the paper)")
     h.add_argument("--heard-count", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a count rule for the instruments heard (sounding performers on stage and classes heard off stage; not in the paper)")
     h.add_argument("--sound-in-view", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules: a rule for whether every sound comes from the stage (a class heard two seconds or more that no performer on stage holds says no; not in the paper)")
-    h.add_argument("--train-only", nargs="+", metavar="PREFIX", help="train only the parameters whose names start with these prefixes (e.g. head.rules.gain: with --init-from, the gains of rules added since), the rest frozen")
+    h.add_argument("--train-only", nargs="+", metavar="PREFIX", help="train only the parameters whose names start with these prefixes (e.g. head.rules.view_gain: with --init-from, the gain of a rule added since), the rest frozen")
     h.add_argument("--stage-rules", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --class-slots: the stage questions' rules on thresholded readouts, weighed by the question (StageRules; not in the paper)")
     h.add_argument("--performer-facts", action=argparse.BooleanOptionalAction, default=False, help="with --concepts and --performers: Concepts' per-class facts as ClassSlots channels, and per performer ranked (not in the paper)")
     h.add_argument("--held-out", nargs="*", default=[], metavar="FEATURES", help="after training, accuracy on every question of these held-out sets' features (npm run extract's OUT/features)")
