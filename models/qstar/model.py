@@ -877,6 +877,8 @@ class Concepts(nn.Module):
             self.register_buffer(f"{name}_bias", torch.zeros(size))
         self.heard_hidden = c.heard_hidden
         self.onset_rates, self.audio_dim = c.onset_rates, c.audio_dim
+        if c.onset_rates and c.audio_dim <= 2 * k:
+            raise ValueError(f"onset_rates reads TinyOnsets' {2 * k} facts at the end of the audio stream; this one is {c.audio_dim} wide")
         if c.heard_hidden:  # sighted_hearing's two layers (train.py readouts --heard-hidden)
             self.register_buffer("heard_w1", torch.zeros(c.heard_hidden, inputs["audio"] + 2 * k))
             self.register_buffer("heard_b1", torch.zeros(c.heard_hidden))
