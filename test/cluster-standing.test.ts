@@ -75,6 +75,19 @@ describe('standing questions in JetStream KV', () => {
     expect(store.latest('stage-2', 'questions')?.questions).toHaveLength(1);
   });
 
+  it('stores a change made while the server does not answer, once it answers again', async () => {
+    const [gatewayA, gatewayB] = stores;
+    server.pause();
+    const saving = gatewayA!.save(questions('stage-3', 'Is there a piano sound?'));
+    await new Promise((resolve) => setTimeout(resolve, 6_000)); // past a request's 5 s timeout
+    server.resume();
+    await saving;
+    await until(() => gatewayB!.latest('stage-3', 'questions') !== undefined, 'the change at B');
+    expect(gatewayB!.latest('stage-3', 'questions')?.questions[0]?.sentence).toBe(
+      'Is there a piano sound?',
+    );
+  }, 60_000);
+
   it('keeps them through a killed nats-server: every role reconnects by itself and goes on', async () => {
     const [gatewayA, gatewayB] = stores;
     await gatewayA!.save(

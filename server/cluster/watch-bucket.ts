@@ -8,6 +8,30 @@
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 
+/**
+ * JetStream can go unanswered for seconds — its server restarting and reading its streams back
+ * from disk, or stalled — and a put then times out (or finds no responder) though nothing is
+ * wrong with it: such a put is tried again, the last failure thrown.
+ */
+const PUT_TRIES = 4;
+const RETRY_WAIT_MS = 500;
+const UNANSWERED = new Set(['TimeoutError', 'JetStreamNotEnabled']);
+
+export async function whileUnanswered<R>(
+  attempt: () => Promise<R>,
+  tries = PUT_TRIES,
+  waitMs = RETRY_WAIT_MS,
+): Promise<R> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tried >= tries || !(error instanceof Error && UNANSWERED.has(error.name))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, waitMs * tried));
+    }
+  }
+}
+
 export class WatchedBucket<T> {
   private readonly values = new Map<string, { revision: number; value?: T }>();
   private readonly listeners = new Set<(value: T, key: string) => void>();
@@ -61,7 +85,7 @@ export class WatchedBucket<T> {
    */
   async put(key: string, value: T): Promise<void> {
     this.values.set(key, { revision: this.values.get(key)?.revision ?? 0, value });
-    const revision = await this.kv.put(key, JSON.stringify(value));
+    const revision = await whileUnanswered(() => this.kv.put(key, JSON.stringify(value)));
     const held = this.values.get(key)!;
     if (held.value === value && held.revision < revision) held.revision = revision;
   }

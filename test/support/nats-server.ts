@@ -61,6 +61,15 @@ export class NatsServer {
     await exited;
   }
 
+  /** Stalls it (SIGSTOP): connections stay open, nothing is answered until `resume`. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.kill('SIGTERM');
     rmSync(this.storeDir, { recursive: true, force: true });
