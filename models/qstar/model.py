@@ -646,7 +646,6 @@ class StageRules(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        self.heard_count = c.heard_count
         self.lookalike_pairs = c.lookalike_pairs
         self.onset_rates = c.onset_rates
         if c.stereo_templates:
@@ -781,7 +780,8 @@ class StageRules(nn.Module):
         instrument = torch.einsum("bp,bpc->bc", performers, one_hot)
         yes = gain[:, 2] * compare(loud) + gain[:, 3] * compare(onsets) + gain[:, 4] * matches
         yes = yes + gain[:, 7] * by_class[1] + gain[:, 8] * by_class[2] + gain[:, 9] * by_class[0]
-        off_stage = self.off_stage_classes(class_facts[0], seen_classes)
+        if self.heard_gain is not None or self.view_gain is not None:  # what both added rules read
+            off_stage = self.off_stage_classes(class_facts[0], seen_classes)
         if self.view_gain is not None:  # +1 when every sound comes from the stage, else −1
             yes = yes + self.view_gain(sentence)[:, 0] * (1 - 2 * off_stage.amax(1))
         sounding_classes = (one_hot * sounds[..., None]).amax(1)

@@ -17,17 +17,14 @@ const PUT_TRIES = 4;
 const RETRY_WAIT_MS = 500;
 const UNANSWERED = new Set(['TimeoutError', 'JetStreamNotEnabled']);
 
-export async function whileUnanswered<R>(
-  attempt: () => Promise<R>,
-  tries = PUT_TRIES,
-  waitMs = RETRY_WAIT_MS,
-): Promise<R> {
+async function whileUnanswered<R>(attempt: () => Promise<R>): Promise<R> {
   for (let tried = 1; ; tried++) {
     try {
       return await attempt();
     } catch (error) {
-      if (tried >= tries || !(error instanceof Error && UNANSWERED.has(error.name))) throw error;
-      await new Promise((resolve) => setTimeout(resolve, waitMs * tried));
+      if (tried >= PUT_TRIES || !(error instanceof Error && UNANSWERED.has(error.name)))
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS * tried));
     }
   }
 }
