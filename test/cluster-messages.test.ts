@@ -10,6 +10,7 @@ import {
   MessagePublisher,
 } from '../server/cluster/message-bus.js';
 import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
+import type { AlertMessage } from '../shared/protocol/rules.js';
 import { NatsServer } from './support/nats-server.js';
 import { until } from './support/until.js';
 
@@ -80,6 +81,41 @@ describe('messages on the bus', () => {
         10, 11, 12, 13, 14,
       ]);
   });
+
+  it('publishes what is said while the server does not answer, once it answers again', async () => {
+    const [inference, gateway] = connections;
+    const seen: ServerMessage[] = [];
+    await followMessages(
+      gateway!,
+      (m) => 'stream' in m && m.stream === 'stage-3' && seen.push(m),
+      (l) => lines.push(l),
+    );
+    const publisher = new MessagePublisher(inference!);
+    const alert: AlertMessage = {
+      type: 'alert',
+      stream: 'stage-3',
+      ruleId: 'r1',
+      name: 'flute gone',
+      description: 'Is there a flute sound? has been no for 10 s',
+      since: Date.now() - 10_000,
+      at: Date.now(),
+    };
+    server.pause();
+    const publishing = Promise.all([
+      publisher.publish(answer('stage-3', 30)),
+      publisher.publish(alert),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 6_000)); // past a request's 5 s timeout
+    server.resume();
+    // Both are kept: the first tries waited in the stalled server's socket, so the tries after
+    // their timeouts are dropped as repeats by their message ids (false), and either way each
+    // reaches the gateway once.
+    await publishing;
+    expect(await publisher.publish(alert)).toBe(false);
+    await until(() => seen.length === 2, 'the answer and the alert');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen.map((m) => m.type).sort()).toEqual(['alert', 'answer']);
+  }, 60_000);
 
   it('keeps gateways following through a killed nats-server', async () => {
     const [inference, gateway] = connections;

@@ -4,8 +4,8 @@
  * kept `maxAgeHours` like the single monitor's SQLite retention), read by every gateway from
  * "now" with an ordered consumer that rebuilds itself after a lost connection.
  * Publishing is at least once (a retry after a lost acknowledgement may repeat); an answer carries
- * a message id (stream, question, window end), so JetStream drops a repeat within its duplicate
- * window and a gateway sees each hop's answer once.
+ * a message id (stream, question, window end), an alert one of its firing, so JetStream drops a
+ * repeat within its duplicate window and a gateway sees each hop's answer once.
  */
 import {
   DeliverPolicy,
@@ -16,6 +16,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ensureStream } from './jetstream-setup.js';
+import { whileUnanswered } from './while-unanswered.js';
 import { serverMessageSchema, type ServerMessage } from '../../shared/protocol/messages.js';
 
 export const MESSAGES_STREAM = 'TUTTI_MESSAGES';
@@ -25,10 +26,11 @@ export const SUBJECT_ROOT = 'tutti.messages';
 export const messageSubject = (message: ServerMessage) =>
   `${SUBJECT_ROOT}.${'stream' in message ? message.stream : '_cluster'}.${message.type}`;
 
-/** The id JetStream deduplicates by: one answer per question per window end. */
+/** The id JetStream deduplicates by: one answer per question per window end, one alert per firing. */
 export function messageId(message: ServerMessage): string | undefined {
   if (message.type === 'answer' || message.type === 'answer-change')
     return `${message.type}/${message.stream}/${message.questionId}/${message.window.end}`;
+  if (message.type === 'alert') return `alert/${message.stream}/${message.ruleId}/${message.at}`;
   return undefined;
 }
 
@@ -53,12 +55,19 @@ export class MessagePublisher {
     this.js = jetstream(connection);
   }
 
-  /** Resolves once JetStream has it (true), or it was a repeat of one it had (false). */
+  /**
+   * Resolves once JetStream has it (true), or it was a repeat of one it had (false); tried again
+   * while JetStream does not answer (whileUnanswered): a try whose acknowledgement was lost is
+   * dropped as a repeat by its message id, and the messages without one (status, questions,
+   * rules) are whole states, a repeat of which changes nothing.
+   */
   async publish(message: ServerMessage): Promise<boolean> {
     const id = messageId(message);
-    const ack = await this.js.publish(messageSubject(message), JSON.stringify(message), {
-      ...(id && { msgID: id }),
-    });
+    const ack = await whileUnanswered(() =>
+      this.js.publish(messageSubject(message), JSON.stringify(message), {
+        ...(id && { msgID: id }),
+      }),
+    );
     return !ack.duplicate;
   }
 }

@@ -7,27 +7,7 @@
  */
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-
-/**
- * JetStream can go unanswered for seconds — its server restarting and reading its streams back
- * from disk, or stalled — and a put then times out (or finds no responder) though nothing is
- * wrong with it: such a put is tried again, the last failure thrown.
- */
-const PUT_TRIES = 4;
-const RETRY_WAIT_MS = 500;
-const UNANSWERED = new Set(['TimeoutError', 'JetStreamNotEnabled']);
-
-async function whileUnanswered<R>(attempt: () => Promise<R>): Promise<R> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (tried >= PUT_TRIES || !(error instanceof Error && UNANSWERED.has(error.name)))
-        throw error;
-      await new Promise((resolve) => setTimeout(resolve, RETRY_WAIT_MS * tried));
-    }
-  }
-}
+import { whileUnanswered } from './while-unanswered.js';
 
 export class WatchedBucket<T> {
   private readonly values = new Map<string, { revision: number; value?: T }>();
