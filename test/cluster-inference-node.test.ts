@@ -241,6 +241,52 @@ describe('inference nodes on the bus', () => {
     expect(flagged.map((m) => m.type === 'answer' && m.window.end)).toEqual([8, 12]);
   });
 
+  it('tells the changes of a hop again when it is redelivered after its publishing failed', async () => {
+    const connection = await connect('inference-redelivered');
+    const standing = await StandingKv.open(connection, () => {});
+    stores.push(standing);
+    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
+    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-again' });
+    await until(() => standing.latest('stage-again', 'questions') !== undefined, 'questions');
+    const published: ServerMessage[] = [];
+    let busDown = false;
+    const node = new InferenceNode(
+      await FeatureStore.open(connection),
+      standing,
+      await LastAnswers.open(connection),
+      {
+        ...stubOptions(async (message) => {
+          if (busDown) throw new Error('the answer log does not answer');
+          published.push(message);
+        }),
+        windowWaitMs: 20,
+      },
+    );
+    const handle = async (index: number, delivery = 1) =>
+      node.handle({
+        stream: 'stage-again',
+        index,
+        producedAt: Date.now(),
+        payload: await encodeSegment(segment(index)),
+        delivery,
+      });
+    // The first hop and the hop that changes (segment 6 never comes) fail to publish once, after
+    // their answers were recorded on the bus; each is redelivered to the same node.
+    for (const index of [0, 1, 2, 3, 4, 5, 7]) {
+      if (index === 0 || index === 7) {
+        busDown = true;
+        await expect(handle(index)).rejects.toThrow('does not answer');
+        busDown = false;
+        await handle(index, 2);
+      } else await handle(index);
+    }
+    const changes = published.filter((m) => m.type === 'answer-change');
+    expect(changes.map((m) => [m.window.end, m.from, m.to])).toEqual([
+      [1, null, 'yes'],
+      [8, 'yes', 'no'],
+    ]);
+  });
+
   it('answers every hop once over its whole window, and a hop a node hung on is answered by another', async () => {
     const [a, b] = [[] as number[], [] as number[]];
     await startNode('inference-a', a, 6);

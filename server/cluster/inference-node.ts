@@ -4,8 +4,9 @@
  * questions (StandingKv) over the window rebuilt from the bus — whichever nodes encoded its other
  * segments — and publish the answers (deduplicated by id on the wire). The node holds no state a
  * stream needs: kill it, and the segment it held is redelivered to another node that answers the
- * same way. (Only which answer came last, for answer-change events, is kept per node: after a
- * fail-over the next change may say it comes from no answer.)
+ * same way. Which answer came last, for answer-change events, is on the bus too (LastAnswers),
+ * with what each hop was told against, so a hop redelivered after its publishing failed tells
+ * its changes again (repeats are dropped by message id).
  */
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { answerMessages, StandingQuestions } from '../answers/standing-questions.js';
@@ -67,9 +68,13 @@ export class InferenceNode {
       this.lastAnswers.read(queued.stream),
     ]);
     // What the stream's previous hop answered, whichever node answered it (this node's own
-    // memory only when the bus has nothing older than this hop).
-    if (before.value && before.value.end < segment.index + 1)
-      for (const question of asked) question.lastAnswer = before.value.answers[question.id];
+    // memory only when the bus has nothing older than this hop). A hop recorded already is a
+    // redelivery: its record keeps what it was told against.
+    const end = segment.index + 1;
+    const redelivered = before.value?.end === end;
+    const previous = redelivered ? before.value?.previous : before.value;
+    if (redelivered || (previous && previous.end < end))
+      for (const question of asked) question.lastAnswer = previous?.answers[question.id];
     const answered = await this.options.answer(
       window.single(),
       asked.map((q) => q.ids),
@@ -84,8 +89,10 @@ export class InferenceNode {
     await this.lastAnswers.record(
       queued.stream,
       {
-        end: segment.index + 1,
+        end,
         answers: Object.fromEntries(answers.map((a) => [a.questionId, a.answer])),
+        ...(previous &&
+          previous.end < end && { previous: { end: previous.end, answers: previous.answers } }),
       },
       before,
     );

@@ -3,7 +3,7 @@
  * hop knows what the hop before it answered — the "from" of an answer-change — even when the
  * hops of one stream are spread over several nodes, or a node takes a stream over after another
  * died. One key per stream in a JetStream key-value bucket `tutti-answers`: the window end of the
- * hop recorded and each question's answer. A hop is recorded only over an older one (compare and
+ * hop recorded, each question's answer, and the hop's own "before". A hop is recorded only over an older one (compare and
  * set on the key's revision), so a late or repeated hop never overwrites a newer one.
  */
 import { Kvm, type KV } from '@nats-io/kv';
@@ -11,11 +11,19 @@ import type { NatsConnection } from '@nats-io/transport-node';
 
 export const ANSWERS_BUCKET = 'tutti-answers';
 
-export interface StreamAnswers {
+export interface HopAnswers {
   /** Window end (stream seconds) of the hop these answers are from. */
   readonly end: number;
   /** Answer per question id. */
   readonly answers: Readonly<Record<string, string>>;
+}
+
+export interface StreamAnswers extends HopAnswers {
+  /**
+   * The answers this hop's changes were told against: a hop redelivered after it was recorded
+   * (its publishing failed) tells the same changes again instead of finding none.
+   */
+  readonly previous?: HopAnswers;
 }
 
 /** What the bucket holds for a stream, with the revision a new record must replace. */
