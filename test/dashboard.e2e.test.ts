@@ -359,11 +359,12 @@ describe('dashboard over a scene whose ground truth is known, across a monitor r
     const port = Number(new URL(monitor.url).port);
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
     try {
-      // Polls below ask often: a missing element fails fast instead of holding one try for 30 s.
-      page.setDefaultTimeout(5_000);
       await page.goto(`${monitor.url}/?token=${TOKEN}`);
       await page.getByTestId('template').selectOption('av-sounding-type-count');
       await page.getByRole('button', { name: 'Ask this' }).click();
+      // The polls below ask often: a missing element fails one try in 5 s instead of holding it
+      // for Playwright's 30 s (tries past a poll's timeout added up past the test's budget).
+      page.setDefaultTimeout(5_000);
       const sentence = 'How many types of musical instruments sound in the video?';
       const card = page.getByRole('article', { name: sentence });
       const changes = card.getByRole('list', { name: 'answer changes' }).getByRole('listitem');
@@ -424,6 +425,7 @@ describe('dashboard over a scene whose ground truth is known, across a monitor r
       await page.screenshot({
         path: repoPath('test-results', 'dashboard-tablet.png'),
         fullPage: true,
+        timeout: 30_000,
       });
     } finally {
       await page.close();
