@@ -6,7 +6,9 @@
 # class is heard off stage (--sound-in-view), each with a gain of its own that the sentence sets.
 # Everything the head had learned stays as it was (--train-only those two gains; AdamW 1e-3,
 # 2 epochs, ×0.1 after 1, through rooms and silence as room-head.sh trains); the best epoch
-# (validation) is exported with the stereo templates and the look-alikes by sound.
+# (validation) is exported with the stereo templates and the look-alikes by sound, and (session
+# 20, no weights) with neighbouring columns of one class unmerged where the frame readout counts
+# more performers (--stage-count-by-sight).
 # Usage: models/added-rules.sh TRAIN_DIR [PROFILE]   (after models/join-onsets.sh TRAIN_DIR PROFILE:
 #   the onsets' features, readouts and TRAIN_DIR/rooms' stereo templates must exist.)
 #   The head it starts from is kept as TRAIN_DIR/rules/checkpoints/qstar-tiny-before.pt, so a
@@ -29,6 +31,6 @@ OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} timed "${python[@]}" models/qstar/train.py
   --heard-count --sound-in-view --onset-rates --train-only head.rules.heard_gain head.rules.view_gain \
   > "$work/head.log" 2>&1
 timed "${python[@]}" models/qstar/train.py export "$work/export/qstar-tiny.pt" --out "$profile" \
-  --stereo-templates "$train/rooms/checkpoints/stereo-templates.json" --slim "$profile/qstar-tiny.pt"
+  --stereo-templates "$train/rooms/checkpoints/stereo-templates.json" --stage-count-by-sight --slim "$profile/qstar-tiny.pt"
 cp "$work/export/head-report.json" "$profile/head-report-added-rules.json"
 echo "added-rules: $profile's full head counts what is heard off stage and hears rhythm by TinyOnsets"

@@ -48,6 +48,7 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
     'lookalikes',
     'stereo',
     'rates_in_view',
+    'count_by_sight',
     // Session 17's wider audio stream: heads narrowed to the old width or reading the new
     // dimensions with zero weights answer as before; the joined audio encoder gives both parts.
     'narrowed',

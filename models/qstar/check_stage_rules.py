@@ -15,6 +15,8 @@ left one plays, where the mono readouts hear "violin" and cannot say which; and 
 stage heard in stereo with the flute standing where the timing put the clarinet. Onset rates
 (onset_rates): TinyOnsets hears the violin busier than the flute, against the readouts. Sound in
 view (sound_in_view): the piano heard off stage, and a clarinet heard where sight reads a flute.
+Count by sight (stage_count_by_sight): the violin across two columns is two violins when the
+frame readout counts four performers.
 """
 
 import math
@@ -24,7 +26,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import COUNT_WORDS, QStarConfig, StageRules, lookalikes_by_sound, thresholded_performers, word_codes  # noqa: E402
+from model import COUNT_WORDS, PERFORMER_COUNT_SCALE, QStarConfig, StageRules, lookalikes_by_sound, thresholded_performers, word_codes  # noqa: E402
 from export import stereo_example  # noqa: E402
 from scene_truth import INSTRUMENTS, LOOKALIKE_PAIRS  # noqa: E402
 
@@ -193,6 +195,16 @@ def words(sentence):
     return CODES[ids][None], torch.ones(1, len(ids), dtype=torch.bool)
 
 
+def check_count_by_sight(expect):
+    """stage_count_by_sight: the violin seen across columns 0 and 1 is one performer while the
+    frame readout counts three on stage, two (both violins) when it counts four; the rule off, one."""
+    for by_sight, counted, want in ((True, 3, 3), (True, 4, 4), (False, 4, 3)):
+        facts = dict(stage(), performer_count=torch.full((1, T), counted / PERFORMER_COUNT_SCALE))
+        rules = StageRules(QStarConfig(d_model=8, stage_count_by_sight=by_sight))
+        counts = answer(rules, StageRules.RULES, "the violin", facts=facts)[3]
+        expect(f"performers, sight counting {counted} (rule {'on' if by_sight else 'off'})", COUNT_WORDS[int(counts.argmax())], COUNT_WORDS[want])
+
+
 def answer(rules, rule, sentence, heard_off_stage=False, facts=None, stereo=None):
     """One rule's scores alone (its gain 1, every other 0; "heard", "in view": heard_count's, sound_in_view's) on `facts` (default: stage()):
     instrument (C), side (3), yes − no, counts."""
@@ -260,6 +272,7 @@ def main():
     check_stereo(expect)
     check_onset_rates(expect)
     check_sound_in_view(expect)
+    check_count_by_sight(expect)
     for failure in failures:
         print(failure)
     print(f"check_stage_rules: {len(failures)} of the checks failed" if failures else "check_stage_rules: every rule answers as a musician would")

@@ -314,6 +314,8 @@ def parity(out_dir, seed):
         ("stereo", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "stereo_templates": tuple(tuple(row) for row in np.random.default_rng(seed).random((23, 64)).tolist())}),
         # Session 19's rules: rhythm by TinyOnsets' rates (the audio stream ends with its 44 facts), sound in view.
         ("rates_in_view", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "audio_dim": 60, "onset_rates": True, "sound_in_view": True}),
+        # Session 20's: neighbouring columns of one class unmerged where the frame readout counts more performers.
+        ("count_by_sight", {**SIGHTED_HEARING, "lookalike_pairs": LOOKALIKE_PAIRS, "audio_dim": 60, "onset_rates": True, "sound_in_view": True, "stage_count_by_sight": True}),
         ("performer_facts", {"class_slots": True, "window_summary": True, "performers": True, "concepts": True, "performer_facts": True, "concept_classes": 22, "ast_bands": 4, "instrument_answers": tuple(range(20, 42)), "position_answers": (3, 9, 15)}),
     )
     for name, overrides in variants:

@@ -27,6 +27,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# The frame readout's last output is the number of performers on stage ÷ this (scene_truth.py).
+PERFORMER_COUNT_SCALE = 5.0
+
 ATTRIBUTES = ("category", "duration", "location", "temporal", "loudness")
 
 
@@ -101,6 +104,11 @@ class QStarConfig:
     # (onset_rates), not by the linear readout's log count where sighted hearing hears it: the
     # count and the seconds it is divided by come from one ear (session 19).
     onset_rates: bool = False
+    # With stage_rules, not in the paper: two neighbouring stage columns read as one class are one
+    # performer seen across both unless the frame readout counts more performers than the stage
+    # has after merging them; then the merges it does not allow are undone, the strongest-seen
+    # columns first (stage_count_by_sight; session 20).
+    stage_count_by_sight: bool = False
     # With concepts, not in the paper: whether each class sounds, per second, is read by a small
     # MLP of this width from the audio features and what sight says of that class (seen, and
     # playing where seen), not by the linear audio map (train.py readouts --heard-hidden).
@@ -558,14 +566,25 @@ def own_share(power, one_hot):
 STEREO_SHARE = 0.2  # of its class's power on stage, the least a column must hold to sound
 
 
-def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None, stereo=None):
+def unmerged_by_count(merged, best, occupied, sight_count):
+    """(B, P): the merged columns (merged, 1 where a column goes as the right half of its left
+    neighbour's performer) that stay merged, given how many performers sight counts (B,): as many
+    merges are undone as the stage lacks performers, those of the strongest-seen columns first."""
+    undo = (sight_count - (occupied.sum(1) - merged.sum(1))).clamp(min=0)
+    strength = best * merged
+    stronger = count_where(strength[:, None, :] > strength[:, :, None], merged)  # merged columns seen more surely
+    return merged * (stronger >= undo[:, None]).to(merged.dtype)
+
+
+def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None, stereo=None, sight_count=None):
     """The stage as readout_rule.py reads it, hard (Concepts are fixed maps: nothing to learn
     through a threshold). A column holds a performer where some class is seen with window-mean
     probability > 0.5, of its most likely class; that class's audio facts say per second whether it
     sounds (> 0.5), and where it sounds its loudness, onsets and pitch. Returns per column (B, P):
     occupied, sounds, class one-hot (B, P, classes), entry second (T when never), the means of
     loudness, onsets and pitch where heard (−100 when never heard, below any real value), and
-    whether it sounds in each second (B, T, P). lookalikes: (pairs, sounds, playing) to tell
+    whether it sounds in each second (B, T, P). sight_count (B,): the performers the frame
+    readout counts (unmerged_by_count). lookalikes: (pairs, sounds, playing) to tell
     look-alike classes apart by ear (lookalikes_by_sound). stereo: (stereo, templates) to hear
     each performer where it stands (stereo_power): with lookalikes, one of each of a pair on
     stage takes the columns that explain the mix best (lookalikes_by_pan); of two columns of one
@@ -582,9 +601,13 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     one_hot = (seen >= best[..., None]).to(seen.dtype) * occupied[..., None]
     if lookalikes is not None:
         one_hot = lookalikes_by_sound(one_hot, *lookalikes, valid)
-    # One performer seen across two columns: the right one of two neighbours of one class goes.
+    # One performer seen across two columns: the right one of two neighbours of one class goes
+    # (unless sight counts them as two: unmerged_by_count).
     same_as_left = (one_hot[:, 1:] * one_hot[:, :-1]).sum(-1)
-    occupied = occupied * (1 - torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1))
+    merged = torch.cat([torch.zeros_like(same_as_left[:, :1]), same_as_left], 1)
+    if sight_count is not None:
+        merged = unmerged_by_count(merged, best, occupied, sight_count)
+    occupied = occupied * (1 - merged)
     one_hot = one_hot * occupied[..., None]
     facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)  # (B, T, P, CLASS_FACTS)
     if stereo is not None:
@@ -648,6 +671,7 @@ class StageRules(nn.Module):
         super().__init__()
         self.lookalike_pairs = c.lookalike_pairs
         self.onset_rates = c.onset_rates
+        self.stage_count_by_sight = c.stage_count_by_sight
         if c.stereo_templates:
             self.register_buffer("stereo_templates", torch.tensor(c.stereo_templates, dtype=torch.float32), persistent=False)  # in the config
         else:
@@ -733,7 +757,10 @@ class StageRules(nn.Module):
         codes, rank_codes, order_codes = words[..., :WORD_CODES], words[..., WORD_CODES:ranks_at], words[..., ranks_at : ranks_at + len(ORDER_WORDS)]
         lookalikes = (self.lookalike_pairs, facts["sounds_by_ear"], facts["playing"]) if self.lookalike_pairs else None
         by_pan = (stereo, self.stereo_templates) if self.stereo_templates is not None and stereo is not None else None
-        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes, by_pan)
+        sight_count = None
+        if self.stage_count_by_sight:  # the frame readout's performer count (count / 5), over the window
+            sight_count = torch.round(PERFORMER_COUNT_SCALE * masked_mean(facts["performer_count"][..., None], segment_mask[..., None], 1)[:, 0])
+        occupied, sounds, one_hot, entry, loud, onsets, pitch, heard = thresholded_performers(facts["columns"], facts["per_class"], segment_mask, lookalikes, by_pan, sight_count)
         regions = column_regions(entry.shape[1], entry)  # (P, 3)
         class_facts = self.per_class(facts["per_class"], segment_mask)
         if self.onset_rates:  # a class's rate is a performer's only where it is the one of its class on stage
@@ -917,7 +944,7 @@ class Concepts(nn.Module):
         patches = torch.cat([patches, columns], -1)
         frames = torch.cat([frames, torch.sigmoid(seen[..., : k + 1]), seen[..., -1:]], -1)
         # Per class (B, T, classes, CLASS_FACTS) and per column (B, T, P, classes seen there).
-        read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k], "sounds_by_ear": by_ear, "playing": columns[..., k:]}
+        read = {"per_class": torch.stack(per_class, -1), "columns": columns[..., :k], "sounds_by_ear": by_ear, "playing": columns[..., k:], "performer_count": seen[..., -1]}
         if self.onset_rates:  # TinyOnsets' facts, the last 2·classes of the clip features
             read["onsets_by_ear"] = audio[..., self.audio_dim - 2 * k : self.audio_dim]
         return frames, patches, audio, read

@@ -1061,6 +1061,10 @@ def export_checkpoint(args):
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --onset-rates needs a head with StageRules")
         config.onset_rates = True
+    if args.stage_count_by_sight:  # nor here: the frame readout's count is in Concepts already
+        if not config.stage_rules:
+            raise SystemExit(f"{args.checkpoint}: --stage-count-by-sight needs a head with StageRules")
+        config.stage_count_by_sight = True
     if args.stereo_templates:  # no weights either: the templates are fitted, not trained
         if not config.stage_rules:
             raise SystemExit(f"{args.checkpoint}: --stereo-templates needs a head with StageRules")
@@ -1153,6 +1157,7 @@ def main():
     x.add_argument("--variant", choices=sorted(VARIANTS), default="full")
     x.add_argument("--slim", metavar="PATH")
     x.add_argument("--readouts", metavar="READOUTS", help="with --concepts heads: Concepts' maps from train.py readouts, fitted again (a wider audio stream is read by the maps; the learned weights read its new dimensions as zero)")
+    x.add_argument("--stage-count-by-sight", action=argparse.BooleanOptionalAction, default=False, help="with --stage-rules heads: two neighbouring columns of one class are two performers where the frame readout counts them (model.py's unmerged_by_count; not in the paper)")
     x.add_argument("--stereo-templates", metavar="JSON", help="with --stage-rules heads: each performer heard where it stands: loudness, and which of two of a class sounds (train.py stereo-templates; model.py's stereo_power; not in the paper)")
     t = sub.add_parser("stereo-templates")
     t.add_argument("--features", required=True)
