@@ -93,6 +93,16 @@ describe('inference nodes on the bus', () => {
     connections.push(connection);
     return connection;
   };
+  /** A role's connection and standing questions, `stream` asked what stage-1 is asked. */
+  const askedLikeStage1 = async (name: string, stream: string) => {
+    const connection = await connect(name);
+    const standing = await StandingKv.open(connection, () => {});
+    stores.push(standing);
+    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
+    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream });
+    await until(() => standing.latest(stream, 'questions') !== undefined, 'questions');
+    return { connection, standing };
+  };
   /**
    * A node; with `hangFrom` it never finishes the first segment it takes from that index on (as
    * if it died holding it), and takes no more: `hung` says which.
@@ -160,10 +170,7 @@ describe('inference nodes on the bus', () => {
   });
 
   it('reads from the bus only the window segments another node encoded', async () => {
-    const connection = await connect('inference-cache');
-    const standing = await StandingKv.open(connection, () => {});
-    stores.push(standing);
-    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
+    const { connection, standing } = await askedLikeStage1('inference-cache', 'stage-cache');
     const published: ServerMessage[] = [];
     const nodeOn = async () => {
       const store = await FeatureStore.open(connection);
@@ -182,8 +189,6 @@ describe('inference nodes on the bus', () => {
       payload: await encodeSegment(segment(index)),
       delivery: 1,
     });
-    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-cache' });
-    await until(() => standing.latest('stage-cache', 'questions') !== undefined, 'questions');
     const first = await nodeOn();
     for (let index = 0; index < 12; index++) await first.node.handle(await queued(index));
     expect(first.store.reads).toBe(0); // every window from what it encoded itself
@@ -199,12 +204,7 @@ describe('inference nodes on the bus', () => {
   });
 
   it('reports each change of answer once while the hops of a stream alternate between nodes', async () => {
-    const connection = await connect('inference-changes');
-    const standing = await StandingKv.open(connection, () => {});
-    stores.push(standing);
-    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
-    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-turns' });
-    await until(() => standing.latest('stage-turns', 'questions') !== undefined, 'questions');
+    const { connection, standing } = await askedLikeStage1('inference-changes', 'stage-turns');
     const published: ServerMessage[] = [];
     const nodes = await Promise.all(
       [0, 1].map(
@@ -242,12 +242,7 @@ describe('inference nodes on the bus', () => {
   });
 
   it('tells the changes of a hop again when it is redelivered after its publishing failed', async () => {
-    const connection = await connect('inference-redelivered');
-    const standing = await StandingKv.open(connection, () => {});
-    stores.push(standing);
-    await until(() => standing.latest('stage-1', 'questions') !== undefined, 'questions');
-    await standing.save({ ...standing.latest('stage-1', 'questions')!, stream: 'stage-again' });
-    await until(() => standing.latest('stage-again', 'questions') !== undefined, 'questions');
+    const { connection, standing } = await askedLikeStage1('inference-redelivered', 'stage-again');
     const published: ServerMessage[] = [];
     let busDown = false;
     const node = new InferenceNode(
