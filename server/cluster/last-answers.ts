@@ -3,8 +3,9 @@
  * hop knows what the hop before it answered — the "from" of an answer-change — even when the
  * hops of one stream are spread over several nodes, or a node takes a stream over after another
  * died. One key per stream in a JetStream key-value bucket `tutti-answers`: the window end of the
- * hop recorded, each question's answer, and the hop's own "before". A hop is recorded only over an older one (compare and
- * set on the key's revision), so a late or repeated hop never overwrites a newer one.
+ * hop recorded, each question's answer, and the hop's own "before". A hop is recorded only over
+ * an older one (compare and set on the key's revision), so a late or repeated hop never
+ * overwrites a newer one.
  */
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';

@@ -26,7 +26,7 @@ export const SUBJECT_ROOT = 'tutti.messages';
 export const messageSubject = (message: ServerMessage) =>
   `${SUBJECT_ROOT}.${'stream' in message ? message.stream : '_cluster'}.${message.type}`;
 
-/** The id JetStream deduplicates by: one answer per question per window end, one alert per firing. */
+/** The id JetStream deduplicates by: one answer per question and window end, one alert a firing. */
 export function messageId(message: ServerMessage): string | undefined {
   if (message.type === 'answer' || message.type === 'answer-change')
     return `${message.type}/${message.stream}/${message.questionId}/${message.window.end}`;
