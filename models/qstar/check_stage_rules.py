@@ -210,10 +210,9 @@ def answer(rules, rule, sentence, heard_off_stage=False, facts=None, stereo=None
     instrument (C), side (3), yes − no, counts."""
     facts = stage(heard_off_stage) if facts is None else facts
     with torch.no_grad():
-        for layer in (rules.gain, rules.heard_gain, rules.view_gain):
-            if layer is not None:
-                layer.weight.zero_()
-                layer.bias.zero_()
+        for layer in rules.gain_layers():
+            layer.weight.zero_()
+            layer.bias.zero_()
         added = {"heard": rules.heard_gain, "in view": rules.view_gain}
         (added[rule] if rule in added else rules.gain).bias[0 if rule in added else rule] = 1.0
         coded, mask = words(sentence)

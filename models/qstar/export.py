@@ -288,9 +288,8 @@ def small_head(overrides, seed):
         for buffer in model.concepts.buffers():
             buffer.copy_(torch.randn(buffer.shape) * 0.3)
     if model.rules is not None:  # trained gains are large: let the rules' answers count here too
-        for layer in (model.rules.gain, model.rules.heard_gain, model.rules.view_gain):
-            if layer is not None:
-                torch.nn.init.constant_(layer.bias, 3.0)
+        for layer in model.rules.gain_layers():
+            torch.nn.init.constant_(layer.bias, 3.0)
     return model, with_word_codes(example_inputs(config, seed=seed))
 
 

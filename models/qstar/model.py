@@ -680,10 +680,13 @@ class StageRules(nn.Module):
         # Rules added to a trained head have gains of their own, trained alone (train.py head --init-from --train-only).
         self.heard_gain = nn.Linear(c.d_model, 1) if c.heard_count else None
         self.view_gain = nn.Linear(c.d_model, 1) if c.sound_in_view else None
-        for layer in (self.gain, self.heard_gain, self.view_gain):
-            if layer is not None:
-                nn.init.normal_(layer.weight, std=0.01)
-                nn.init.zeros_(layer.bias)
+        for layer in self.gain_layers():
+            nn.init.normal_(layer.weight, std=0.01)
+            nn.init.zeros_(layer.bias)
+
+    def gain_layers(self):
+        """The layers by which the sentence sets the rules' gains: the shared one, and each added rule's."""
+        return [layer for layer in (self.gain, self.heard_gain, self.view_gain) if layer is not None]
 
     @staticmethod
     def ranks(sounds, entry, loud, pitch):

@@ -1051,23 +1051,24 @@ def export_checkpoint(args):
     saved = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     questions = saved.get("questions", {"layers": 1, "summary_token": False})
     config = QStarConfig(**saved["config"])
-    if args.lookalikes_by_sound:  # a rule without weights: a trained head takes it as it is
+
+    def needs_rules(flag):  # rules without weights, or fitted not trained: a trained head takes them as they are
         if not config.stage_rules:
-            raise SystemExit(f"{args.checkpoint}: --lookalikes-by-sound needs a head with StageRules")
+            raise SystemExit(f"{args.checkpoint}: --{flag} needs a head with StageRules")
+
+    if args.lookalikes_by_sound:
+        needs_rules("lookalikes-by-sound")
         config.lookalike_pairs = LOOKALIKE_PAIRS
     if args.readouts:  # Concepts' maps refitted, perhaps on a wider audio stream
         saved = with_readouts(saved, config, torch.load(args.readouts, map_location="cpu", weights_only=False))
-    if args.onset_rates:  # nor here: the rules read TinyOnsets' facts already in the audio stream
-        if not config.stage_rules:
-            raise SystemExit(f"{args.checkpoint}: --onset-rates needs a head with StageRules")
+    if args.onset_rates:  # the rules read TinyOnsets' facts already in the audio stream
+        needs_rules("onset-rates")
         config.onset_rates = True
-    if args.stage_count_by_sight:  # nor here: the frame readout's count is in Concepts already
-        if not config.stage_rules:
-            raise SystemExit(f"{args.checkpoint}: --stage-count-by-sight needs a head with StageRules")
+    if args.stage_count_by_sight:  # the frame readout's count is in Concepts already
+        needs_rules("stage-count-by-sight")
         config.stage_count_by_sight = True
-    if args.stereo_templates:  # no weights either: the templates are fitted, not trained
-        if not config.stage_rules:
-            raise SystemExit(f"{args.checkpoint}: --stereo-templates needs a head with StageRules")
+    if args.stereo_templates:  # the templates are fitted, not trained
+        needs_rules("stereo-templates")
         with open(args.stereo_templates) as f:
             config.stereo_templates = tuple(tuple(row) for row in json.load(f)["templates"])
     if args.slim:  # with the rules given here in its config, so it re-exports as they are
