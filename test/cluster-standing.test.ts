@@ -77,11 +77,9 @@ describe('standing questions in JetStream KV', () => {
 
   it('stores a change made while the server does not answer, once it answers again', async () => {
     const [gatewayA, gatewayB] = stores;
-    server.pause();
-    const saving = gatewayA!.save(questions('stage-3', 'Is there a piano sound?'));
-    await new Promise((resolve) => setTimeout(resolve, 6_000)); // past a request's 5 s timeout
-    server.resume();
-    await saving;
+    await server.stalledWhile(() =>
+      gatewayA!.save(questions('stage-3', 'Is there a piano sound?')),
+    );
     await until(() => gatewayB!.latest('stage-3', 'questions') !== undefined, 'the change at B');
     expect(gatewayB!.latest('stage-3', 'questions')?.questions[0]?.sentence).toBe(
       'Is there a piano sound?',

@@ -61,13 +61,16 @@ export class NatsServer {
     await exited;
   }
 
-  /** Stalls it (SIGSTOP): connections stay open, nothing is answered until `resume`. */
-  pause(): void {
+  /**
+   * Starts `work` with the server stalled (SIGSTOP: connections stay open, nothing is answered)
+   * for `ms` (default: past a request's 5 s timeout), then lets it go on (SIGCONT); `work`'s result.
+   */
+  async stalledWhile<T>(work: () => Promise<T>, ms = 6_000): Promise<T> {
     this.child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
+    const working = work();
+    await new Promise((resolve) => setTimeout(resolve, ms));
     this.child?.kill('SIGCONT');
+    return working;
   }
 
   async stop(): Promise<void> {
