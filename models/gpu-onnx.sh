@@ -15,7 +15,12 @@
 # There: `models/gpu-onnx.sh prepare DIR OUT` (call 1, carrying DIR/a: unpack, fill the weights,
 # start the PyTorch ceiling on the same GPU in the background; TORCH=0 skips it), then at once
 # `models/gpu-onnx.sh measure DIR OUT` (call 2, carrying DIR/b: the provider, its check, the bench
-# for both profiles on CUDA; WORKERS, PAPER_STREAMS, TINY_STREAMS, STREAMS_ONLY=1 narrow it). The
+# for both profiles on CUDA; WORKERS, PAPER_STREAMS, TINY_STREAMS, STREAMS_ONLY=1 narrow it), or
+# `models/gpu-onnx.sh ab DIR OUT` (call 2 instead: the paper profile's streams carried with each
+# opt-in switch alone and together against the default, on the same card in one call — hop
+# batching, the pictures graph, and the head fed each window once (the default since session 21)
+# against one repeated per question, after both profiles' parity on CUDA (bench --parity); OUT
+# gets ab.txt, ab-NAME.json and parity-PROFILE.json). The
 # untracked files must leave room: the working tree travels too (untrack models/tiny for the
 # calls). OUT gets gpu.txt, bench-torch.json, onnx.txt (everything printed) and bench.tar.
 set -uo pipefail
@@ -50,6 +55,7 @@ bundle_bench() {
   cp server/features/video/wasm/pil-bicubic.wasm "$bundle/wasm/"
   cp -r "$ort" "$bundle/node_modules/onnxruntime-node"
   cp -r "$(dirname "$ort")/onnxruntime-common" "$bundle/node_modules/" # the same version, unpacked beside it
+  /usr/bin/python3 -W ignore models/qstar/export.py windows-once data/paper-random/profile/qstar-paper.onnx # exported before session 21
   /usr/bin/python3 models/qstar/weightless.py strip data/paper-random/profile "$bundle/paper"
   tar -C "$(dirname "$bundle")" -cJf "$dir/a/run.tar.xz" "$(basename "$bundle")"
 }
@@ -68,14 +74,19 @@ prepare() {
   cat "$out/gpu.txt"
 }
 
-measure() {
-  local out=$1 node=$work/node
+# The CUDA provider beside onnxruntime-node, and the command that runs Node with CUDA's libraries.
+with_cuda() {
   rm -rf test-results/bench # only this call's results go back
   xz -dc "$dir/b/cuda.so.xz" >"$native/libonnxruntime_providers_cuda.so"
   cp "$dir/b/libonnxruntime_providers_shared.so" "$native/"
   # pip's CUDA 13 wheels in the PyTorch environment; for Node alone (a system tool must not see them).
   local libraries=$(find /opt -path '*site-packages/nvidia/*' -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
-  node="env LD_LIBRARY_PATH=$libraries TUTTI_PROVIDER=${PROVIDER:-cuda} $node" # PROVIDER=cpu: a dry run anywhere
+  node="env LD_LIBRARY_PATH=$libraries TUTTI_PROVIDER=${PROVIDER:-cuda} $work/node" # PROVIDER=cpu: a dry run anywhere
+}
+
+measure() {
+  local out=$1 node
+  with_cuda
   {
     $node scripts/setup-cuda.mjs --check --native "$native"
     while [ ! -f $work/torch.done ]; do sleep 1; done
@@ -89,10 +100,43 @@ measure() {
   tar -C test-results -cf "$out/bench.tar" bench
 }
 
+# Streams carried by the paper profile with each switch, on one card; the first line is the default.
+ab() {
+  local out=$1 node name switches profile
+  with_cuda
+  # The same head taking one window per question, as heads exported before session 21 do.
+  if [ ! -d $work/paper-repeated ]; then
+    mkdir -p $work/paper-repeated && ln -sf $work/paper/* $work/paper-repeated/
+    rm $work/paper-repeated/qstar-paper.onnx && cp $work/paper/qstar-paper.onnx $work/paper-repeated/
+    python3 -W ignore models/qstar/export.py windows-once --undo $work/paper-repeated/qstar-paper.onnx
+  fi
+  {
+    $node scripts/setup-cuda.mjs --check --native "$native"
+    # What CUDA computes against the references (front-end graphs vs TypeScript, encoders and head vs the CPU).
+    timeout 120 $node "$bundle/run.mjs" --profile $work/paper --parity
+    timeout 60 $node "$bundle/run.mjs" --profile "$dir/b/tiny" --parity
+    cp test-results/bench/parity-*.json "$out/" 2>/dev/null
+    while read -r name switches; do
+      profile=$work/paper && [ "$name" = repeated ] && profile=$work/paper-repeated
+      echo "== $name: ${switches:-the defaults}"
+      timeout ${AB_SECONDS:-110} env $switches $node "$bundle/run.mjs" --profile $profile --streams-only --workers ${WORKERS:-8} \
+        --seconds 8 --streams ${PAPER_STREAMS:-64,96,128,160} </dev/null # stdin is the list below
+      cp test-results/bench/streams-paper-*.json "$out/ab-$name.json" 2>/dev/null
+    done <<EOF
+default
+hop-batch TUTTI_HOP_BATCH=8
+pictures-graph TUTTI_PICTURES_FRONTEND=graph
+both TUTTI_HOP_BATCH=8 TUTTI_PICTURES_FRONTEND=graph
+repeated
+EOF
+  } 2>&1 | tee "$out/ab.txt"
+}
+
 case $step in
 pack) pack "$3" "$4" ;;
 bundle) bundle_bench "$3" ;;
 prepare) prepare "$3" ;;
 measure) measure "$3" ;;
-*) echo "usage: $0 pack|bundle|prepare|measure DIR …" >&2 && exit 2 ;;
+ab) ab "$3" ;;
+*) echo "usage: $0 pack|bundle|prepare|measure|ab DIR …" >&2 && exit 2 ;;
 esac

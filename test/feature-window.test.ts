@@ -1,7 +1,7 @@
 /** A stream's window of segment features, sent once and repeated per question in the worker. */
 import { describe, expect, it } from 'vitest';
 import type { SegmentFeatures } from '../server/encoders/segment-encoders.js';
-import { FeatureWindow, repeatWindow } from '../server/windows/feature-window.js';
+import { FeatureWindow, gatherWindows, repeatWindow } from '../server/windows/feature-window.js';
 
 /** Features of one segment whose every value says which segment it was. */
 function features(segment: number): SegmentFeatures {
@@ -40,5 +40,29 @@ describe('FeatureWindow', () => {
     const single = window.single();
     expect(repeatWindow(single, 1)).toBe(single);
     expect(() => repeatWindow(window.batch(2), 3)).toThrow(/only a single window repeats, not 2/);
+  });
+
+  it('gathers the windows a list names, in its order and as often as named', () => {
+    const later = new FeatureWindow(3);
+    for (let s = 10; s < 13; s++) later.push(s, s, features(s));
+    const [a, b] = [window.single(), later.single()];
+    const both = { ...a, batch: 2, frames: Float32Array.from([...a.frames, ...b.frames]) };
+    const picked = gatherWindows(
+      {
+        ...both,
+        ...Object.fromEntries(
+          (['patches', 'audio', 'ast'] as const).map((k) => [
+            k,
+            Float32Array.from([...a[k], ...b[k]]),
+          ]),
+        ),
+        segmentMask: Uint8Array.from([1, 1, 1, 1, 0, 0]),
+      },
+      [1, 0, 1],
+    );
+    expect(picked.batch).toBe(3);
+    expect([...picked.frames]).toEqual([...b.frames, ...a.frames, ...b.frames]);
+    expect([...picked.ast]).toEqual([...b.ast, ...a.ast, ...b.ast]);
+    expect([...picked.segmentMask]).toEqual([1, 0, 0, 1, 1, 1, 1, 0, 0]);
   });
 });

@@ -1,4 +1,6 @@
 /** Several streams' hops in one head call (server/encoders/hop-batch.ts), as the worker batches them. */
+import { copyFileSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceClient } from '../server/encoders/inference-client.js';
@@ -9,6 +11,7 @@ import { assertHop, joinHops, splitAnswered, type Hop } from '../server/encoders
 import { FeatureWindow, repeatWindow } from '../server/windows/feature-window.js';
 import { maxAbsDifference } from './support/frontend-fixtures.js';
 import { REPO_ROOT } from './support/musicavqa.js';
+import { runPython } from './support/run-cli.js';
 
 const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
 
@@ -41,18 +44,30 @@ function windowOf(segments: number, seed: number, stereo = false): FeatureWindow
 }
 
 describe('hop batches', () => {
-  it('join windows repeated per question, and split answers back by hop', () => {
+  it("join every hop's window once, with the window each question reads", () => {
     const a = windowOf(3, 1).single();
     const b = windowOf(3, 2).single();
-    const { windows, questions, rows } = joinHops([
+    const c = repeatWindow(windowOf(3, 3).single(), 2); // a hop sent one window per question
+    const {
+      windows,
+      questions,
+      windowOf: read,
+      rows,
+    } = joinHops([
       { window: a, questions: [[1], [2]] },
       { window: b, questions: [[3], [4, 5], [6]] },
+      { window: c, questions: [[7], [8]] },
     ]);
-    expect(rows).toEqual([2, 3]);
-    expect(questions).toEqual([[1], [2], [3], [4, 5], [6]]);
-    expect(windows.batch).toBe(5);
-    const expected = [...repeatWindow(a, 2).patches, ...repeatWindow(b, 3).patches];
-    expect([...windows.patches]).toEqual(expected);
+    expect(rows).toEqual([2, 3, 2]);
+    expect(questions).toEqual([[1], [2], [3], [4, 5], [6], [7], [8]]);
+    expect(windows.batch).toBe(4);
+    expect(read).toEqual([0, 0, 1, 1, 1, 2, 3]);
+    expect([...windows.patches]).toEqual([...a.patches, ...b.patches, ...c.patches]);
+    expect(joinHops([{ window: a, questions: [[1], [2]] }]).windows).toBe(a); // alone: no copy
+  });
+
+  it("split one call's answers back by hop", () => {
+    const rows = [2, 3];
     const row = (width: number) =>
       Float32Array.from({ length: 5 * width }, (_, i) => Math.floor(i / width));
     const answered: Answered = {
@@ -75,11 +90,9 @@ describe('hop batches', () => {
       { window: mono, questions: [[3]] },
     ]);
     const perWindow = 3 * 2 * 64;
-    expect(windows.stereo?.length).toBe(3 * perWindow);
-    expect([...windows.stereo!.subarray(0, 2 * perWindow)]).toEqual([
-      ...repeatWindow(stereo, 2).stereo!,
-    ]);
-    expect(windows.stereo!.subarray(2 * perWindow).every((v) => v === 0)).toBe(true);
+    expect(windows.stereo?.length).toBe(2 * perWindow);
+    expect([...windows.stereo!.subarray(0, perWindow)]).toEqual([...stereo.stereo!]);
+    expect(windows.stereo!.subarray(perWindow).every((v) => v === 0)).toBe(true);
     expect(joinHops([{ window: mono, questions: [[3]] }]).windows.stereo).toBeUndefined();
   });
 
@@ -109,8 +122,8 @@ describe('hop batches', () => {
           ].map(tokenize),
         },
       ];
-      const { windows, questions, rows } = joinHops(hops);
-      const together = splitAnswered(await answerer.answer(windows, questions), rows);
+      const { windows, questions, windowOf: read, rows } = joinHops(hops);
+      const together = splitAnswered(await answerer.answer(windows, questions, read), rows);
       for (const [i, hop] of hops.entries()) {
         const alone = await answerer.answer(
           repeatWindow(hop.window, hop.questions.length),
@@ -123,6 +136,54 @@ describe('hop batches', () => {
       }
     } finally {
       await answerer.release();
+    }
+  }, 60_000);
+
+  it('a head exported before heads gathered windows (windows-once --undo) answers as one that does; bad window numbers are refused', async () => {
+    const legacy = mkdtempSync(path.join(tmpdir(), 'tutti-legacy-head-'));
+    for (const file of readdirSync(PROFILE))
+      (file === 'qstar-tiny.onnx' ? copyFileSync : symlinkSync)(
+        path.join(PROFILE, file),
+        path.join(legacy, file),
+      );
+    await runPython([
+      'models/qstar/export.py',
+      'windows-once',
+      '--undo',
+      path.join(legacy, 'qstar-tiny.onnx'),
+    ]);
+    const manifest = readManifest(PROFILE);
+    const ids = ['Is there a flute sound?', 'Is the clarinet louder than the piano?'].map(
+      questionTokenizer(manifest),
+    );
+    const gathering = await QStarAnswerer.load(manifest, 'full', { providers: ['cpu'] });
+    const repeating = await QStarAnswerer.load(readManifest(legacy), 'full', {
+      providers: ['cpu'],
+    });
+    try {
+      const {
+        windows,
+        questions,
+        windowOf: read,
+      } = joinHops([
+        { window: windowOf(4, 1, true).single(), questions: ids },
+        { window: windowOf(4, 2).single(), questions: [...ids].reverse() },
+      ]);
+      const [a, b] = [gathering, repeating].map((answerer) =>
+        answerer.answer(windows, questions, read),
+      );
+      const [gathered, repeated] = await Promise.all([a!, b!]);
+      expect(gathered.probabilities.length).toBe(4 * 42);
+      expect(maxAbsDifference(gathered.probabilities, repeated.probabilities)).toBeLessThan(1e-6);
+      expect(maxAbsDifference(gathered.spatial, repeated.spatial)).toBeLessThan(1e-6);
+      await expect(gathering.answer(windows, questions, [0, 0, 1, 2])).rejects.toThrow(
+        /windowOf names window 2; there are 2/,
+      );
+      await expect(gathering.answer(windows, [...questions, ids[0]!])).rejects.toThrow(
+        /5 questions for 2 windows: say which window each reads/,
+      );
+    } finally {
+      await Promise.all([gathering.release(), repeating.release()]);
     }
   }, 60_000);
 

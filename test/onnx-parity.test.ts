@@ -16,9 +16,10 @@ interface Case {
   outputs: Record<string, ArrayEntry>;
 }
 
-function readArray(dir: string, entry: ArrayEntry): Float32Array | Uint8Array {
+function readArray(dir: string, entry: ArrayEntry): Float32Array | Uint8Array | BigInt64Array {
   const bytes = readFileSync(path.join(dir, entry.file));
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  if (entry.dtype === 'int64') return new BigInt64Array(buffer);
   return entry.dtype === 'bool' ? new Uint8Array(buffer) : new Float32Array(buffer);
 }
 
@@ -55,7 +56,7 @@ describe('QSTar head: PyTorch export replayed through onnxruntime-node', () => {
     'widened',
     'joined',
   ]) {
-    it(`${variant}: every output within 1e-4 of torch, for two window and question lengths`, async () => {
+    it(`${variant}: every output within 1e-4 of torch, for two window and question lengths and questions sharing windows`, async () => {
       const { session, provider } = await loadModel(path.join(dir, manifest[variant]!.model));
       expect(providerPlan().providers).toContain(provider);
       for (const testCase of manifest[variant]!.cases) {

@@ -20,6 +20,13 @@ and words (L), plus parity fixtures for the TypeScript runtime.
         --profile --merges FILE [--head CKPT] also writes a QSTar head and the manifest.json that
         makes OUT_DIR a profile the monitor serves (TUTTI_PROFILE=OUT_DIR npm start).
 
+    /usr/bin/python3 models/qstar/export.py windows-once HEAD.onnx [HEAD.onnx ...] [--undo]
+        Rewrites heads exported before session 21 to take each window once: the window inputs
+        (frames, patches, audio, ast, segment_mask, stereo) hold one row per window and
+        `window_of` (int64, one per question) says which window each question reads; the graph
+        gathers the rows itself. Every head export does this; answers are unchanged. --undo
+        takes it out (for a monitor older than session 21, which repeats windows itself).
+
     /usr/bin/python3 models/qstar/export.py narrow-audio HEAD.onnx WIDTH
         Rewrites a head to take a wider audio stream and read its first WIDTH dimensions: a head
         trained before the audio encoder was joined with TinyOnsets (train.py encoders --only
@@ -41,6 +48,8 @@ from scene_truth import LOOKALIKE_PAIRS  # noqa: E402
 OPSET = 17
 HEAD_INPUTS = ["frames", "patches", "audio", "ast", "words", "word_mask", "sentence", "segment_mask"]
 HEAD_OUTPUTS = ["logits", "frequency", "spatial", "temporal"]
+# The inputs that hold a window (one row per window once windows_once has run), not a question.
+WINDOW_INPUTS = ["frames", "patches", "audio", "ast", "segment_mask", "stereo"]
 HEAD_AXES = {
     "frames": {0: "batch", 1: "segments"},
     "patches": {0: "batch", 1: "segments", 2: "patches"},
@@ -103,6 +112,56 @@ def export_head(model: QStar, path: str, inputs=None):
         dynamic_axes=HEAD_AXES,
         opset_version=OPSET,
     )
+    windows_once(path)
+
+
+def windows_once(path, undo=False):
+    """Rewrites the head at `path` so each window goes in once, however many questions read it:
+    a Gather by `window_of` (int64, one per question) in front of every window input. The
+    monitor asks a stream's standing questions over one window; repeating it per question cost a
+    copy per question in the worker and on the way to a GPU (42 MB a hop with the paper profile's
+    patches, four questions). Idempotent; the graph is otherwise untouched. `undo` takes the
+    gathers out again: a head for a monitor older than session 21 (and the tests' such head)."""
+    import onnx
+    from onnx import helper
+
+    model = onnx.load(path)
+    graph = model.graph
+    if undo:
+        return windows_per_question(model, path)
+    if any(i.name == "window_of" for i in graph.input):
+        return
+    names = [i.name for i in graph.input if i.name in WINDOW_INPUTS]
+    for node in graph.node:
+        node.input[:] = [f"{name}_per_question" if name in names else name for name in node.input]
+    for name in reversed(names):
+        graph.node.insert(0, helper.make_node("Gather", [name, "window_of"], [f"{name}_per_question"], name=f"windows_once_{name}", axis=0))
+    for i in graph.input:
+        if i.name in names:
+            i.type.tensor_type.shape.dim[0].dim_param = "windows"
+    graph.input.append(helper.make_tensor_value_info("window_of", onnx.TensorProto.INT64, ["batch"]))
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def windows_per_question(model, path):
+    """windows_once undone: the window inputs one per question again, no `window_of`."""
+    import onnx
+
+    graph = model.graph
+    gathers = [node for node in graph.node if node.name.startswith("windows_once_")]
+    renamed = {node.output[0]: node.input[0] for node in gathers}
+    for node in gathers:
+        graph.node.remove(node)
+    for node in graph.node:
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+    for i in list(graph.input):
+        if i.name == "window_of":
+            graph.input.remove(i)
+        elif i.name in renamed.values():
+            i.type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
 
 
 def export_question_encoder(encoder: QuestionEncoder, path: str, words=24):
@@ -251,14 +310,26 @@ def save_array(directory, name, tensor):
 
 def case(out_dir, prefix, model, inputs, feeds=None):
     """Torch's outputs of `model` on `inputs`, and what the ONNX graph is fed (`feeds`, default
-    the same inputs) to give them."""
+    the same inputs, each question reading its own window) to give them."""
     with torch.no_grad():
         outputs = model(*(inputs[n] for n in head_inputs(model.config)))
-    feeds = feeds or inputs
+    feeds = {"window_of": torch.arange(inputs["words"].shape[0]), **(feeds or inputs)}
     return {
-        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", feeds[n]) for n in head_inputs(model.config)},
+        "inputs": {n: save_array(out_dir, f"{prefix}.in.{n}", feeds[n]) for n in head_inputs(model.config) + ["window_of"]},
         "outputs": {n: save_array(out_dir, f"{prefix}.out.{n}", t) for n, t in zip(HEAD_OUTPUTS, outputs)},
     }
+
+
+def shared_windows_case(out_dir, prefix, model, inputs, window_of=(1, 0, 1)):
+    """Three questions over two windows (the first window read by the second question only):
+    the graph gathers each question's window as torch answers the windows repeated."""
+    c = model.config
+    windows = example_inputs(c, batch=2, segments=inputs["frames"].shape[1], patches=inputs["patches"].shape[2], bands=inputs["ast"].shape[2], words=inputs["words"].shape[1], seed=7)
+    questions = with_word_codes(example_inputs(c, batch=len(window_of), segments=1, words=inputs["words"].shape[1], seed=8))
+    index = torch.tensor(window_of)
+    per_question = {n: (windows[n][index] if n in WINDOW_INPUTS else questions[n]) for n in head_inputs(c)}
+    feeds = {**{n: (windows[n] if n in WINDOW_INPUTS else questions[n]) for n in head_inputs(c)}, "window_of": index}
+    return case(out_dir, prefix, model, per_question, feeds)
 
 
 def with_word_codes(inputs):
@@ -326,6 +397,7 @@ def parity(out_dir, seed):
         # (Concepts read a fixed number of bands, so that one stays.)
         other = example_inputs(config, batch=1, segments=9, patches=5, bands=config.ast_bands if config.concepts else 3, words=11, seed=seed + 1)
         manifest[name]["cases"].append(case(out_dir, f"{name}.1", model, with_word_codes(other)))
+        manifest[name]["cases"].append(shared_windows_case(out_dir, f"{name}.2", model, inputs))
     manifest.update(wider_audio_cases(out_dir, seed))
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump(manifest, f, indent=1)
@@ -545,6 +617,9 @@ def main():
     q.add_argument("--seed", type=int, default=0)
     f = sub.add_parser("frontend", help="the front-end (AST fbank, VGGish log-mel; CLIP resize, crop, normalise) as ONNX graphs")
     f.add_argument("out_dir")
+    w = sub.add_parser("windows-once", help="heads exported before session 21: take each window once, with window_of per question")
+    w.add_argument("heads", nargs="+")
+    w.add_argument("--undo", action="store_true", help="take the gathers out: windows one per question (monitors before session 21)")
     n = sub.add_parser("narrow-audio", help="a head ONNX that takes a wider audio stream and reads its first WIDTH dimensions")
     n.add_argument("head")
     n.add_argument("width", type=int)
@@ -556,6 +631,10 @@ def main():
         export_paper(args)
     elif args.command == "frontend":
         export_frontend(args)
+    elif args.command == "windows-once":
+        for head in args.heads:
+            windows_once(head, undo=args.undo)
+            print(f"{head}: " + ("takes one window per question" if args.undo else "takes each window once (window_of)"))
     elif args.command == "narrow-audio":
         narrow_audio(args.head, args.width)
 

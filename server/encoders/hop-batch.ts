@@ -1,11 +1,10 @@
 /**
- * Several streams' hops as one head call: their windows, repeated per question, stacked along the
- * batch axis, and the answers split back. On a GPU a head call of one stream's 4 questions leaves
+ * Several streams' hops as one head call: their windows, each once, stacked along the batch axis
+ * with the window each question reads, and the answers split back. On a GPU a head call of one stream's 4 questions leaves
  * the chip mostly idle (12 ms a hop on an H100 with the paper profile, README "GPU"), as one
  * encoder call of one segment does. Only windows of one length and shape go together.
  */
 import { concatBytes, concatFloats } from '../features/concatenate.js';
-import { repeatWindow } from '../windows/feature-window.js';
 import { stereoOrMono, type Answered, type WindowBatch } from './qstar-answerer.js';
 
 export interface Hop {
@@ -38,33 +37,42 @@ export function assertHop({ window, questions }: Hop): void {
   }
 }
 
-/** Hops of one shape → one batch of windows (each repeated per question) and their questions. */
+/**
+ * Hops of one shape → one batch of their windows, each as the hop sent it (once, or one per
+ * question), and which of them each question reads (`windowOf`): the head gathers them itself.
+ */
 export function joinHops(hops: readonly Hop[]): {
   windows: WindowBatch;
   questions: number[][];
+  windowOf: number[];
   rows: number[];
 } {
   const first = hops[0];
   if (!first) throw new Error('no hops to join');
-  const each = hops.map(({ window, questions }) =>
-    window.batch === 1 ? repeatWindow(window, questions.length) : window,
-  );
-  const only = each.length === 1 ? each[0] : undefined; // one hop: no copy
+  const windows = hops.map((hop) => hop.window);
+  let offset = 0;
+  const windowOf = hops.flatMap(({ window, questions }) => {
+    const read = questions.map((_, q) => offset + (window.batch === 1 ? 0 : q));
+    offset += window.batch;
+    return read;
+  });
+  const only = windows.length === 1 ? windows[0] : undefined; // one hop: no copy
   return {
     windows: only ?? {
-      batch: each.reduce((n, w) => n + w.batch, 0),
+      batch: offset,
       segments: first.window.segments,
       dims: first.window.dims,
-      frames: concatFloats(each.map((w) => w.frames)),
-      patches: concatFloats(each.map((w) => w.patches)),
-      audio: concatFloats(each.map((w) => w.audio)),
-      ast: concatFloats(each.map((w) => w.ast)),
-      segmentMask: concatBytes(each.map((w) => w.segmentMask)),
+      frames: concatFloats(windows.map((w) => w.frames)),
+      patches: concatFloats(windows.map((w) => w.patches)),
+      audio: concatFloats(windows.map((w) => w.audio)),
+      ast: concatFloats(windows.map((w) => w.ast)),
+      segmentMask: concatBytes(windows.map((w) => w.segmentMask)),
       // A mono hop's stereo is zeros, as when it is answered alone: its window stays mono and
       // the stereo hops beside it keep theirs.
-      ...(each.some((w) => w.stereo) && { stereo: concatFloats(each.map(stereoOrMono)) }),
+      ...(windows.some((w) => w.stereo) && { stereo: concatFloats(windows.map(stereoOrMono)) }),
     },
     questions: hops.flatMap((hop) => hop.questions),
+    windowOf,
     rows: hops.map((hop) => hop.questions.length),
   };
 }

@@ -25,7 +25,7 @@ export type WorkerRequest =
   | {
       readonly id: number;
       readonly kind: 'answer';
-      /** The window once (B = 1; the worker repeats it per question), or one per question. */
+      /** The window once (B = 1; the head gathers it per question), or one per question. */
       readonly window: WindowBatch;
       readonly questions: number[][];
     };

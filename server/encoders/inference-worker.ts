@@ -83,8 +83,8 @@ try {
   const answerHops = async (hops: Hop[]) => {
     const answers: Answered[] = [];
     for (const indices of groupIndices(hops, hopShape)) {
-      const { windows, questions, rows } = joinHops(indices.map((i) => hops[i]!));
-      const answered = splitAnswered(await answerer.answer(windows, questions), rows);
+      const { windows, questions, windowOf, rows } = joinHops(indices.map((i) => hops[i]!));
+      const answered = splitAnswered(await answerer.answer(windows, questions, windowOf), rows);
       indices.forEach((i, k) => (answers[i] = answered[k]!));
     }
     return answers;

@@ -8,6 +8,7 @@ import { ANSWERS } from '../../shared/question-space/index.js';
 import { assertFilesExist, type ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
 import { STEREO_BANDS, STEREO_CHANNELS } from '../features/audio/stereo-bands.js';
+import { gatherWindows } from '../windows/feature-window.js';
 
 /** A batch of B windows of T segments (features laid out B × T × …). */
 export interface WindowBatch {
@@ -45,12 +46,15 @@ export interface Answered {
 export class QStarAnswerer {
   /** Whether the head takes `stereo` (heads exported with stereo templates). */
   private readonly takesStereo: boolean;
+  /** Whether the head gathers each question's window itself (`window_of`, export.py windows-once). */
+  private readonly gathersWindows: boolean;
 
   private constructor(
     private readonly question: ort.InferenceSession,
     private readonly head: ort.InferenceSession,
   ) {
     this.takesStereo = head.inputNames.includes('stereo');
+    this.gathersWindows = head.inputNames.includes('window_of');
   }
 
   static async load(
@@ -75,14 +79,23 @@ export class QStarAnswerer {
     return new QStarAnswerer(question.session, head.session);
   }
 
-  /** `questions[b]` are the word ids of window b's question. */
-  async answer(windows: WindowBatch, questions: readonly (readonly number[])[]): Promise<Answered> {
+  /**
+   * `questions[b]` are the word ids of question b, which reads window `windowOf[b]`; by default
+   * each question its own window, or all of them a single one. Answers come one per question.
+   */
+  async answer(
+    given: WindowBatch,
+    questions: readonly (readonly number[])[],
+    windowOf = defaultWindowOf(given.batch, questions.length),
+  ): Promise<Answered> {
+    assertWindowOf(windowOf, given.batch, questions.length);
+    // A head exported before it gathered windows itself gets them one per question.
+    const windows = this.gathersWindows ? given : ownWindows(given, windowOf);
     const { batch, segments, dims } = windows;
-    if (questions.length !== batch)
-      throw new Error(`${questions.length} questions for ${batch} windows`);
     const words = Math.max(1, ...questions.map((q) => q.length));
-    const ids = new BigInt64Array(batch * words);
-    const wordMask = new Uint8Array(batch * words);
+    const asked = questions.length;
+    const ids = new BigInt64Array(asked * words);
+    const wordMask = new Uint8Array(asked * words);
     questions.forEach((q, b) =>
       q.forEach((id, w) => {
         ids[b * words + w] = BigInt(id);
@@ -90,8 +103,8 @@ export class QStarAnswerer {
       }),
     );
     const encoded = await this.question.run({
-      ids: tensor(ids, [batch, words]),
-      mask: tensor(wordMask, [batch, words], 'bool'),
+      ids: tensor(ids, [asked, words]),
+      mask: tensor(wordMask, [asked, words], 'bool'),
     });
     const wordTokens = encoded['words']!;
     const sentence = encoded['sentence']!;
@@ -101,10 +114,13 @@ export class QStarAnswerer {
       audio: tensor(windows.audio, [batch, segments, dims.audio]),
       ast: tensor(windows.ast, [batch, segments, dims.bands, dims.ast]),
       words: wordTokens,
-      word_mask: tensor(wordMask, [batch, words], 'bool'),
+      word_mask: tensor(wordMask, [asked, words], 'bool'),
       sentence,
       segment_mask: tensor(windows.segmentMask, [batch, segments], 'bool'),
       ...(this.takesStereo && { stereo: stereoTensor(windows) }),
+      ...(this.gathersWindows && {
+        window_of: tensor(BigInt64Array.from(windowOf, BigInt), [asked]),
+      }),
     });
     return {
       probabilities: softmaxRows(out['logits']!.data as Float32Array, ANSWERS.length),
@@ -117,6 +133,27 @@ export class QStarAnswerer {
   async release(): Promise<void> {
     await Promise.all([this.question.release(), this.head.release()]);
   }
+}
+
+/** Each question its own window where there are as many, else all of them the single one. */
+function defaultWindowOf(windows: number, questions: number): number[] {
+  if (windows === questions) return Array.from({ length: questions }, (_, q) => q);
+  if (windows === 1) return Array<number>(questions).fill(0);
+  throw new Error(`${questions} questions for ${windows} windows: say which window each reads`);
+}
+
+function assertWindowOf(windowOf: readonly number[], windows: number, questions: number): void {
+  if (windowOf.length !== questions)
+    throw new Error(`${questions} questions, but windowOf names ${windowOf.length} windows`);
+  const wrong = windowOf.find((w) => !Number.isInteger(w) || w < 0 || w >= windows);
+  if (wrong !== undefined)
+    throw new Error(`windowOf names window ${wrong}; there are ${windows} (0…${windows - 1})`);
+}
+
+/** The windows one per question, without a copy where they already are. */
+function ownWindows(windows: WindowBatch, windowOf: readonly number[]): WindowBatch {
+  const identity = windowOf.length === windows.batch && windowOf.every((w, q) => w === q);
+  return identity ? windows : gatherWindows(windows, windowOf);
 }
 
 /** A window's stereo bands, or zeros where it has none: the head hears a mono window. */

@@ -3,7 +3,6 @@
  * once, so the cost of a hop does not grow with the window.
  */
 import type { WindowBatch } from '../encoders/qstar-answerer.js';
-import { concatBytes, concatFloats } from '../features/concatenate.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
 
 interface Entry {
@@ -81,16 +80,29 @@ export class FeatureWindow {
 /** One window (B = 1) repeated `batch` times, laid out B × T × …; `batch` 1 returns it as it is. */
 export function repeatWindow(window: WindowBatch, batch: number): WindowBatch {
   if (window.batch !== 1) throw new Error(`only a single window repeats, not ${window.batch}`);
-  if (batch === 1) return window;
-  const repeat = <T>(one: T) => Array<T>(batch).fill(one);
+  return batch === 1 ? window : gatherWindows(window, Array<number>(batch).fill(0));
+}
+
+/**
+ * The windows `rows` name, in that order (rows may repeat a window): what a head exported before
+ * heads gathered windows themselves (`window_of`, export.py windows-once) needs, one per question.
+ */
+export function gatherWindows(windows: WindowBatch, rows: readonly number[]): WindowBatch {
+  const gather = <T extends Float32Array | Uint8Array>(values: T, make: (n: number) => T): T => {
+    const per = values.length / windows.batch;
+    const out = make(rows.length * per);
+    rows.forEach((row, b) => out.set(values.subarray(row * per, (row + 1) * per), b * per));
+    return out;
+  };
+  const floats = (values: Float32Array) => gather(values, (n) => new Float32Array(n));
   return {
-    ...window,
-    batch,
-    frames: concatFloats(repeat(window.frames)),
-    patches: concatFloats(repeat(window.patches)),
-    audio: concatFloats(repeat(window.audio)),
-    ast: concatFloats(repeat(window.ast)),
-    segmentMask: concatBytes(repeat(window.segmentMask)),
-    ...(window.stereo && { stereo: concatFloats(repeat(window.stereo)) }),
+    ...windows,
+    batch: rows.length,
+    frames: floats(windows.frames),
+    patches: floats(windows.patches),
+    audio: floats(windows.audio),
+    ast: floats(windows.ast),
+    segmentMask: gather(windows.segmentMask, (n) => new Uint8Array(n)),
+    ...(windows.stereo && { stereo: floats(windows.stereo) }),
   };
 }

@@ -10,6 +10,7 @@ import { questionTokenizer, readManifest } from '../../server/encoders/model-man
 import { loadModel, tensor } from '../../server/encoders/onnx-model.js';
 import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
 import { segmentFrontend } from '../../server/features/segment-frontend.js';
+import { repeatWindow } from '../../server/windows/feature-window.js';
 import { patternImage } from '../support/pattern-image.js';
 import { BENCH_QUESTIONS as QUESTIONS } from './bench-questions.js';
 import { medianMs, medianMsAsync } from './measure.js';
@@ -68,8 +69,9 @@ export async function benchProfile(directory: string, batches: readonly number[]
     bands,
     ast: astDim,
   };
-  const batch = QUESTIONS.length;
-  const windows = {
+  // The window once, as the monitor sends it: the head gathers it per question (window_of).
+  const batch = 1;
+  const window = {
     batch,
     segments,
     frames: new Float32Array(batch * segments * dims.frame),
@@ -82,7 +84,13 @@ export async function benchProfile(directory: string, batches: readonly number[]
   const tokenize = questionTokenizer(manifest);
   const answerer = await QStarAnswerer.load(manifest);
   const questions = QUESTIONS.map(tokenize);
-  const hopMs = await medianMsAsync(() => answerer.answer(windows, questions), 5, 1);
+  const hopMs = await medianMsAsync(() => answerer.answer(window, questions), 5, 1);
+  // As before heads gathered windows themselves: the window repeated per question first.
+  const repeatedHopMs = await medianMsAsync(
+    () => answerer.answer(repeatWindow(window, questions.length), questions),
+    5,
+    1,
+  );
   await answerer.release();
 
   const perSecond =
@@ -98,6 +106,15 @@ export async function benchProfile(directory: string, batches: readonly number[]
     frontendMsPerSegment: frontendMs,
     encoders,
     hopMsFor4Questions: hopMs,
+    hopMsWindowRepeated: repeatedHopMs,
+    /** What a hop's window weighs, fed once (it was fed once per question before session 21). */
+    hopWindowMB:
+      (4 *
+        [window.frames, window.patches, window.audio, window.ast].reduce(
+          (n, a) => n + a.length,
+          0,
+        )) /
+      1e6,
     msPerStreamSecond: perSecond,
     realTimeFactor: 1000 / perSecond,
   };
@@ -122,7 +139,8 @@ export function printProfile(result: Awaited<ReturnType<typeof benchProfile>>): 
     ),
   );
   console.log(
-    `front-end ${result.frontendMsPerSegment.toFixed(1)} ms per segment (1280×720 frame); a hop for 4 questions over 10 s ${result.hopMsFor4Questions.toFixed(1)} ms;` +
+    `front-end ${result.frontendMsPerSegment.toFixed(1)} ms per segment (1280×720 frame); a hop for 4 questions over 10 s ${result.hopMsFor4Questions.toFixed(1)} ms` +
+      ` (${result.hopMsWindowRepeated.toFixed(1)} ms with the window repeated per question; the window fed once is ${result.hopWindowMB.toFixed(1)} MB);` +
       ` one stream needs ${result.msPerStreamSecond.toFixed(0)} ms per second: ${result.realTimeFactor.toFixed(2)}× real time`,
   );
 }

@@ -5,7 +5,8 @@
  * (`--batches 1,8,32` the batch sizes, default 1,8); with `--streams 8,16,32` also how many streams
  * the inference workers carry at real time (p99 ≤ 1 s; `--seconds` per count, default 12;
  * `--workers 1,4` as TUTTI_INFERENCE_WORKERS, each in turn, default 1; `--streams-only` skips the
- * encoders' table).
+ * encoders' table); `--parity` instead compares what the provider computes with the references
+ * (the front-end graphs with TypeScript, encoders and head with the CPU provider).
  * Each mode's benchmarks are imported when chosen, so a profile's bench loads no cluster or
  * database code (models/gpu-onnx.sh bundles it for a GPU machine without them).
  */
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '12' },
     workers: { type: 'string', default: '1' },
     'streams-only': { type: 'boolean', default: false },
+    parity: { type: 'boolean', default: false },
   },
 });
 
@@ -32,7 +34,12 @@ function counts(flag: string, value: string): number[] {
   return list;
 }
 
-if (values.profile) {
+if (values.profile && values.parity) {
+  const { benchParity, printParity } = await import('./parity.bench.js');
+  const parity = await benchParity(values.profile);
+  printParity(parity);
+  console.log(`written: ${writeBenchResult(`parity-${parity.profile}`, parity)}`);
+} else if (values.profile) {
   const { benchProfile, printProfile } = await import('./profile.bench.js');
   const { benchStreams, printStreams } = await import('./streams.bench.js');
   if (!values['streams-only']) {
