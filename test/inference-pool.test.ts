@@ -1,11 +1,11 @@
 /** Several inference workers behind one face (TUTTI_INFERENCE_WORKERS), on the shipped tiny profile. */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceClient, type InferenceHealth } from '../server/encoders/inference-client.js';
-import { InferencePool } from '../server/encoders/inference-pool.js';
+import { InferencePool, threadsPerWorker } from '../server/encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from '../server/encoders/model-manifest.js';
 import { FeatureWindow } from '../server/windows/feature-window.js';
 import { maxAbsDifference } from './support/frontend-fixtures.js';
@@ -40,7 +40,7 @@ describe('InferencePool', () => {
         fromPool.push(k, k, features);
         fromSingle.push(k, k, alone);
       }
-      // The pool gets the window once (the worker repeats it); the single client one per question.
+      // The pool gets the window once (the head gathers it); the single client one per question.
       const pooled = await pool.answer(fromPool.single(), ids);
       const repeated = await single.answer(fromSingle.batch(ids.length), ids);
       expect(pooled.probabilities.length).toBe(ids.length * 42);
@@ -80,24 +80,46 @@ describe('InferencePool', () => {
     ).rejects.toThrow(/nonexistent/);
   });
 
-  it('npm start takes TUTTI_INFERENCE_WORKERS: says how many on its start line, refuses 0', async () => {
+  it('shares the cores out among its workers, one onnxruntime pool each, unless told (TUTTI_ONNX_THREADS)', () => {
+    expect(threadsPerWorker(1, undefined, 16)).toBeUndefined(); // onnxruntime's own choice
+    expect(threadsPerWorker(8, undefined, 16)).toBe(2);
+    expect(threadsPerWorker(12, undefined, 16)).toBe(1);
+    expect(threadsPerWorker(2, undefined, 2)).toBe(1);
+    expect(threadsPerWorker(4, undefined, 2)).toBe(1);
+    expect(threadsPerWorker(8, '3', 16)).toBe(3);
+    expect(threadsPerWorker(1, '1', 16)).toBe(1);
+    expect(threadsPerWorker(8, '0', 16)).toBeUndefined();
+    for (const bad of ['two', '-1', '1.5', ''])
+      expect(() => threadsPerWorker(2, bad, 16)).toThrow(
+        `TUTTI_ONNX_THREADS must be a whole number ≥ 0, not "${bad}"`,
+      );
+  });
+
+  it('npm start takes TUTTI_INFERENCE_WORKERS: says how many, and their threads, on its start line, refuses 0', async () => {
     const scratch = mkdtempSync(path.join(tmpdir(), 'tutti-workers-'));
-    const env = (workers: string) => ({
+    const env = (workers: string, more: Record<string, string> = {}) => ({
       ...process.env,
       TUTTI_INFERENCE_WORKERS: workers,
       TUTTI_PORT: '0',
       TUTTI_DB: path.join(scratch, `${workers}.sqlite`),
+      ...more,
     });
-    const refused = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: REPO_ROOT,
-      env: env('0'),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain(
-      'tutti: cannot start: TUTTI_INFERENCE_WORKERS must be a whole number ≥ 1, not "0"',
-    );
+    for (const [environment, message] of [
+      [env('0'), 'TUTTI_INFERENCE_WORKERS must be a whole number ≥ 1, not "0"'],
+      [
+        env('2', { TUTTI_ONNX_THREADS: 'two' }),
+        'TUTTI_ONNX_THREADS must be a whole number ≥ 0, not "two"',
+      ],
+    ] as const) {
+      const refused = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+        cwd: REPO_ROOT,
+        env: environment,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`tutti: cannot start: ${message}`);
+    }
 
     const monitor = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       cwd: REPO_ROOT,
@@ -106,9 +128,12 @@ describe('InferencePool', () => {
     let output = '';
     monitor.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      for (let k = 0; k < 600 && !/model profile .* \(2 workers\)/.test(output); k++)
+      for (let k = 0; k < 600 && !/model profile .* \(2 workers/.test(output); k++)
         await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(output).toMatch(/model profile tiny \(full\) on cpu \(2 workers\)/);
+      const threads = Math.max(1, Math.floor(availableParallelism() / 2));
+      expect(output).toContain(
+        `model profile tiny (full) on cpu (2 workers, ${threads} onnxruntime thread${threads > 1 ? 's' : ''} each)`,
+      );
     } finally {
       monitor.kill('SIGTERM');
     }

@@ -5,6 +5,7 @@
  * worker has its own sessions on the same device. Every request goes to the worker with the
  * fewest requests in flight, so segments still batch in whichever worker is busy.
  */
+import os from 'node:os';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { Channels } from '../sources/media-file-source.js';
 import {
@@ -29,6 +30,27 @@ export type Inference = Pick<
   | 'close'
 >;
 
+/**
+ * Threads for each onnxruntime session of a worker (TUTTI_ONNX_THREADS; 0 = onnxruntime's own
+ * choice): by default the cores shared out among the workers. Left to onnxruntime, every session
+ * of every worker keeps a pool as wide as the machine (8 workers × 6 sessions × 16 cores on the
+ * H100 machine), and on the CPU provider N workers fight over the same cores. One worker keeps
+ * onnxruntime's choice.
+ */
+export function threadsPerWorker(
+  workers: number,
+  value = process.env['TUTTI_ONNX_THREADS'],
+  cores = os.availableParallelism(),
+): number | undefined {
+  if (value !== undefined) {
+    const threads = Number(value);
+    if (value.trim() === '' || !Number.isInteger(threads) || threads < 0)
+      throw new Error(`TUTTI_ONNX_THREADS must be a whole number ≥ 0, not "${value}"`);
+    return threads === 0 ? undefined : threads;
+  }
+  return workers > 1 ? Math.max(1, Math.floor(cores / workers)) : undefined;
+}
+
 export class InferencePool implements Inference {
   private next = 0;
 
@@ -42,14 +64,19 @@ export class InferencePool implements Inference {
   readonly audioFrontend: string;
   readonly picturesFrontend: string;
 
-  /** `count` workers (one is a plain InferenceClient); they load their models side by side. */
+  /**
+   * `count` workers (one is a plain InferenceClient); they load their models side by side, each
+   * session with `threadsPerWorker(count)` threads unless `init` names them.
+   */
   static async start(
-    init: WorkerInit,
+    given: WorkerInit,
     options: InferenceOptions = {},
     count = 1,
   ): Promise<Inference> {
     if (!Number.isInteger(count) || count < 1)
       throw new Error(`inference workers must be a whole number ≥ 1, not ${count}`);
+    const threads = given.threads ?? threadsPerWorker(count);
+    const init = threads ? { ...given, threads } : given;
     if (count === 1) return InferenceClient.start(init, options);
     const started = await Promise.allSettled(
       Array.from({ length: count }, () => InferenceClient.start(init, options)),

@@ -56,6 +56,15 @@ function serialised(session: ort.InferenceSession): ort.InferenceSession {
   });
 }
 
+/**
+ * onnxruntime's thread pools wait for work by spinning (a core each, between runs), which the
+ * monitor's other sessions, workers and its main thread need: on this 2-core machine one tiny
+ * worker carried 40 streams spinning and 56 not, two workers 40 and 80 (README, "Threads").
+ */
+const NO_SPINNING = {
+  session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+};
+
 export async function loadModel(
   modelPath: string,
   options: LoadOptions = {},
@@ -75,6 +84,7 @@ export async function loadModel(
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+        extra: NO_SPINNING,
       });
     try {
       const session = await (provider === 'webgpu' ? onWebgpuQueue(create) : create());
