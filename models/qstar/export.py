@@ -119,8 +119,8 @@ def windows_once(path, undo=False):
     """Rewrites the head at `path` so each window goes in once, however many questions read it:
     a Gather by `window_of` (int64, one per question) in front of every window input. The
     monitor asks a stream's standing questions over one window; repeating it per question cost a
-    copy per question in the worker and on the way to a GPU (42 MB a hop with the paper profile's
-    patches, four questions). Idempotent; the graph is otherwise untouched. `undo` takes the
+    copy per question in the worker and on the way to a GPU (43.6 MB a hop with the paper profile's
+    patches and four questions, 10.9 MB once). Idempotent; the graph is otherwise untouched. `undo` takes the
     gathers out again: a head for a monitor older than session 21 (and the tests' such head)."""
     import onnx
     from onnx import helper

@@ -11,8 +11,8 @@ import type { LoadOptions } from '../../server/encoders/onnx-model.js';
 import { QStarAnswerer } from '../../server/encoders/qstar-answerer.js';
 import {
   SegmentEncoders,
+  splitFeatures,
   stackSegments,
-  type SegmentFeatures,
 } from '../../server/encoders/segment-encoders.js';
 import {
   AUDIO_GRAPH_AST_FRAMES,
@@ -25,6 +25,7 @@ import {
   CLIP_PREPROCESSING,
   normalisePixels,
 } from '../../server/features/video/clip-preprocess.js';
+import { FeatureWindow } from '../../server/windows/feature-window.js';
 import { patternImage } from '../support/pattern-image.js';
 import { BENCH_QUESTIONS } from './bench-questions.js';
 
@@ -59,27 +60,6 @@ function testSegments(): Float32Array[] {
     at(() => 0),
     at((i) => (Math.sin((2 * Math.PI * 97 * i) / 16_000) >= 0 ? 1 : -1)),
   ];
-}
-
-/** The window of these segments' features, once (B = 1). */
-function windowOf(features: SegmentFeatures, segments: number) {
-  return {
-    batch: 1,
-    segments,
-    frames: features.frame.data,
-    patches: features.patches.data,
-    audio: features.audio.data,
-    ast: features.ast.data,
-    segmentMask: new Uint8Array(segments).fill(1),
-    dims: {
-      frame: features.frame.dims[1]!,
-      patches: features.patches.dims[1]!,
-      patch: features.patches.dims[2]!,
-      audio: features.audio.dims[1]!,
-      bands: features.ast.dims[1]!,
-      ast: features.ast.dims[2]!,
-    },
-  };
 }
 
 export async function benchParity(directory: string) {
@@ -141,14 +121,15 @@ export async function benchParity(directory: string) {
 
   const tokenize = questionTokenizer(manifest);
   const questions = BENCH_QUESTIONS.map(tokenize);
-  const window = windowOf(want, samples.length);
+  const window = new FeatureWindow(samples.length);
+  splitFeatures(want, samples.length).forEach((features, t) => window.push(t, t, features));
   const [head, headOnCpu] = await Promise.all([
     QStarAnswerer.load(manifest),
     QStarAnswerer.load(manifest, 'full', cpu),
   ]);
   const [answered, answeredOnCpu] = await Promise.all([
-    head.answer(window, questions),
-    headOnCpu.answer(window, questions),
+    head.answer(window.single(), questions),
+    headOnCpu.answer(window.single(), questions),
   ]);
   rows.push(
     compare(
