@@ -1,8 +1,9 @@
 /**
  * Several streams' hops as one head call: their windows, each once, stacked along the batch axis
  * with the window each question reads, and the answers split back. On a GPU a head call of one
- * stream's 4 questions leaves the chip mostly idle (12 ms a hop on an H100 with the paper profile, README "GPU"), as one
- * encoder call of one segment does. Only windows of one length and shape go together.
+ * stream's 4 questions leaves the chip mostly idle (12 ms a hop on an H100 with the paper
+ * profile, README "GPU"), as one encoder call of one segment does. Only windows of one length and
+ * shape go together.
  */
 import { concatBytes, concatFloats } from '../features/concatenate.js';
 import { stereoOrMono, type Answered, type WindowBatch } from './qstar-answerer.js';
