@@ -17,10 +17,13 @@
 # `models/gpu-onnx.sh measure DIR OUT` (call 2, carrying DIR/b: the provider, its check, the bench
 # for both profiles on CUDA; WORKERS, PAPER_STREAMS, TINY_STREAMS, STREAMS_ONLY=1 narrow it), or
 # `models/gpu-onnx.sh ab DIR OUT` (call 2 instead: the paper profile's streams carried with each
-# opt-in switch alone and together against the default, on the same card in one call — hop
-# batching, the pictures graph, and the head fed each window once (the default since session 21)
-# against one repeated per question, after both profiles' parity on CUDA (bench --parity); OUT
-# gets ab.txt, ab-NAME.json and parity-PROFILE.json). The
+# opt-in switch alone and together against the default, on the same card (warm calls) — hop
+# batching, the pictures graph or TypeScript (auto times both at start off the CPU), the head fed
+# each window once (the default since session 21) against one repeated per question, and
+# onnxruntime's own thread count against the cores shared out among the workers, after both
+# profiles' parity on CUDA (bench --parity); OUT gets ab.txt, ab-NAME.json and
+# parity-PROFILE.json; all of it does not fit one call's 600 s:
+# AB_ONLY="parity default repeated" runs those alone, AB_SECONDS each configuration's limit). The
 # untracked files must leave room: the working tree travels too (untrack models/tiny for the
 # calls). OUT gets gpu.txt, bench-torch.json, onnx.txt (everything printed) and bench.tar.
 set -uo pipefail
@@ -113,10 +116,13 @@ ab() {
   {
     $node scripts/setup-cuda.mjs --check --native "$native"
     # What CUDA computes against the references (front-end graphs vs TypeScript, encoders and head vs the CPU).
-    timeout 120 $node "$bundle/run.mjs" --profile $work/paper --parity
-    timeout 60 $node "$bundle/run.mjs" --profile "$dir/b/tiny" --parity
-    cp test-results/bench/parity-*.json "$out/" 2>/dev/null
+    if [ -z "${AB_ONLY:-}" ] || [[ " $AB_ONLY " == *" parity "* ]]; then
+      timeout 120 $node "$bundle/run.mjs" --profile $work/paper --parity
+      timeout 60 $node "$bundle/run.mjs" --profile "$dir/b/tiny" --parity
+      cp test-results/bench/parity-*.json "$out/" 2>/dev/null
+    fi
     while read -r name switches; do
+      [ -n "${AB_ONLY:-}" ] && [[ " $AB_ONLY " != *" $name "* ]] && continue
       profile=$work/paper && [ "$name" = repeated ] && profile=$work/paper-repeated
       echo "== $name: ${switches:-the defaults}"
       timeout ${AB_SECONDS:-110} env $switches $node "$bundle/run.mjs" --profile $profile --streams-only --workers ${WORKERS:-8} \
@@ -126,8 +132,10 @@ ab() {
 default
 hop-batch TUTTI_HOP_BATCH=8
 pictures-graph TUTTI_PICTURES_FRONTEND=graph
+pictures-typescript TUTTI_PICTURES_FRONTEND=typescript
 both TUTTI_HOP_BATCH=8 TUTTI_PICTURES_FRONTEND=graph
 repeated
+onnxruntime-threads TUTTI_ONNX_THREADS=0
 EOF
   } 2>&1 | tee "$out/ab.txt"
 }

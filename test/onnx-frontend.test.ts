@@ -22,6 +22,7 @@ import {
   PICTURES_FRONTEND_GRAPH,
   PicturesFrontendGraph,
 } from '../server/features/pictures-frontend-graph.js';
+import { picturesFrontendChoice } from '../server/features/pictures-frontend-choice.js';
 import {
   SEGMENT_SAMPLES,
   segmentFrontend,
@@ -211,9 +212,28 @@ describe('the inference worker’s picture front-end (TUTTI_PICTURES_FRONTEND)',
     expect(maxDifference(graph[0]!.frame.data, graph[2]!.frame.data)).toBeGreaterThan(1e-3);
   }, 60_000);
 
+  it('measures both where asked (auto does off the CPU) and keeps the faster: on this CPU TypeScript', async () => {
+    const client = await start('measure');
+    try {
+      const said =
+        /^typescript \(measured on a 1280×720 frame: graph on cpu ([\d.]+) ms, TypeScript ([\d.]+) ms\)$/.exec(
+          client.picturesFrontend,
+        );
+      expect(said, client.picturesFrontend).not.toBeNull();
+      expect(Number(said![1])).toBeGreaterThan(Number(said![2]));
+    } finally {
+      await client.close();
+    }
+    expect(picturesFrontendChoice('cpu', 'auto')).toBe('typescript');
+    expect(picturesFrontendChoice('cuda', 'auto')).toBe('measure');
+    expect(picturesFrontendChoice('webgpu', 'auto')).toBe('measure');
+    expect(picturesFrontendChoice('cuda', 'typescript')).toBe('typescript');
+    expect(picturesFrontendChoice('cpu', 'graph')).toBe('graph');
+  }, 60_000);
+
   it('refuses an unknown choice at start, naming the choices', async () => {
     await expect(start('gpu')).rejects.toThrow(
-      /TUTTI_PICTURES_FRONTEND must be auto, typescript or graph, not "gpu"/,
+      /TUTTI_PICTURES_FRONTEND must be auto, typescript, graph or measure, not "gpu"/,
     );
   });
 });

@@ -14,10 +14,7 @@ import {
   typescriptAudioFrontend,
 } from '../features/audio-frontend-graph.js';
 import { assertSegmentSamples, segmentPixels } from '../features/segment-frontend.js';
-import {
-  PicturesFrontendGraph,
-  picturesFrontendChoice,
-} from '../features/pictures-frontend-graph.js';
+import { choosePicturesFrontend } from '../features/pictures-frontend-choice.js';
 import { assertRgbFrame, type RgbFrame } from '../features/video/rgb-frame.js';
 import { BatchQueue, groupIndices } from './batch-queue.js';
 import { assertHop, hopShape, joinHops, splitAnswered, type Hop } from './hop-batch.js';
@@ -53,9 +50,9 @@ try {
     audioFrontendChoice() === 'graph' && astFrames === AUDIO_GRAPH_AST_FRAMES
       ? await AudioFrontendGraph.load(options)
       : undefined;
-  // The picture front-end as a graph too, where TUTTI_PICTURES_FRONTEND=graph asks for it.
-  const picturesGraph =
-    picturesFrontendChoice() === 'graph' ? await PicturesFrontendGraph.load(options) : undefined;
+  // The picture front-end as a graph too, where TUTTI_PICTURES_FRONTEND chooses it.
+  const pictures = await choosePicturesFrontend(encoders.provider, manifest.frontend, options);
+  const picturesGraph = pictures.graph;
   // Segments of every stream that arrive while the encoders are busy go in one call.
   const encodeQueue = new BatchQueue(
     async (segments: { samples: Float32Array; frame: RgbFrame; pixels?: Uint8Array }[]) => {
@@ -137,7 +134,7 @@ try {
     provider: encoders.provider,
     profile: manifest.profile,
     audioFrontend: graph ? `graph on ${graph.provider}` : 'typescript',
-    picturesFrontend: picturesGraph ? `graph on ${picturesGraph.provider}` : 'typescript',
+    picturesFrontend: pictures.said,
   });
 } catch (error) {
   send({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });

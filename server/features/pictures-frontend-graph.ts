@@ -34,17 +34,6 @@ function denseTaps(inSize: number, outSize: number, from: number, count: number)
   return dense;
 }
 
-/**
- * TUTTI_PICTURES_FRONTEND: where the inference worker prepares frames. `auto` is the TypeScript
- * SIMD path on every provider: on a CPU it is far cheaper than the graph (README, "Front-end
- * speed"), and on a GPU the graph has not been measured yet.
- */
-export function picturesFrontendChoice(value = process.env['TUTTI_PICTURES_FRONTEND'] ?? 'auto') {
-  if (value === 'auto' || value === 'typescript') return 'typescript' as const;
-  if (value === 'graph') return 'graph' as const;
-  throw new Error(`TUTTI_PICTURES_FRONTEND must be auto, typescript or graph, not "${value}"`);
-}
-
 export class PicturesFrontendGraph {
   private readonly matrices = new Map<string, [ort.Tensor, ort.Tensor]>();
 
