@@ -21,8 +21,8 @@
 # batching, the pictures graph or TypeScript (auto times both at start off the CPU), the head fed
 # each window once (the default since session 21) against one repeated per question, and
 # onnxruntime's own thread count against the cores shared out among the workers, after both
-# profiles' parity on CUDA (bench --parity); OUT gets ab.txt, ab-NAME.json and
-# parity-PROFILE.json; all of it does not fit one call's 600 s:
+# profiles' parity on CUDA (bench --parity) and a first try of WebGPU (tiny profile); OUT gets
+# ab.txt, ab-NAME.json and parity-PROFILE[-webgpu].json; all of it does not fit one call's 600 s:
 # AB_ONLY="parity default repeated" runs those alone, AB_SECONDS each configuration's limit). The
 # untracked files must leave room: the working tree travels too (untrack models/tiny for the
 # calls). OUT gets gpu.txt, bench-torch.json, onnx.txt (everything printed) and bench.tar.
@@ -85,6 +85,7 @@ with_cuda() {
   # pip's CUDA 13 wheels in the PyTorch environment; for Node alone (a system tool must not see them).
   local libraries=$(find /opt -path '*site-packages/nvidia/*' -name 'lib*.so*' -printf '%h\n' 2>/dev/null | sort -u | paste -sd:)
   node="env LD_LIBRARY_PATH=$libraries TUTTI_PROVIDER=${PROVIDER:-cuda} $work/node" # PROVIDER=cpu: a dry run anywhere
+  webgpu_node="env TUTTI_PROVIDER=webgpu $work/node" # Dawn on the card's Vulkan driver, where it has one
 }
 
 measure() {
@@ -105,7 +106,7 @@ measure() {
 
 # Streams carried by the paper profile with each switch, on one card; the first line is the default.
 ab() {
-  local out=$1 node name switches profile
+  local out=$1 node webgpu_node name switches profile
   with_cuda
   # The same head taking one window per question, as heads exported before session 21 do.
   if [ ! -d $work/paper-repeated ]; then
@@ -120,6 +121,14 @@ ab() {
       timeout 120 $node "$bundle/run.mjs" --profile $work/paper --parity
       timeout 60 $node "$bundle/run.mjs" --profile "$dir/b/tiny" --parity
       cp test-results/bench/parity-*.json "$out/" 2>/dev/null
+    fi
+    # WebGPU has never run on a GPU: whether it starts, what it computes, the tiny streams it carries.
+    if [ -z "${AB_ONLY:-}" ] || [[ " $AB_ONLY " == *" webgpu "* ]]; then
+      echo "== webgpu (tiny profile)"
+      rm -f test-results/bench/parity-tiny.json
+      timeout 60 $webgpu_node "$bundle/run.mjs" --profile "$dir/b/tiny" --parity && cp test-results/bench/parity-tiny.json "$out/parity-tiny-webgpu.json"
+      timeout 60 $webgpu_node "$bundle/run.mjs" --profile "$dir/b/tiny" --streams-only --seconds 8 --streams 16,64,192 \
+        && cp test-results/bench/streams-tiny-1-workers.json "$out/ab-webgpu-tiny.json"
     fi
     while read -r name switches; do
       [ -n "${AB_ONLY:-}" ] && [[ " $AB_ONLY " != *" $name "* ]] && continue
