@@ -3,7 +3,7 @@
 # travel per call and that machine has no Node. Made here (needs data/paper-random/profile from
 # `export.py paper … --profile`, and the two packages `npm pack`ed and unpacked) by
 #   models/gpu-onnx.sh pack .gpu/send PROVIDER_X64_DIR ONNXRUNTIME_NODE_1.29.0_DIR
-# (`bundle .gpu/send ORT_DIR` remakes run.tar.xz alone after a code change):
+# (`bundle .gpu/send ORT_DIR` remakes run.tar.xz and DIR/b/tiny after a code or model change):
 #   DIR/a/node.xz        this machine's Node binary (official build: needs only glibc)
 #   DIR/a/run.tar.xz     the bench bundled by esbuild (test/bench/run.ts and the inference worker),
 #                        onnxruntime-node 1.29.0 (the CUDA 13 provider's version) with its common
@@ -43,7 +43,6 @@ pack() {
   /usr/bin/python3 models/cuda_sm90_only.py "$cuda/libonnxruntime_providers_cuda.so" "$work.cuda.so"
   xz -T2 -6 -c "$work.cuda.so" >"$dir/b/cuda.so.xz" && rm "$work.cuda.so"
   cp "$cuda/libonnxruntime_providers_shared.so" "$dir/b/"
-  cp models/tiny/manifest.json models/tiny/tiny-{ast,audio,frame,question}.onnx models/tiny/qstar-tiny.onnx "$dir/b/tiny/"
   du -sh "$dir"/*
 }
 
@@ -60,6 +59,8 @@ bundle_bench() {
   cp -r "$(dirname "$ort")/onnxruntime-common" "$bundle/node_modules/" # the same version, unpacked beside it
   /usr/bin/python3 -W ignore models/qstar/export.py windows-once data/paper-random/profile/qstar-paper.onnx # exported before session 21
   /usr/bin/python3 models/qstar/weightless.py strip data/paper-random/profile "$bundle/paper"
+  mkdir -p "$dir/b/tiny" # the shipped tiny profile as it is now
+  cp models/tiny/manifest.json models/tiny/tiny-{ast,audio,frame,question}.onnx models/tiny/qstar-tiny.onnx "$dir/b/tiny/"
   tar -C "$(dirname "$bundle")" -cJf "$dir/a/run.tar.xz" "$(basename "$bundle")"
 }
 
