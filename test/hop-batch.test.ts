@@ -220,6 +220,26 @@ describe('hop batches', () => {
     60_000,
   );
 
+  it("hands a window over to the worker when asked: the caller's arrays move (detached), the answers are the same", async () => {
+    const manifest = readManifest(PROFILE);
+    const ids = ['Is there a flute sound?', 'Is the piano playing?'].map(
+      questionTokenizer(manifest),
+    );
+    const client = await InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
+    try {
+      const copied = windowOf(4, 5, true).single();
+      const handed = windowOf(4, 5, true).single();
+      const kept = await client.answer(copied, ids);
+      const moved = await client.answer(handed, ids, true);
+      expect(copied.patches.length).toBe(4 * 8 * 64); // copied: still the caller's
+      for (const array of [handed.frames, handed.patches, handed.audio, handed.ast, handed.stereo!])
+        expect(array.length).toBe(0); // moved: detached here
+      expect(maxAbsDifference(moved.probabilities, kept.probabilities)).toBe(0);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
   it('a worker refuses a hop batch that is no whole number ≥ 1', async () => {
     process.env['TUTTI_HOP_BATCH'] = '0';
     const started = InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });

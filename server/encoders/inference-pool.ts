@@ -105,8 +105,8 @@ export class InferencePool implements Inference {
     return this.pick().encode(samples, frame, channels);
   }
 
-  answer(window: WindowBatch, questions: number[][]) {
-    return this.pick().answer(window, questions);
+  answer(window: WindowBatch, questions: number[][], handOver = false) {
+    return this.pick().answer(window, questions, handOver);
   }
 
   /** Restarting while any worker restarts (each restarts alone; the others keep answering). */

@@ -107,12 +107,20 @@ try {
           frame,
           ...(pixels ? { pixels } : {}),
         });
-        send({
-          id: request.id,
-          kind: 'encoded',
-          features: withStereo(features, channels && stereoBands(...channels)),
-          spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
-        });
+        const sent = withStereo(features, channels && stereoBands(...channels));
+        // Each segment's features are arrays of their own (splitFeatures): moved, not copied.
+        const buffers = [sent.frame, sent.patches, sent.audio, sent.ast, sent.stereo].map(
+          (tensor) => tensor?.data.buffer as ArrayBuffer | undefined,
+        );
+        send(
+          {
+            id: request.id,
+            kind: 'encoded',
+            features: sent,
+            spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
+          },
+          [...new Set(buffers.filter((buffer) => buffer !== undefined))],
+        );
       } else {
         // Checked alone, so one bad hop fails only its own request, not its batch.
         const hop = { window: request.window, questions: request.questions };

@@ -86,13 +86,15 @@ export function runStream(
     filter(() => questions.list().length > 0),
     exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
       const asked = questions.list();
-      // The window as it is now: segments keep arriving while the head works.
+      // The window as it is now: segments keep arriving while the head works. Its arrays are
+      // made for this hop, so they are handed over to the worker, not copied.
       const batch = window.single();
       const span = window.span();
       try {
         const answered = await inference.answer(
           batch,
           asked.map((q) => q.ids),
+          true,
         );
         const { answers, changes } = answerMessages(asked, answered, {
           stream,

@@ -9,7 +9,6 @@
  */
 import { InferencePool } from '../../server/encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from '../../server/encoders/model-manifest.js';
-import type { WindowBatch } from '../../server/encoders/qstar-answerer.js';
 import { FeatureWindow } from '../../server/windows/feature-window.js';
 import type { SegmentFeatures } from '../../server/encoders/segment-encoders.js';
 import { patternImage } from '../support/pattern-image.js';
@@ -42,11 +41,11 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** A hop's window of WINDOW_SEGMENTS segments shaped like `features`, once (as the monitor sends). */
-export function hopWindow(features: SegmentFeatures): WindowBatch {
+/** A stream's window of WINDOW_SEGMENTS segments shaped like `features`. */
+export function streamWindow(features: SegmentFeatures): FeatureWindow {
   const window = new FeatureWindow(WINDOW_SEGMENTS);
   for (let t = 0; t < WINDOW_SEGMENTS; t++) window.push(t, t, features);
-  return window.single();
+  return window;
 }
 
 export async function benchStreams(directory: string, options: StreamsOptions) {
@@ -61,10 +60,11 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   const tokenize = questionTokenizer(manifest);
   const questions = BENCH_QUESTIONS.map(tokenize);
   const { features } = await client.encode(samples, frame);
-  const window = hopWindow(features);
+  const window = streamWindow(features);
+  // As the monitor does: each hop's window made once (B = 1) and handed over to the worker.
   const streamSecond = async () => {
     await client.encode(samples, frame);
-    await client.answer(window, questions);
+    await client.answer(window.single(), questions, true);
   };
   // Warm-up: kernels, allocators, every worker.
   await Promise.all(Array.from({ length: 3 * workers }, () => streamSecond()));
