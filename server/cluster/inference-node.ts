@@ -34,7 +34,12 @@ export interface InferenceNodeOptions {
   readonly cachedSegments?: number;
   readonly tokenize: (sentence: string) => number[];
   readonly encode: (segment: Segment) => Promise<SegmentFeatures>;
-  readonly answer: (batch: WindowBatch, questionIds: number[][]) => Promise<Answered>;
+  /** `handOver`: the window was made for this call; its buffers may move, not be copied. */
+  readonly answer: (
+    batch: WindowBatch,
+    questionIds: number[][],
+    handOver?: boolean,
+  ) => Promise<Answered>;
   readonly publish: (message: ServerMessage) => Promise<unknown>;
 }
 
@@ -78,6 +83,7 @@ export class InferenceNode {
     const answered = await this.options.answer(
       window.single(),
       asked.map((q) => q.ids),
+      true,
     );
     const { answers, changes } = answerMessages(asked, answered, {
       stream: queued.stream,
