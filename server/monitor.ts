@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { ServerMessage } from '../shared/protocol/messages.js';
-import { InferencePool, threadsPerWorker, type Inference } from './encoders/inference-pool.js';
+import { InferencePool, threadsSaid, type Inference } from './encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from './encoders/model-manifest.js';
 import { AccessPolicy } from './hub/access.js';
 import { createHttpServer } from './hub/http-server.js';
@@ -149,11 +149,7 @@ export class Monitor {
     );
     this.inference = inference;
     const workers = this.config.inferenceWorkers ?? 1;
-    const threads = threadsPerWorker(workers);
-    const sharing = [
-      ...(workers > 1 ? [`${workers} workers`] : []),
-      ...(threads ? [`${threads} onnxruntime thread${threads > 1 ? 's' : ''} each`] : []),
-    ];
+    const sharing = [...(workers > 1 ? [`${workers} workers`] : []), ...threadsSaid(workers)];
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${sharing.length ? ` (${sharing.join(', ')})` : ''}; audio front-end: ${inference.audioFrontend}; pictures: ${inference.picturesFrontend}`,
     );

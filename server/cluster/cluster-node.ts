@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { StandingQuestions } from '../answers/standing-questions.js';
-import { InferencePool, type Inference } from '../encoders/inference-pool.js';
+import { InferencePool, threadsSaid, type Inference } from '../encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from '../encoders/model-manifest.js';
 import type { StreamSpec } from '../config/venue-config.js';
 import type { StreamConfig } from '../pipeline/live-stream.js';
@@ -181,7 +181,7 @@ export class ClusterNode {
     );
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
     config.log(
-      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${count(workers, 'worker')}, ${count(inFlight, 'segment')} at once)`,
+      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${[count(workers, 'worker'), ...threadsSaid(workers), `${count(inFlight, 'segment')} at once`].join(', ')})`,
     );
   }
 

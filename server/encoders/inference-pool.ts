@@ -51,6 +51,12 @@ export function threadsPerWorker(
   return workers > 1 ? Math.max(1, Math.floor(cores / workers)) : undefined;
 }
 
+/** What a start line says of the threads (none where onnxruntime chooses). */
+export function threadsSaid(workers: number): string[] {
+  const threads = threadsPerWorker(workers);
+  return threads ? [`${threads} onnxruntime thread${threads > 1 ? 's' : ''} each`] : [];
+}
+
 export class InferencePool implements Inference {
   private next = 0;
 
