@@ -7,7 +7,12 @@
 import { Worker } from 'node:worker_threads';
 import type { RgbFrame } from '../features/video/rgb-frame.js';
 import type { Channels } from '../sources/media-file-source.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
+import {
+  distinctBuffers,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from './inference-protocol.js';
 import type { ExecutionProvider } from './onnx-model.js';
 import type { Answered, WindowBatch } from './qstar-answerer.js';
 import type { SegmentFeatures } from './segment-encoders.js';
@@ -220,7 +225,10 @@ export class InferenceClient {
    * not read them after): a paper window is 10.9 MB, whose copy cost this thread 5.6 ms a hop.
    */
   async answer(window: WindowBatch, questions: number[][], handOver = false): Promise<Answered> {
-    const transfer = handOver ? windowBuffers(window) : [];
+    const { frames, patches, audio, ast, segmentMask, stereo } = window;
+    const transfer = handOver
+      ? distinctBuffers([frames, patches, audio, ast, segmentMask, stereo])
+      : [];
     const reply = await this.request({ kind: 'answer', window, questions }, transfer);
     if (reply.kind !== 'answered') throw new Error(`unexpected ${reply.kind}`);
     return reply.answered;
@@ -238,11 +246,4 @@ export class InferenceClient {
     clearInterval(this.watchdog);
     await this.worker?.terminate();
   }
-}
-
-/** The distinct buffers under a window's arrays (a buffer listed twice cannot be transferred). */
-export function windowBuffers(window: WindowBatch): ArrayBuffer[] {
-  const arrays = [window.frames, window.patches, window.audio, window.ast, window.segmentMask];
-  if (window.stereo) arrays.push(window.stereo);
-  return [...new Set(arrays.map((array) => array.buffer as ArrayBuffer))];
 }

@@ -50,3 +50,11 @@ export type WorkerReply =
     }
   | { readonly id: number; readonly kind: 'answered'; readonly answered: Answered }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
+
+/**
+ * The distinct buffers under these arrays, to move them to the other thread instead of copying
+ * (a buffer listed twice cannot be transferred).
+ */
+export function distinctBuffers(arrays: readonly (ArrayBufferView | undefined)[]): ArrayBuffer[] {
+  return [...new Set(arrays.flatMap((array) => (array ? [array.buffer as ArrayBuffer] : [])))];
+}

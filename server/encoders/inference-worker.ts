@@ -18,7 +18,12 @@ import { choosePicturesFrontend } from '../features/pictures-frontend-choice.js'
 import { assertRgbFrame, type RgbFrame } from '../features/video/rgb-frame.js';
 import { BatchQueue, groupIndices } from './batch-queue.js';
 import { assertHop, hopShape, joinHops, splitAnswered, type Hop } from './hop-batch.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './inference-protocol.js';
+import {
+  distinctBuffers,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
 import { QStarAnswerer, type Answered } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures, withStereo } from './segment-encoders.js';
@@ -109,9 +114,6 @@ try {
         });
         const sent = withStereo(features, channels && stereoBands(...channels));
         // Each segment's features are arrays of their own (splitFeatures): moved, not copied.
-        const buffers = [sent.frame, sent.patches, sent.audio, sent.ast, sent.stereo].map(
-          (tensor) => tensor?.data.buffer as ArrayBuffer | undefined,
-        );
         send(
           {
             id: request.id,
@@ -119,7 +121,9 @@ try {
             features: sent,
             spectrogram: coarseSpectrogram(logMel, VGGISH.melBins),
           },
-          [...new Set(buffers.filter((buffer) => buffer !== undefined))],
+          distinctBuffers(
+            [sent.frame, sent.patches, sent.audio, sent.ast, sent.stereo].map((t) => t?.data),
+          ),
         );
       } else {
         // Checked alone, so one bad hop fails only its own request, not its batch.

@@ -6,9 +6,9 @@
  * times both on a 1280×720 frame at start and keeps the faster; `measure` times them on any
  * provider; `typescript` and `graph` choose without timing.
  */
-import { performance } from 'node:perf_hooks';
 import type { ModelManifest } from '../encoders/model-manifest.js';
 import type { ExecutionProvider, LoadOptions } from '../encoders/onnx-model.js';
+import { medianMsAsync } from './median-ms.js';
 import { PicturesFrontendGraph } from './pictures-frontend-graph.js';
 import { segmentPixels } from './segment-frontend.js';
 import { normalisePixels } from './video/clip-preprocess.js';
@@ -27,18 +27,6 @@ export function picturesFrontendChoice(
     );
   if (value === 'auto') return provider === 'cpu' ? 'typescript' : 'measure';
   return value as 'typescript' | 'graph' | 'measure';
-}
-
-/** The median of `repeats` timed calls after one untimed (the first call sets things up), in ms. */
-async function medianMs(run: () => unknown, repeats = 5): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(repeats / 2)]!;
 }
 
 /** A camera-sized frame with detail in it (the resize's cost does not depend on the content). */
@@ -66,15 +54,19 @@ export async function choosePicturesFrontend(
   const graph = await PicturesFrontendGraph.load(options);
   if (choice === 'graph') return { graph, said: `graph on ${graph.provider}` };
   const frame = timingFrame();
-  const typescriptMs = await medianMs(() =>
-    normalisePixels(
-      segmentPixels(frame, spec),
-      { size: 0, mean: spec.mean, std: spec.std },
-      spec.frameWidth,
-      spec.frameHeight,
-    ),
+  // Median of 5 after one untimed call (the first sets things up).
+  const typescriptMs = await medianMsAsync(
+    () =>
+      normalisePixels(
+        segmentPixels(frame, spec),
+        { size: 0, mean: spec.mean, std: spec.std },
+        spec.frameWidth,
+        spec.frameHeight,
+      ),
+    5,
+    1,
   );
-  const graphMs = await medianMs(() => graph.run([frame], spec));
+  const graphMs = await medianMsAsync(() => graph.run([frame], spec), 5, 1);
   const timings = `measured on a 1280×720 frame: graph on ${graph.provider} ${graphMs.toFixed(1)} ms, TypeScript ${typescriptMs.toFixed(1)} ms`;
   if (graphMs < typescriptMs) return { graph, said: `graph on ${graph.provider} (${timings})` };
   await graph.release();

@@ -16,21 +16,7 @@ export function medianMs(run: () => void, repeats = 30, warmup = 10): number {
 }
 
 /** The same for work that awaits (an onnxruntime session's run). */
-export async function medianMsAsync(
-  run: () => Promise<unknown>,
-  repeats = 20,
-  warmup = 5,
-): Promise<number> {
-  for (let i = 0; i < warmup; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+export { medianMsAsync } from '../../server/features/median-ms.js';
 
 export const BENCH_DIR = path.join(REPO_ROOT, 'test-results', 'bench');
 
