@@ -9,6 +9,7 @@ import { assertFilesExist, type ModelManifest } from './model-manifest.js';
 import { loadModel, tensor, type LoadOptions } from './onnx-model.js';
 import { STEREO_BANDS, STEREO_CHANNELS } from '../features/audio/stereo-bands.js';
 import { gatherWindows } from '../windows/feature-window.js';
+import { DEFAULT_KEPT_QUESTIONS, QuestionEncodings } from './question-encodings.js';
 
 /** A batch of B windows of T segments (features laid out B × T × …). */
 export interface WindowBatch {
@@ -49,10 +50,15 @@ export class QStarAnswerer {
   /** Whether the head gathers each question's window itself (`window_of`, export.py windows-once). */
   private readonly gathersWindows: boolean;
 
+  /** The question encoder, run once per distinct question (standing questions repeat every hop). */
+  readonly questions: QuestionEncodings;
+
   private constructor(
-    private readonly question: ort.InferenceSession,
+    question: ort.InferenceSession,
     private readonly head: ort.InferenceSession,
+    keptQuestions: number,
   ) {
+    this.questions = new QuestionEncodings(question, keptQuestions);
     this.takesStereo = head.inputNames.includes('stereo');
     this.gathersWindows = head.inputNames.includes('window_of');
   }
@@ -60,7 +66,7 @@ export class QStarAnswerer {
   static async load(
     manifest: ModelManifest,
     variant = 'full',
-    options: LoadOptions = {},
+    options: LoadOptions & { readonly keptQuestions?: number } = {},
   ): Promise<QStarAnswerer> {
     const files = manifest.variants[variant];
     if (!files)
@@ -76,7 +82,11 @@ export class QStarAnswerer {
       loadModel(path.join(manifest.directory, files.question), options),
       loadModel(path.join(manifest.directory, files.head), options),
     ]);
-    return new QStarAnswerer(question.session, head.session);
+    return new QStarAnswerer(
+      question.session,
+      head.session,
+      options.keptQuestions ?? DEFAULT_KEPT_QUESTIONS,
+    );
   }
 
   /**
@@ -92,34 +102,19 @@ export class QStarAnswerer {
     // A head exported before it gathered windows itself gets them one per question.
     const windows = this.gathersWindows ? given : ownWindows(given, windowOf);
     const { batch, segments, dims } = windows;
-    const words = Math.max(1, ...questions.map((q) => q.length));
-    const asked = questions.length;
-    const ids = new BigInt64Array(asked * words);
-    const wordMask = new Uint8Array(asked * words);
-    questions.forEach((q, b) =>
-      q.forEach((id, w) => {
-        ids[b * words + w] = BigInt(id);
-        wordMask[b * words + w] = 1;
-      }),
-    );
-    const encoded = await this.question.run({
-      ids: tensor(ids, [asked, words]),
-      mask: tensor(wordMask, [asked, words], 'bool'),
-    });
-    const wordTokens = encoded['words']!;
-    const sentence = encoded['sentence']!;
+    const { words, wordMask, sentence } = await this.questions.encode(questions);
     const out = await this.head.run({
       frames: tensor(windows.frames, [batch, segments, dims.frame]),
       patches: tensor(windows.patches, [batch, segments, dims.patches, dims.patch]),
       audio: tensor(windows.audio, [batch, segments, dims.audio]),
       ast: tensor(windows.ast, [batch, segments, dims.bands, dims.ast]),
-      words: wordTokens,
-      word_mask: tensor(wordMask, [asked, words], 'bool'),
+      words,
+      word_mask: wordMask,
       sentence,
       segment_mask: tensor(windows.segmentMask, [batch, segments], 'bool'),
       ...(this.takesStereo && { stereo: stereoTensor(windows) }),
       ...(this.gathersWindows && {
-        window_of: tensor(BigInt64Array.from(windowOf, BigInt), [asked]),
+        window_of: tensor(BigInt64Array.from(windowOf, BigInt), [questions.length]),
       }),
     });
     return {
@@ -131,7 +126,7 @@ export class QStarAnswerer {
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.question.release(), this.head.release()]);
+    await Promise.all([this.questions.release(), this.head.release()]);
   }
 }
 

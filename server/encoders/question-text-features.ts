@@ -5,7 +5,8 @@
  * The same tokenizer and ONNX file the monitor uses when it answers.
  */
 import path from 'node:path';
-import { loadModel, tensor } from './onnx-model.js';
+import { loadModel } from './onnx-model.js';
+import { questionFeeds } from './question-encodings.js';
 import { questionTokenizer, type ModelManifest } from './model-manifest.js';
 
 export interface QuestionTextFeatures {
@@ -38,18 +39,7 @@ export async function encodeQuestionTexts(
   try {
     for (let from = 0; from < distinct.length; from += BATCH) {
       const batch = ids.slice(from, from + BATCH);
-      const padded = new BigInt64Array(batch.length * width);
-      const mask = new Uint8Array(batch.length * width);
-      batch.forEach((row, b) =>
-        row.forEach((id, w) => {
-          padded[b * width + w] = BigInt(id);
-          mask[b * width + w] = 1;
-        }),
-      );
-      const out = await session.run({
-        ids: tensor(padded, [batch.length, width]),
-        mask: tensor(mask, [batch.length, width], 'bool'),
-      });
+      const out = await session.run(questionFeeds(batch, width).feeds);
       const words = out['words']!.data as Float32Array;
       const sentence = out['sentence']!.data as Float32Array;
       dim = sentence.length / batch.length;
