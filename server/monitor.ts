@@ -149,7 +149,7 @@ export class Monitor {
     );
     this.inference = inference;
     const workers = this.config.inferenceWorkers ?? 1;
-    const sharing = [...(workers > 1 ? [`${workers} workers`] : []), ...threadsSaid(workers)];
+    const sharing = [...(workers > 1 ? [`${workers} workers`] : []), ...threadsSaid(inference)];
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${sharing.length ? ` (${sharing.join(', ')})` : ''}; audio front-end: ${inference.audioFrontend}; pictures: ${inference.picturesFrontend}`,
     );

@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceClient, type InferenceHealth } from '../server/encoders/inference-client.js';
-import { InferencePool, threadsPerWorker } from '../server/encoders/inference-pool.js';
+import { InferencePool, threadsPerWorker, threadsSaid } from '../server/encoders/inference-pool.js';
 import { questionTokenizer, readManifest } from '../server/encoders/model-manifest.js';
 import { FeatureWindow } from '../server/windows/feature-window.js';
 import { maxAbsDifference } from './support/frontend-fixtures.js';
@@ -29,6 +29,12 @@ describe('InferencePool', () => {
     ]);
     try {
       expect(pool).toBeInstanceOf(InferencePool);
+      // A start line names the threads the workers were given, not what the count would give.
+      expect([pool, single].map((inference) => threadsSaid(inference))).toEqual([
+        ['1 onnxruntime thread each'],
+        ['1 onnxruntime thread each'],
+      ]);
+      expect(threadsSaid({ threads: undefined })).toEqual([]);
       const fromPool = new FeatureWindow(4);
       const fromSingle = new FeatureWindow(4);
       // Four segments at once: the least busy worker takes each, so both get some.

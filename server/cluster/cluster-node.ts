@@ -181,7 +181,7 @@ export class ClusterNode {
     );
     const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
     config.log(
-      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${[count(workers, 'worker'), ...threadsSaid(workers), `${count(inFlight, 'segment')} at once`].join(', ')})`,
+      `${config.name}: answering on ${inference.provider} (${manifest.profile}; ${[count(workers, 'worker'), ...threadsSaid(inference), `${count(inFlight, 'segment')} at once`].join(', ')})`,
     );
   }
 

@@ -118,6 +118,11 @@ export class InferenceClient {
   readonly audioFrontend: string;
   readonly picturesFrontend: string;
 
+  /** Threads of each onnxruntime session in the worker (undefined: onnxruntime's choice). */
+  get threads(): number | undefined {
+    return this.init.threads;
+  }
+
   static async start(init: WorkerInit, options: InferenceOptions = {}): Promise<InferenceClient> {
     return new InferenceClient(
       init,

@@ -21,6 +21,7 @@ import type { WindowBatch } from './qstar-answerer.js';
 export type Inference = Pick<
   InferenceClient,
   | 'provider'
+  | 'threads'
   | 'audioFrontend'
   | 'picturesFrontend'
   | 'encode'
@@ -51,9 +52,8 @@ export function threadsPerWorker(
   return workers > 1 ? Math.max(1, Math.floor(cores / workers)) : undefined;
 }
 
-/** What a start line says of the threads (none where onnxruntime chooses). */
-export function threadsSaid(workers: number): string[] {
-  const threads = threadsPerWorker(workers);
+/** What a start line says of the threads the workers were given (none where onnxruntime chooses). */
+export function threadsSaid({ threads }: Pick<Inference, 'threads'>): string[] {
   return threads ? [`${threads} onnxruntime thread${threads > 1 ? 's' : ''} each`] : [];
 }
 
@@ -62,11 +62,13 @@ export class InferencePool implements Inference {
 
   private constructor(private readonly workers: readonly InferenceClient[]) {
     this.provider = workers[0]!.provider;
+    this.threads = workers[0]!.threads;
     this.audioFrontend = workers[0]!.audioFrontend;
     this.picturesFrontend = workers[0]!.picturesFrontend;
   }
 
   readonly provider: InferenceClient['provider'];
+  readonly threads: number | undefined;
   readonly audioFrontend: string;
   readonly picturesFrontend: string;
 
