@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # onnxruntime-node with CUDA on a lent GPU machine (issue #15 §6), in two calls, since at most 64 MiB
 # travel per call and that machine has no Node. Made here (needs data/paper-random/profile from
-# `export.py paper … --profile`, and the two packages `npm pack`ed and unpacked) by
+# `export.py paper … --profile --per-question-head`, and the two packages `npm pack`ed and unpacked) by
 #   models/gpu-onnx.sh pack .gpu/send PROVIDER_X64_DIR ONNXRUNTIME_NODE_1.29.0_DIR
 # (`bundle .gpu/send ORT_DIR` remakes run.tar.xz and DIR/b/tiny after a code or model change):
 #   DIR/a/node.xz        this machine's Node binary (official build: needs only glibc)
@@ -18,12 +18,13 @@
 # for both profiles on CUDA; WORKERS, PAPER_STREAMS, TINY_STREAMS, STREAMS_ONLY=1 narrow it), or
 # `models/gpu-onnx.sh ab DIR OUT` (call 2 instead: the paper profile's streams carried with each
 # opt-in switch alone and together against the default, on the same card (warm calls) — hop
-# batching, the pictures graph or TypeScript (auto times both at start off the CPU), the head fed
-# each window once (the default since session 21) against one repeated per question, and
+# batching, the pictures graph or TypeScript (auto times both at start off the CPU), the head
+# computing per window what does not depend on the question (the default since session 22)
+# against the same head gathering at its inputs (session 21) and fed a window per question, and
 # onnxruntime's own thread count against the cores shared out among the workers, after both
 # profiles' parity on CUDA (bench --parity) and a first try of WebGPU (tiny profile); OUT gets
 # ab.txt, ab-NAME.json and parity-PROFILE[-webgpu].json; all of it does not fit one call's 600 s:
-# AB_ONLY="parity default repeated" runs those alone, AB_SECONDS each configuration's limit). The
+# AB_ONLY="parity default inputs-gathered" runs those alone, AB_SECONDS each configuration's limit). The
 # untracked files must leave room: the working tree travels too (untrack models/tiny for the
 # calls). OUT gets gpu.txt, bench-torch.json, onnx.txt (everything printed) and bench.tar.
 set -uo pipefail
@@ -57,7 +58,10 @@ bundle_bench() {
   cp server/features/video/wasm/pil-bicubic.wasm "$bundle/wasm/"
   cp -r "$ort" "$bundle/node_modules/onnxruntime-node"
   cp -r "$(dirname "$ort")/onnxruntime-common" "$bundle/node_modules/" # the same version, unpacked beside it
-  /usr/bin/python3 -W ignore models/qstar/export.py windows-once data/paper-random/profile/qstar-paper.onnx # exported before session 21
+  [ -f data/paper-random/profile/qstar-paper-per-question.onnx ] || {
+    echo "data/paper-random/profile needs the head per question too, for ab: export it with export.py paper … --profile --per-question-head" >&2
+    exit 1
+  }
   /usr/bin/python3 models/qstar/weightless.py strip data/paper-random/profile "$bundle/paper"
   mkdir -p "$dir/b/tiny" # the shipped tiny profile as it is now
   cp models/tiny/manifest.json models/tiny/tiny-{ast,audio,frame,question}.onnx models/tiny/qstar-tiny.onnx "$dir/b/tiny/"
@@ -109,12 +113,17 @@ measure() {
 ab() {
   local out=$1 node webgpu_node name switches profile
   with_cuda
-  # The same head taking one window per question, as heads exported before session 21 do.
-  if [ ! -d $work/paper-repeated ]; then
-    mkdir -p $work/paper-repeated && ln -sf $work/paper/* $work/paper-repeated/
-    rm $work/paper-repeated/qstar-paper.onnx && cp $work/paper/qstar-paper.onnx $work/paper-repeated/
-    python3 -W ignore models/qstar/export.py windows-once --undo $work/paper-repeated/qstar-paper.onnx
-  fi
+  # The same head as exported before session 22: gathering each question's window at its inputs,
+  # so all of it computed per question (inputs-gathered, session 21), and before that taking a
+  # window per question (repeated).
+  for name in repeated inputs-gathered; do
+    [ -d $work/paper-$name ] && continue
+    mkdir -p $work/paper-$name && ln -sf $work/paper/* $work/paper-$name/
+    rm $work/paper-$name/qstar-paper.onnx && cp $work/paper/qstar-paper-per-question.onnx $work/paper-$name/qstar-paper.onnx
+  done
+  [ -f $work/paper-inputs-gathered/.done ] || {
+    python3 -W ignore models/qstar/export.py windows-once $work/paper-inputs-gathered/qstar-paper.onnx && touch $work/paper-inputs-gathered/.done
+  }
   {
     $node scripts/setup-cuda.mjs --check --native "$native"
     # What CUDA computes against the references (front-end graphs vs TypeScript, encoders and head vs the CPU).
@@ -133,7 +142,7 @@ ab() {
     fi
     while read -r name switches; do
       [ -n "${AB_ONLY:-}" ] && [[ " $AB_ONLY " != *" $name "* ]] && continue
-      profile=$work/paper && [ "$name" = repeated ] && profile=$work/paper-repeated
+      profile=$work/paper && [ -d "$work/paper-$name" ] && profile=$work/paper-$name
       echo "== $name: ${switches:-the defaults}"
       timeout ${AB_SECONDS:-110} env $switches $node "$bundle/run.mjs" --profile $profile --streams-only --workers ${WORKERS:-8} \
         --seconds 8 --streams ${PAPER_STREAMS:-64,96,128,160} </dev/null # stdin is the list below
@@ -144,6 +153,7 @@ hop-batch TUTTI_HOP_BATCH=8
 pictures-graph TUTTI_PICTURES_FRONTEND=graph
 pictures-typescript TUTTI_PICTURES_FRONTEND=typescript
 both TUTTI_HOP_BATCH=8 TUTTI_PICTURES_FRONTEND=graph
+inputs-gathered
 repeated
 onnxruntime-threads TUTTI_ONNX_THREADS=0
 EOF

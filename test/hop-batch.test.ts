@@ -159,6 +159,77 @@ describe('hop batches', () => {
     }
   }, 60_000);
 
+  it('a head exported now computes per window what does not depend on the question, and answers as the shipped one', async () => {
+    // The shipped head's slim checkpoint exported again: window_of is taken after Concepts, the
+    // input projections and STI's keys and values (QStar.forward), not at the graph's inputs.
+    const profile = mkdtempSync(path.join(tmpdir(), 'tutti-head-now-'));
+    for (const file of readdirSync(PROFILE))
+      if (file !== 'qstar-tiny.onnx')
+        symlinkSync(path.join(PROFILE, file), path.join(profile, file));
+    const exported = mkdtempSync(path.join(tmpdir(), 'tutti-head-export-'));
+    await runPython([
+      'models/qstar/train.py',
+      'export',
+      path.join(PROFILE, 'qstar-tiny.pt'),
+      '--out',
+      exported,
+    ]);
+    copyFileSync(path.join(exported, 'qstar-tiny.onnx'), path.join(profile, 'qstar-tiny.onnx'));
+    const gathered = async (head: string) =>
+      (
+        await runPython([
+          '-c',
+          `import onnx; g = onnx.load(${JSON.stringify(head)}).graph; inputs = {i.name for i in g.input}
+print(" ".join(sorted(("input:" if n.input[0] in inputs else "inner:") + n.input[0] for n in g.node if n.op_type == "Gather" and n.input[1] == "window_of")))`,
+        ])
+      ).stdout.trim();
+    expect(await gathered(path.join(PROFILE, 'qstar-tiny.onnx'))).toMatch(
+      /^input:\S+( input:\S+)*$/,
+    );
+    const inside = await gathered(path.join(profile, 'qstar-tiny.onnx'));
+    // The masks go in as they are; every feature stream is gathered only once computed on.
+    expect(inside).not.toMatch(/input:(frames|patches|audio|ast)\b/);
+    expect(inside).toMatch(
+      /inner:\/head\/key\/.* inner:\/head\/patch_in\/.* inner:\/head\/value\//,
+    );
+    // Such a head has no gathers at its inputs to take out: --undo says so instead of breaking it.
+    await expect(
+      runPython([
+        'models/qstar/export.py',
+        'windows-once',
+        '--undo',
+        path.join(profile, 'qstar-tiny.onnx'),
+      ]),
+    ).rejects.toThrow(/gathers each question's window inside the graph/);
+
+    const manifest = readManifest(PROFILE);
+    const ids = [
+      'Is there a flute sound?',
+      'Is the violin on the left louder than the cello on the right?',
+      'How many instruments are sounding?',
+    ].map(questionTokenizer(manifest));
+    const shipped = await QStarAnswerer.load(manifest, 'full', { providers: ['cpu'] });
+    const now = await QStarAnswerer.load(readManifest(profile), 'full', { providers: ['cpu'] });
+    try {
+      const {
+        windows,
+        questions,
+        windowOf: read,
+      } = joinHops([
+        { window: windowOf(6, 3, true).single(), questions: ids },
+        { window: windowOf(6, 4).single(), questions: ids.slice(1) },
+      ]);
+      const [a, b] = await Promise.all(
+        [shipped, now].map((answerer) => answerer.answer(windows, questions, read)),
+      );
+      expect(maxAbsDifference(a!.probabilities, b!.probabilities)).toBeLessThan(1e-5);
+      expect(maxAbsDifference(a!.temporal, b!.temporal)).toBeLessThan(1e-5);
+      expect(maxAbsDifference(a!.spatial, b!.spatial)).toBeLessThan(1e-5);
+    } finally {
+      await Promise.all([shipped.release(), now.release()]);
+    }
+  }, 120_000);
+
   it.each(['1', '8'])(
     'are what the worker makes of hops that arrive together (TUTTI_HOP_BATCH=%s); a bad hop fails alone',
     async (hopBatch) => {

@@ -18,14 +18,18 @@ and words (L), plus parity fixtures for the TypeScript runtime.
         benchmarks run here (ViT-L/14 alone is ~1.2 GB as ONNX). --small shrinks every
         architecture (tests); --fixtures writes inputs and torch's outputs beside each model;
         --profile --merges FILE [--head CKPT] also writes a QSTar head and the manifest.json that
-        makes OUT_DIR a profile the monitor serves (TUTTI_PROFILE=OUT_DIR npm start).
+        makes OUT_DIR a profile the monitor serves (TUTTI_PROFILE=OUT_DIR npm start);
+        --per-question-head also the head as before session 21 (a window per question: for
+        models/gpu-onnx.sh ab's comparisons).
 
     /usr/bin/python3 models/qstar/export.py windows-once HEAD.onnx [HEAD.onnx ...] [--undo]
         Rewrites heads exported before session 21 to take each window once: the window inputs
         (frames, patches, audio, ast, segment_mask, stereo) hold one row per window and
         `window_of` (int64, one per question) says which window each question reads; the graph
-        gathers the rows itself. Every head export does this; answers are unchanged. --undo
-        takes it out (for a monitor older than session 21, which repeats windows itself).
+        gathers the rows at its inputs; answers are unchanged. --undo takes it out (for a
+        monitor older than session 21, which repeats windows itself). Since session 22 every
+        head export takes `window_of` itself and gathers after what does not depend on the
+        question (computed once per window); --undo refuses such a head.
 
     /usr/bin/python3 models/qstar/export.py narrow-audio HEAD.onnx WIDTH
         Rewrites a head to take a wider audio stream and read its first WIDTH dimensions: a head
@@ -100,19 +104,43 @@ def head_inputs(c: QStarConfig):
     return HEAD_INPUTS + (["stereo"] if c.stereo_templates else [])
 
 
-def export_head(model: QStar, path: str, inputs=None):
+class HeadOverWindows(torch.nn.Module):
+    """The head as the monitor calls it: the window inputs once per window, then `window_of`, the
+    window each question reads (QStar.forward computes what does not depend on the question once
+    per window)."""
+
+    def __init__(self, head: QStar):
+        super().__init__()
+        self.head = head
+
+    def forward(self, *inputs):
+        *given, window_of = inputs
+        return self.head(*given, window_of=window_of)
+
+
+def export_head(model: QStar, path: str, inputs=None, per_question=False):
+    """The head as ONNX, taking each window once (`window_of`); `per_question` exports it as heads
+    were before session 21 — every window input one row per question — for comparisons."""
     model.eval()
     inputs = inputs or example_inputs(model.config)
+    names = head_inputs(model.config)
+    if per_question:
+        torch.onnx.export(
+            model, tuple(inputs[name] for name in names), path, input_names=names,
+            output_names=HEAD_OUTPUTS, dynamic_axes=HEAD_AXES, opset_version=OPSET,
+        )  # fmt: skip
+        return
+    windows = {name: {**HEAD_AXES[name], 0: "windows"} for name in names if name in WINDOW_INPUTS}
+    # In eval mode before export: the exporter puts a module back in the mode it found it in.
     torch.onnx.export(
-        model,
-        tuple(inputs[name] for name in head_inputs(model.config)),
+        HeadOverWindows(model).eval(),
+        tuple(inputs[name] for name in names) + (torch.arange(inputs["words"].shape[0]),),
         path,
-        input_names=head_inputs(model.config),
+        input_names=names + ["window_of"],
         output_names=HEAD_OUTPUTS,
-        dynamic_axes=HEAD_AXES,
+        dynamic_axes={**HEAD_AXES, **windows, "window_of": {0: "batch"}},
         opset_version=OPSET,
     )
-    windows_once(path)
 
 
 def windows_once(path, undo=False):
@@ -121,7 +149,9 @@ def windows_once(path, undo=False):
     monitor asks a stream's standing questions over one window; repeating it per question cost a
     copy per question in the worker and on the way to a GPU (43.6 MB a hop with the paper profile's
     patches and four questions, 10.9 MB once). Idempotent; the graph is otherwise untouched. `undo` takes the
-    gathers out again: a head for a monitor older than session 21 (and the tests' such head)."""
+    gathers out again: a head for a monitor older than session 21 (and the tests' such head).
+    Heads exported since session 22 gather inside (after what does not depend on the question,
+    QStar.forward's window_of) and need neither."""
     import onnx
     from onnx import helper
 
@@ -150,6 +180,12 @@ def windows_per_question(model, path):
 
     graph = model.graph
     gathers = [node for node in graph.node if node.name.startswith("windows_once_")]
+    if not gathers and any(i.name == "window_of" for i in graph.input):
+        raise SystemExit(
+            f"{path} gathers each question's window inside the graph (exported since session 22), "
+            "not at its inputs: export the head again per question (export_head(..., per_question=True), "
+            "or export.py paper --per-question-head)"
+        )
     renamed = {node.output[0]: node.input[0] for node in gathers}
     for node in gathers:
         graph.node.remove(node)
@@ -549,6 +585,8 @@ def write_paper_profile(args):
         state = saved.get("best_state") or saved["state"]
         head.load_state_dict({k.removeprefix("head."): v for k, v in state.items()})
     export_head(head, os.path.join(args.out_dir, "qstar-paper.onnx"))
+    if args.per_question_head:  # the same head as before session 21, for models/gpu-onnx.sh ab
+        export_head(head, os.path.join(args.out_dir, "qstar-paper-per-question.onnx"), per_question=True)
     merges = "clip-merges" + (".txt.gz" if args.merges.endswith(".gz") else ".txt")
     with open(args.merges, "rb") as source, open(os.path.join(args.out_dir, merges), "wb") as target:
         target.write(source.read())
@@ -615,6 +653,7 @@ def main():
     q.add_argument("--merges", help="CLIP's bpe_simple_vocab_16e6.txt(.gz), copied into the profile")
     q.add_argument("--head", help="a trained head checkpoint (train.py's .pt) for the profile")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--per-question-head", action="store_true", help="also the head taking a window per question (qstar-paper-per-question.onnx)")
     f = sub.add_parser("frontend", help="the front-end (AST fbank, VGGish log-mel; CLIP resize, crop, normalise) as ONNX graphs")
     f.add_argument("out_dir")
     w = sub.add_parser("windows-once", help="heads exported before session 21: take each window once, with window_of per question")

@@ -184,12 +184,17 @@ class STI(nn.Module):
         self.query, self.key, self.value = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
         self.norm = nn.LayerNorm(d)
 
-    def forward(self, visual, audio, patches, segment_mask):
+    def keys_values(self, patches):
+        """What the patches offer the audio's look, whatever the question: computed once per window."""
+        return self.key(patches), self.value(patches)
+
+    def forward(self, visual, audio, patches, segment_mask, keys_values=None):
         d = visual.shape[-1]
+        keys, values = keys_values if keys_values is not None else self.keys_values(patches)
         # Where it sounds: each segment's audio looks over that segment's patches.
-        scores = torch.einsum("btd,btpd->btp", self.query(audio), self.key(patches)) / math.sqrt(d)
+        scores = torch.einsum("btd,btpd->btp", self.query(audio), keys) / math.sqrt(d)
         spatial = torch.softmax(scores, dim=-1)
-        sounding_region = torch.einsum("btp,btpd->btd", spatial, self.value(patches))
+        sounding_region = torch.einsum("btp,btpd->btd", spatial, values)
         visual = self.norm(visual + sounding_region)
         # When it sounds: segments where sight and sound agree weigh more.
         temporal = masked_softmax((visual * audio).sum(-1) / math.sqrt(d), segment_mask)
@@ -975,7 +980,10 @@ class QStar(nn.Module):
     frames (B,T,frame_dim), patches (B,T,P,patch_dim), audio (B,T,audio_dim), ast (B,T,F,ast_dim),
     words (B,L,word_dim), word_mask (B,L) bool, sentence (B,word_dim), segment_mask (B,T) bool;
     with stereo_templates also stereo (B,T,2,64), each second's mel-band power per channel.
-    Returns logits (B,42), frequency (B,F), spatial (B,T,P), temporal (B,T)."""
+    Returns logits (B,42), frequency (B,F), spatial (B,T,P), temporal (B,T).
+    With window_of (Q,) int64 the window inputs hold each window once (W rows) and question q reads
+    window window_of[q]: what does not depend on the question (Concepts, the input projections,
+    STI's keys and values of the patches) is computed once per window, then taken per question."""
 
     def __init__(self, c: QStarConfig):
         super().__init__()
@@ -1004,13 +1012,19 @@ class QStar(nn.Module):
         fused += (self.slots.size if self.slots else 0) + (d if self.performers else 0)
         self.classifier = nn.Sequential(nn.Linear(fused, d), nn.GELU(), nn.Dropout(c.dropout), nn.Linear(d, c.answers))
 
-    def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask, stereo=None):
+    def forward(self, frames, patches, audio, ast, words, word_mask, sentence, segment_mask, stereo=None, window_of=None):
         coded, codes, rank_codes = words, words[..., :WORD_CODES], words[..., WORD_CODES : WORD_CODES + len(RANK_WORDS)]
         facts = None
         if self.concepts is not None:
             frames, patches, audio, facts = self.concepts(frames, patches, audio, ast)
         visual, audio = self.frame_in(frames), self.audio_in(audio)
         patches, ast = self.patch_in(patches), self.ast_in(ast)
+        keys_values = self.sti.keys_values(patches) if self.sti is not None else None
+        if window_of is not None:  # from here on, one row per question
+            per_question = lambda x: None if x is None else x.index_select(0, window_of)  # noqa: E731
+            visual, audio, patches, ast, segment_mask, stereo = map(per_question, (visual, audio, patches, ast, segment_mask, stereo))
+            facts = None if facts is None else {name: per_question(x) for name, x in facts.items()}
+            keys_values = None if keys_values is None else tuple(map(per_question, keys_values))
         heard_as_given = audio  # before the question mixes in: what ClassSlots reads per class
         words, sentence = self.word_in(words), self.sentence_in(sentence)
         # Uniform maps where a module is off (built from the inputs so they stay graph inputs).
@@ -1028,7 +1042,7 @@ class QStar(nn.Module):
         if self.tfi is not None:
             audio, frequency = self.tfi(audio, ast, sentence, segment_mask)
         if self.sti is not None:
-            visual, spatial, temporal = self.sti(visual, audio, patches, segment_mask)
+            visual, spatial, temporal = self.sti(visual, audio, patches, segment_mask, keys_values)
         if self.qcr is not None:
             visual, audio = self.qcr(visual, audio, sentence)
         pooled_visual = torch.einsum("bt,btd->bd", temporal, visual)
