@@ -15,6 +15,15 @@ import { tinyWindow as windowOf } from './support/tiny-window.js';
 
 const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
 
+/** Each head's answers to the same hops, joined as the worker joins them. */
+async function answeredByEach(answerers: QStarAnswerer[], hops: Hop[]) {
+  const { windows, questions, windowOf: read } = joinHops(hops);
+  const answers = await Promise.all(
+    answerers.map((answerer) => answerer.answer(windows, questions, read)),
+  );
+  return { answers, windows, questions };
+}
+
 describe('hop batches', () => {
   it("join every hop's window once, with the window each question reads", () => {
     const a = windowOf(3, 1).single();
@@ -133,18 +142,14 @@ describe('hop batches', () => {
       providers: ['cpu'],
     });
     try {
-      const {
-        windows,
-        questions,
-        windowOf: read,
-      } = joinHops([
-        { window: windowOf(4, 1, true).single(), questions: ids },
-        { window: windowOf(4, 2).single(), questions: [...ids].reverse() },
-      ]);
-      const [a, b] = [gathering, repeating].map((answerer) =>
-        answerer.answer(windows, questions, read),
+      const { answers, windows, questions } = await answeredByEach(
+        [gathering, repeating],
+        [
+          { window: windowOf(4, 1, true).single(), questions: ids },
+          { window: windowOf(4, 2).single(), questions: [...ids].reverse() },
+        ],
       );
-      const [gathered, repeated] = await Promise.all([a!, b!]);
+      const [gathered, repeated] = answers as [Answered, Answered];
       expect(gathered.probabilities.length).toBe(4 * 42);
       expect(maxAbsDifference(gathered.probabilities, repeated.probabilities)).toBeLessThan(1e-6);
       expect(maxAbsDifference(gathered.spatial, repeated.spatial)).toBeLessThan(1e-6);
@@ -211,17 +216,14 @@ print(" ".join(sorted(("input:" if n.input[0] in inputs else "inner:") + n.input
     const shipped = await QStarAnswerer.load(manifest, 'full', { providers: ['cpu'] });
     const now = await QStarAnswerer.load(readManifest(profile), 'full', { providers: ['cpu'] });
     try {
-      const {
-        windows,
-        questions,
-        windowOf: read,
-      } = joinHops([
-        { window: windowOf(6, 3, true).single(), questions: ids },
-        { window: windowOf(6, 4).single(), questions: ids.slice(1) },
-      ]);
-      const [a, b] = await Promise.all(
-        [shipped, now].map((answerer) => answerer.answer(windows, questions, read)),
+      const { answers } = await answeredByEach(
+        [shipped, now],
+        [
+          { window: windowOf(6, 3, true).single(), questions: ids },
+          { window: windowOf(6, 4).single(), questions: ids.slice(1) },
+        ],
       );
+      const [a, b] = answers;
       expect(maxAbsDifference(a!.probabilities, b!.probabilities)).toBeLessThan(1e-5);
       expect(maxAbsDifference(a!.temporal, b!.temporal)).toBeLessThan(1e-5);
       expect(maxAbsDifference(a!.spatial, b!.spatial)).toBeLessThan(1e-5);
