@@ -3,6 +3,7 @@
 # travel per call and that machine has no Node. Made here (needs data/paper-random/profile from
 # `export.py paper … --profile --per-question-head`, and the two packages `npm pack`ed and unpacked) by
 #   models/gpu-onnx.sh pack .gpu/send PROVIDER_X64_DIR ONNXRUNTIME_NODE_1.29.0_DIR
+# or, from a fresh clone, all of it (profile, packages, pack) by `models/gpu-onnx.sh ready .gpu/send`
 # (`bundle .gpu/send ORT_DIR` remakes run.tar.xz and DIR/b/tiny after a code or model change):
 #   DIR/a/node.xz        this machine's Node binary (official build: needs only glibc)
 #   DIR/a/run.tar.xz     the bench bundled by esbuild (test/bench/run.ts and the inference worker),
@@ -66,6 +67,36 @@ bundle_bench() {
   mkdir -p "$dir/b/tiny" # the shipped tiny profile as it is now
   cp models/tiny/manifest.json models/tiny/tiny-{ast,audio,frame,question}.onnx models/tiny/qstar-tiny.onnx "$dir/b/tiny/"
   tar -C "$(dirname "$bundle")" -cJf "$dir/a/run.tar.xz" "$(basename "$bundle")"
+}
+
+# From a fresh clone to DIR ready for the device calls (about 6 minutes here, offline but for the
+# npm registry): the random-weight paper profile with its head per question too, the two packages
+# `npm pack`ed (only Linux x64 kept of onnxruntime-node), then pack.
+ready() {
+  local packages=$PWD/data/gpu-packages profile=data/paper-random/profile
+  if [ ! -f $profile/qstar-paper-per-question.onnx ]; then
+    mkdir -p data/paper-random
+    # CLIP's merges are not to be had here: merges learned from the question space stand in.
+    node --import tsx -e "
+      import { writeFileSync } from 'node:fs';
+      import { PLACEHOLDER_VALUES, TEMPLATES, fillTemplate } from './shared/question-space/index.ts';
+      const lines = TEMPLATES.flatMap((t) => [0, 1, 2, 3, 4, 5, 6, 7].map((i) =>
+        fillTemplate(t, t.placeholders.map((p) => PLACEHOLDER_VALUES[p][i % PLACEHOLDER_VALUES[p].length]))));
+      writeFileSync('data/paper-random/corpus.txt', lines.join('\\n'));" || exit 1
+    /usr/bin/python3 models/reference/clip_tokenizer.py learn data/paper-random/corpus.txt data/paper-random/merges.txt --merges 400 || exit 1
+    /usr/bin/python3 -W ignore models/qstar/export.py paper $profile --profile --merges data/paper-random/merges.txt --per-question-head || exit 1
+  fi
+  rm -rf "$packages" && mkdir -p "$packages/nm" && (
+    cd "$packages" &&
+      npm pack --silent onnxruntime-node@1.29.0 onnxruntime-common@1.29.0 com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 >/dev/null &&
+      mkdir nm/onnxruntime-node nm/onnxruntime-common gpu &&
+      tar -xzf onnxruntime-node-1.29.0.tgz -C nm/onnxruntime-node --strip-components 1 \
+        --exclude 'package/bin/napi-v6/darwin' --exclude 'package/bin/napi-v6/win32' --exclude 'package/bin/napi-v6/linux/arm64' &&
+      tar -xzf onnxruntime-common-1.29.0.tgz -C nm/onnxruntime-common --strip-components 1 &&
+      tar -xzf com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz -C gpu package/Plugins/Linux/x64 &&
+      rm ./*.tgz
+  ) || exit 1
+  pack "$packages/gpu/package/Plugins/Linux/x64" "$packages/nm/onnxruntime-node"
 }
 
 prepare() {
@@ -161,10 +192,11 @@ EOF
 }
 
 case $step in
+ready) ready ;;
 pack) pack "$3" "$4" ;;
 bundle) bundle_bench "$3" ;;
 prepare) prepare "$3" ;;
 measure) measure "$3" ;;
 ab) ab "$3" ;;
-*) echo "usage: $0 pack|bundle|prepare|measure|ab DIR …" >&2 && exit 2 ;;
+*) echo "usage: $0 ready|pack|bundle|prepare|measure|ab DIR …" >&2 && exit 2 ;;
 esac

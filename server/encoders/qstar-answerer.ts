@@ -47,7 +47,7 @@ export interface Answered {
 export class QStarAnswerer {
   /** Whether the head takes `stereo` (heads exported with stereo templates). */
   private readonly takesStereo: boolean;
-  /** Whether the head gathers each question's window itself (`window_of`, export.py windows-once). */
+  /** Whether the head gathers each question's window itself (`window_of`: every export since session 21). */
   private readonly gathersWindows: boolean;
 
   /** The question encoder, run once per distinct question (standing questions repeat every hop). */
