@@ -69,7 +69,7 @@ bundle_bench() {
   tar -C "$(dirname "$bundle")" -cJf "$dir/a/run.tar.xz" "$(basename "$bundle")"
 }
 
-# From a fresh clone to DIR ready for the device calls (about 6 minutes here, offline but for the
+# From a fresh clone to DIR ready for the device calls (3.4 minutes here, offline but for the
 # npm registry): the random-weight paper profile with its head per question too, the two packages
 # `npm pack`ed (only Linux x64 kept of onnxruntime-node), then pack.
 ready() {
