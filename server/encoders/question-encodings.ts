@@ -16,7 +16,7 @@ export interface EncodedQuestions {
 }
 
 interface Encoding {
-  /** Only the question's own tokens (length × dim): rows past them are fed as zeros. */
+  /** Only the question's own tokens (length × word dim): rows past them are fed as zeros. */
   readonly words: Float32Array;
   readonly sentence: Float32Array;
 }
@@ -26,7 +26,8 @@ export const DEFAULT_KEPT_QUESTIONS = 512;
 
 export class QuestionEncodings {
   private readonly kept = new Map<string, Encoding>();
-  private dim = 0;
+  /** The encoder's widths, known from its first run. */
+  private dims = { word: 0, sentence: 0 };
   /** Questions the encoder has run on (each distinct question of a call counts once). */
   encoderRuns = 0;
 
@@ -42,18 +43,18 @@ export class QuestionEncodings {
     const keys = questions.map((ids) => ids.join(' '));
     const found = await this.lookUp(questions, keys);
     const width = Math.max(1, ...questions.map((ids) => ids.length));
-    const { dim } = this;
-    const words = new Float32Array(questions.length * width * dim);
+    const { word, sentence: dim } = this.dims;
+    const words = new Float32Array(questions.length * width * word);
     const wordMask = new Uint8Array(questions.length * width);
     const sentence = new Float32Array(questions.length * dim);
     keys.forEach((key, q) => {
       const encoding = found.get(key)!;
-      words.set(encoding.words, q * width * dim);
+      words.set(encoding.words, q * width * word);
       wordMask.fill(1, q * width, q * width + questions[q]!.length);
       sentence.set(encoding.sentence, q * dim);
     });
     return {
-      words: tensor(words, [questions.length, width, dim]),
+      words: tensor(words, [questions.length, width, word]),
       wordMask: tensor(wordMask, [questions.length, width], 'bool'),
       sentence: tensor(sentence, [questions.length, dim]),
     };
@@ -82,10 +83,12 @@ export class QuestionEncodings {
     this.encoderRuns += asked.length;
     const words = out['words']!.data as Float32Array;
     const sentence = out['sentence']!.data as Float32Array;
-    const dim = (this.dim = sentence.length / asked.length);
+    const word = out['words']!.dims[2]!;
+    const dim = sentence.length / asked.length;
+    this.dims = { word, sentence: dim };
     [...missing.keys()].forEach((key, b) => {
       const encoding = {
-        words: words.slice(b * width * dim, (b * width + asked[b]!.length) * dim),
+        words: words.slice(b * width * word, (b * width + asked[b]!.length) * word),
         sentence: sentence.slice(b * dim, (b + 1) * dim),
       };
       found.set(key, encoding);
