@@ -1,6 +1,6 @@
 /** Questions encoded once and kept (server/encoders/question-encodings.ts), as standing questions repeat every hop. */
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { questionTokenizer, readManifest } from '../server/encoders/model-manifest.js';
 import { loadModel, tensor } from '../server/encoders/onnx-model.js';
 import { QStarAnswerer, softmaxRows } from '../server/encoders/qstar-answerer.js';
@@ -120,6 +120,32 @@ describe('question encodings kept', () => {
       expect(all.sentence.dims[0]).toBe(4);
       expect(kept.size).toBe(2);
       expect(() => new QuestionEncodings(session, -1)).toThrow(/whole number ≥ 0/);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('encode many new questions in calls of at most 64 (an evaluation, a training set)', async () => {
+    const { session } = await loadModel(path.join(PROFILE, manifest.variants['full']!.question), {
+      providers: ['cpu'],
+    });
+    const calls = vi.spyOn(session, 'run');
+    const many = new QuestionEncodings(session, 100);
+    try {
+      // 70 distinct questions: each standing one with a word more of the vocabulary.
+      const asked = Array.from({ length: 70 }, (_, k) => [...STANDING[k % 4]!, 2 + k]);
+      const all = await many.encode(asked);
+      expect(calls).toHaveBeenCalledTimes(2);
+      expect(many.encoderRuns).toBe(70);
+      // Each as if encoded alone, in its own place.
+      const alone = await new QuestionEncodings(session, 0).encode([asked[69]!]);
+      const dim = alone.sentence.dims[1]!;
+      expect(
+        maxAbsDifference(
+          (all.sentence.data as Float32Array).subarray(69 * dim),
+          alone.sentence.data as Float32Array,
+        ),
+      ).toBeLessThan(1e-5);
     } finally {
       await session.release();
     }

@@ -23,6 +23,8 @@ interface Encoding {
 
 /** Enough for every standing question of many streams; a paper question keeps ~25 KB. */
 export const DEFAULT_KEPT_QUESTIONS = 512;
+/** Most questions one encoder call takes (many new at once: an evaluation, a training set). */
+const ENCODER_BATCH = 64;
 
 export class QuestionEncodings {
   private readonly kept = new Map<string, Encoding>();
@@ -60,7 +62,7 @@ export class QuestionEncodings {
     };
   }
 
-  /** Each distinct question's encoding: those kept, then one encoder call for the rest. */
+  /** Each distinct question's encoding: those kept, then encoder calls for the rest. */
   private async lookUp(
     questions: readonly (readonly number[])[],
     keys: readonly string[],
@@ -76,8 +78,20 @@ export class QuestionEncodings {
         found.set(key, kept);
       } else missing.set(key, questions[q]!);
     });
-    if (missing.size === 0) return found;
-    const asked = [...missing.values()];
+    const fresh = [...missing.keys()];
+    for (let from = 0; from < fresh.length; from += ENCODER_BATCH) {
+      const batch = fresh.slice(from, from + ENCODER_BATCH);
+      const encoded = await this.run(batch.map((key) => missing.get(key)!));
+      batch.forEach((key, b) => {
+        found.set(key, encoded[b]!);
+        this.keep(key, encoded[b]!);
+      });
+    }
+    return found;
+  }
+
+  /** One encoder call; each question's own rows of word tokens, and its sentence. */
+  private async run(asked: readonly (readonly number[])[]): Promise<Encoding[]> {
     const { feeds, width } = questionFeeds(asked);
     const out = await this.encoder.run(feeds);
     this.encoderRuns += asked.length;
@@ -86,15 +100,10 @@ export class QuestionEncodings {
     const word = out['words']!.dims[2]!;
     const dim = sentence.length / asked.length;
     this.dims = { word, sentence: dim };
-    [...missing.keys()].forEach((key, b) => {
-      const encoding = {
-        words: words.slice(b * width * word, (b * width + asked[b]!.length) * word),
-        sentence: sentence.slice(b * dim, (b + 1) * dim),
-      };
-      found.set(key, encoding);
-      this.keep(key, encoding);
-    });
-    return found;
+    return asked.map((question, b) => ({
+      words: words.slice(b * width * word, (b * width + question.length) * word),
+      sentence: sentence.slice(b * dim, (b + 1) * dim),
+    }));
   }
 
   private keep(key: string, encoding: Encoding): void {

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { loadModel } from './onnx-model.js';
-import { questionFeeds } from './question-encodings.js';
+import { QuestionEncodings } from './question-encodings.js';
 import { questionTokenizer, type ModelManifest } from './model-manifest.js';
 
 export interface QuestionTextFeatures {
@@ -20,8 +20,6 @@ export interface QuestionTextFeatures {
   readonly dim: number;
 }
 
-const BATCH = 64;
-
 export async function encodeQuestionTexts(
   manifest: ModelManifest,
   sentences: readonly string[],
@@ -30,40 +28,24 @@ export async function encodeQuestionTexts(
   const files = manifest.variants[variant];
   if (!files) throw new Error(`profile ${manifest.profile} has no variant "${variant}"`);
   const tokenize = questionTokenizer(manifest);
-  const distinct = [...new Set(sentences)];
-  const ids = distinct.map((sentence) => tokenize(sentence));
-  const width = Math.max(1, ...ids.map((row) => row.length));
+  const tokens = new Map<string, number[]>();
+  for (const sentence of sentences)
+    if (!tokens.has(sentence)) tokens.set(sentence, tokenize(sentence));
+  const ids = sentences.map((sentence) => tokens.get(sentence)!);
   const { session } = await loadModel(path.join(manifest.directory, files.question));
-  const rows = new Map<string, { words: Float32Array; sentence: Float32Array }>();
-  let dim = 0;
+  // As the monitor encodes questions, each distinct one once; all of them kept until assembled.
+  const encodings = new QuestionEncodings(session, tokens.size);
   try {
-    for (let from = 0; from < distinct.length; from += BATCH) {
-      const batch = ids.slice(from, from + BATCH);
-      const out = await session.run(questionFeeds(batch, width).feeds);
-      const words = out['words']!.data as Float32Array;
-      const sentence = out['sentence']!.data as Float32Array;
-      dim = sentence.length / batch.length;
-      batch.forEach((row, b) => {
-        // Rows past a sentence's own tokens are zeroed: the head masks them anyway.
-        const own = words.slice(b * width * dim, (b * width + row.length) * dim);
-        const padded = new Float32Array(width * dim);
-        padded.set(own);
-        rows.set(distinct[from + b]!, {
-          words: padded,
-          sentence: sentence.slice(b * dim, (b + 1) * dim),
-        });
-      });
-    }
+    const { words, sentence } = await encodings.encode(ids);
+    const [, width = 1, dim = 0] = words.dims;
+    return {
+      words: words.data as Float32Array,
+      sentence: sentence.data as Float32Array,
+      lengths: ids.map((row) => row.length),
+      width,
+      dim,
+    };
   } finally {
-    await session.release();
+    await encodings.release();
   }
-  const words = new Float32Array(sentences.length * width * dim);
-  const sentence = new Float32Array(sentences.length * dim);
-  sentences.forEach((text, q) => {
-    const row = rows.get(text)!;
-    words.set(row.words, q * width * dim);
-    sentence.set(row.sentence, q * dim);
-  });
-  const length = new Map(distinct.map((text, i) => [text, ids[i]!.length]));
-  return { words, sentence, lengths: sentences.map((text) => length.get(text)!), width, dim };
 }
