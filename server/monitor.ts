@@ -132,6 +132,7 @@ export class Monitor {
     // First: a malformed target stops the start with its reason.
     this.osc = new OscOutput(this.config.osc ?? [], (line) => this.log(line));
     const manifest = readManifest(this.config.profile);
+    const workers = this.config.inferenceWorkers ?? 1;
     const inference = await InferencePool.start(
       { profile: this.config.profile, variant: this.config.variant ?? 'full' },
       {
@@ -145,10 +146,9 @@ export class Monitor {
           if (state === 'restarting') this.hub?.publish({ type: 'error', message: line });
         },
       },
-      this.config.inferenceWorkers ?? 1,
+      workers,
     );
     this.inference = inference;
-    const workers = this.config.inferenceWorkers ?? 1;
     const sharing = [...(workers > 1 ? [`${workers} workers`] : []), ...threadsSaid(inference)];
     this.log(
       `model profile ${manifest.profile} (${this.config.variant ?? 'full'}) on ${inference.provider}${sharing.length ? ` (${sharing.join(', ')})` : ''}; audio front-end: ${inference.audioFrontend}; pictures: ${inference.picturesFrontend}`,

@@ -124,23 +124,16 @@ def export_head(model: QStar, path: str, inputs=None, per_question=False):
     model.eval()
     inputs = inputs or example_inputs(model.config)
     names = head_inputs(model.config)
+    args = tuple(inputs[name] for name in names)
     if per_question:
-        torch.onnx.export(
-            model, tuple(inputs[name] for name in names), path, input_names=names,
-            output_names=HEAD_OUTPUTS, dynamic_axes=HEAD_AXES, opset_version=OPSET,
-        )  # fmt: skip
-        return
-    windows = {name: {**HEAD_AXES[name], 0: "windows"} for name in names if name in WINDOW_INPUTS}
-    # In eval mode before export: the exporter puts a module back in the mode it found it in.
-    torch.onnx.export(
-        HeadOverWindows(model).eval(),
-        tuple(inputs[name] for name in names) + (torch.arange(inputs["words"].shape[0]),),
-        path,
-        input_names=names + ["window_of"],
-        output_names=HEAD_OUTPUTS,
-        dynamic_axes={**HEAD_AXES, **windows, "window_of": {0: "batch"}},
-        opset_version=OPSET,
-    )
+        module, axes = model, HEAD_AXES
+    else:
+        # In eval mode before export: the exporter puts a module back in the mode it found it in.
+        module = HeadOverWindows(model).eval()
+        args, names = args + (torch.arange(inputs["words"].shape[0]),), names + ["window_of"]
+        windows = {name: {**HEAD_AXES[name], 0: "windows"} for name in names if name in WINDOW_INPUTS}
+        axes = {**HEAD_AXES, **windows, "window_of": {0: "batch"}}
+    torch.onnx.export(module, args, path, input_names=names, output_names=HEAD_OUTPUTS, dynamic_axes=axes, opset_version=OPSET)
 
 
 def windows_once(path, undo=False):
