@@ -16,7 +16,8 @@ declare module 'naudiodon' {
 
   export interface AudioInput extends Readable {
     start(): void;
-    quit(callback?: () => void): void;
+    /** Stops, closes and terminates PortAudio on a libuv thread; resolves when done. */
+    quit(callback?: () => void): Promise<void>;
   }
 
   export const AudioIO: new (options: { inOptions: InOptions }) => AudioInput;
