@@ -21,9 +21,11 @@ export interface NullSink {
 const LOCK = path.join(tmpdir(), 'tutti-pulse-test.lock');
 
 /**
- * One test file at a time uses PulseAudio: two setting the default source and unloading sinks
- * while the other's PortAudio enumerates devices crashed PortAudio (SIGSEGV in Pa_Initialize, in
- * CI). A directory is the lock (mkdir is atomic); a lock whose holder died is taken over.
+ * One test file at a time uses PulseAudio: each sets the default source, and a crash of PortAudio
+ * in CI (SIGSEGV in Pa_Initialize) was first put down to another file unloading its sink while
+ * PortAudio enumerated devices. (A later one had another cause, now mended in the source: a
+ * microphone reopened while the last was closing; test/microphone-turns.test.ts.) A directory
+ * is the lock (mkdir is atomic); a lock whose holder died is taken over.
  */
 async function lockPulse(): Promise<void> {
   for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
