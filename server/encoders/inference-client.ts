@@ -16,6 +16,7 @@ import {
 import type { ExecutionProvider } from './onnx-model.js';
 import type { Answered, WindowBatch } from './qstar-answerer.js';
 import type { SegmentFeatures } from './segment-encoders.js';
+import { windowBuffers, type WindowBuffers } from '../windows/window-buffers.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = {
@@ -31,6 +32,8 @@ export interface InferenceOptions {
   readonly workerUrl?: URL;
   /** Told when the worker died or hung and is being restarted, and when it is back. */
   readonly onHealth?: (health: InferenceHealth) => void;
+  /** Where the windows' memory goes when the worker hands it back (default the monitor's). */
+  readonly windowBuffers?: WindowBuffers;
 }
 
 /** How much the worker was used: its busy time and requests since the start, and restarts. */
@@ -236,6 +239,7 @@ export class InferenceClient {
       : [];
     const reply = await this.request({ kind: 'answer', window, questions }, transfer);
     if (reply.kind !== 'answered') throw new Error(`unexpected ${reply.kind}`);
+    (this.options.windowBuffers ?? windowBuffers).giveBack(reply.spent);
     return reply.answered;
   }
 

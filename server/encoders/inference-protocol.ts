@@ -48,7 +48,13 @@ export type WorkerReply =
       /** The segment's log-mel, coarsened for the dashboard (see coarseSpectrogram). */
       readonly spectrogram: number[][];
     }
-  | { readonly id: number; readonly kind: 'answered'; readonly answered: Answered }
+  | {
+      readonly id: number;
+      readonly kind: 'answered';
+      readonly answered: Answered;
+      /** The request's window arrays, moved back for the next windows (WindowBuffers). */
+      readonly spent: Float32Array[];
+    }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
 /**

@@ -130,7 +130,10 @@ try {
         const hop = { window: request.window, questions: request.questions };
         assertHop(hop);
         const answered = await answer(hop);
-        send({ id: request.id, kind: 'answered', answered });
+        // The head is done with the window: its memory goes back for the monitor's next ones.
+        const { frames, patches, audio, ast, stereo } = request.window;
+        const spent = [frames, patches, audio, ast, ...(stereo ? [stereo] : [])];
+        send({ id: request.id, kind: 'answered', answered, spent }, distinctBuffers(spent));
       }
     };
     handle().catch((error: unknown) =>

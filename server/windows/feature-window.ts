@@ -4,6 +4,7 @@
  */
 import type { WindowBatch } from '../encoders/qstar-answerer.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
+import { windowBuffers, type WindowBuffers } from './window-buffers.js';
 
 interface Entry {
   readonly index: number;
@@ -14,7 +15,11 @@ interface Entry {
 export class FeatureWindow {
   private readonly entries: Entry[] = [];
 
-  constructor(readonly capacity: number) {
+  /** `buffers`: where `single` takes its arrays' memory (what inference workers handed back). */
+  constructor(
+    readonly capacity: number,
+    private readonly buffers: WindowBuffers = windowBuffers,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`window must hold at least one segment, got ${capacity}`);
   }
@@ -49,7 +54,8 @@ export class FeatureWindow {
     const segments = this.entries.length;
     const gather = (pick: (features: SegmentFeatures) => Float32Array) => {
       const per = pick(f).length;
-      const one = new Float32Array(segments * per);
+      // Memory used before may hold another window: every value is written below.
+      const one = this.buffers.take(segments * per);
       this.entries.forEach((entry, t) => one.set(pick(entry.features), t * per));
       return one;
     };

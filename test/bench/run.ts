@@ -77,4 +77,9 @@ if (values.profile && values.parity) {
   const historyLoad = await benchHistoryLoad();
   printHistoryLoad(historyLoad);
   console.log(`written: ${writeBenchResult('history-load', historyLoad)}`);
+
+  const { benchWindowMemory, printWindowMemory } = await import('./window-memory.bench.js');
+  const windowMemory = await benchWindowMemory();
+  printWindowMemory(windowMemory);
+  console.log(`written: ${writeBenchResult('window-memory', windowMemory)}`);
 }
