@@ -25,15 +25,26 @@ describe('window buffers', () => {
     expect(buffers.keptBytes).toBe(0);
   });
 
-  it('keeps no view of part of a buffer, nothing moved away, nothing past its bound', () => {
+  it('keeps no view of part of a buffer, nothing moved away, nothing larger than its bound', () => {
     const buffers = new WindowBuffers(1000);
     const whole = new ArrayBuffer(800);
     const moved = new Float32Array(10);
     structuredClone(moved, { transfer: [moved.buffer] }); // detached here, as after a postMessage
     buffers.giveBack([new Float32Array(whole, 0, 100), new Float32Array(whole, 400, 100), moved]);
+    buffers.giveBack([new Float32Array(251)]); // 1,004 bytes
     expect(buffers.keptBytes).toBe(0);
-    buffers.giveBack([new Float32Array(200), new Float32Array(100), new Float32Array(50)]);
-    expect(buffers.keptBytes).toBe(1000); // 800 + 200; the last one would pass 1000
+  });
+
+  it('lets the oldest go first when its bound is reached', () => {
+    const buffers = new WindowBuffers(1000);
+    const [a, b, c] = [new Float32Array(200), new Float32Array(100), new Float32Array(50)];
+    buffers.giveBack([a, b]); // 800 + 400 bytes: a goes
+    buffers.giveBack([c]);
+    expect(buffers.keptBytes).toBe(600);
+    expect(buffers.take(200)).not.toBe(a);
+    expect(buffers.take(100)).toBe(b);
+    expect(buffers.take(50)).toBe(c);
+    expect(buffers.keptBytes).toBe(0);
   });
 
   it('a window made in memory used before is the window made afresh, value for value', () => {
