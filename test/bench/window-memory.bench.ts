@@ -59,9 +59,9 @@ async function makeWindows(keep: boolean) {
     const start = performance.now();
     const single: WindowBatch = window.single();
     const { frames, patches, audio, ast } = single;
+    bytes = frames.byteLength + patches.byteLength + audio.byteLength + ast.byteLength;
     worker.postMessage(single, distinctBuffers([frames, patches, audio, ast]));
     made.push(performance.now() - start);
-    bytes = frames.byteLength + patches.byteLength + audio.byteLength + ast.byteLength;
     await new Promise((resolve) => setTimeout(resolve, 1000 / HOPS_PER_SECOND));
   }
   delay.disable();
