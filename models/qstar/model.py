@@ -617,6 +617,9 @@ def thresholded_performers(column_seen, per_class, segment_mask, lookalikes=None
     facts = torch.einsum("bpc,btcf->btpf", one_hot, per_class)  # (B, T, P, CLASS_FACTS)
     if stereo is not None:
         heard_classes = (heard_facts(per_class, valid)[1] > 0).to(seen.dtype)
+        # Wider than StageRules.off_stage_classes on purpose: the power fit must place every
+        # heard class's sound, one second of it or a look-alike's too; the rules ask whether a
+        # listener would say an instrument is off stage, and so want two seconds and no look-alike.
         off_stage = heard_classes * (1 - one_hot.amax(1))
         if lookalikes is not None:
             one_hot, power, is_stereo = lookalikes_by_pan(stereo[0], stereo[1], one_hot, occupied, off_stage, lookalikes[0], valid)
