@@ -52,7 +52,7 @@ pack() {
 bundle_bench() {
   local ort=$1
   rm -rf "$bundle" && mkdir -p "$dir/a" "$bundle/wasm" "$bundle/node_modules"
-  npx esbuild test/bench/run.ts server/encoders/inference-worker.ts --bundle --splitting --format=esm \
+  npx esbuild test/bench/run.ts server/encoders/inference-worker.ts test/bench/echo-inference-worker.mjs --bundle --splitting --format=esm \
     --platform=node --target=node20 --outdir="$bundle" --entry-names='[name]' --out-extension:.js=.mjs \
     --external:onnxruntime-node --external:@napi-rs/canvas --external:naudiodon --external:better-sqlite3 \
     --external:playwright-core --log-level=warning
@@ -141,6 +141,7 @@ measure() {
 }
 
 # Streams carried by the paper profile with each switch, on one card; the first line is the default.
+# `echo`: workers that compute nothing (test/bench/echo-inference-worker.mjs), the monitor's side alone.
 ab() {
   local out=$1 node webgpu_node name switches profile
   with_cuda
@@ -175,9 +176,12 @@ ab() {
       [ -n "${AB_ONLY:-}" ] && [[ " $AB_ONLY " != *" $name "* ]] && continue
       profile=$work/paper && [ -d "$work/paper-$name" ] && profile=$work/paper-$name
       echo "== $name: ${switches:-the defaults}"
-      timeout ${AB_SECONDS:-110} env $switches $node "$bundle/run.mjs" --profile $profile --streams-only --workers ${WORKERS:-8} \
-        --seconds 8 --streams ${PAPER_STREAMS:-64,96,128,160} </dev/null # stdin is the list below
-      cp test-results/bench/streams-paper-*.json "$out/ab-$name.json" 2>/dev/null
+      local settings="" flags="" streams=${PAPER_STREAMS:-64,96,128,160} token
+      for token in $switches; do [[ $token == --* ]] && flags+=" $token" || settings+=" $token"; done
+      [[ " $flags " == *" --echo "* ]] && streams=${ECHO_STREAMS:-160,200,256,320}
+      timeout ${AB_SECONDS:-110} env $settings $node "$bundle/run.mjs" --profile $profile --streams-only --workers ${WORKERS:-8} \
+        --seconds 8 --streams $streams $flags </dev/null # stdin is the list below
+      cp "$(ls -t test-results/bench/streams-paper-*.json | head -1)" "$out/ab-$name.json" 2>/dev/null
     done <<EOF
 default
 hop-batch TUTTI_HOP_BATCH=8
@@ -187,6 +191,7 @@ both TUTTI_HOP_BATCH=8 TUTTI_PICTURES_FRONTEND=graph
 inputs-gathered
 repeated
 onnxruntime-threads TUTTI_ONNX_THREADS=0
+echo --echo
 EOF
   } 2>&1 | tee "$out/ab.txt"
 }

@@ -5,7 +5,7 @@
  * (`--batches 1,8,32` the batch sizes, default 1,8); with `--streams 8,16,32` also how many streams
  * the inference workers carry at real time (p99 ≤ 1 s; `--seconds` per count, default 12;
  * `--workers 1,4` as TUTTI_INFERENCE_WORKERS, each in turn, default 1; `--streams-only` skips the
- * encoders' table); `--parity` instead compares what the provider computes with the references
+ * encoders' table; `--echo` workers that compute nothing: what the monitor's side carries alone); `--parity` instead compares what the provider computes with the references
  * (the front-end graphs with TypeScript, encoders and head with the CPU provider).
  * Each mode's benchmarks are imported when chosen, so a profile's bench loads no cluster or
  * database code (models/gpu-onnx.sh bundles it for a GPU machine without them).
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '12' },
     workers: { type: 'string', default: '1' },
     'streams-only': { type: 'boolean', default: false },
+    echo: { type: 'boolean', default: false },
     parity: { type: 'boolean', default: false },
   },
 });
@@ -52,9 +53,10 @@ if (values.profile && values.parity) {
       counts: counts('streams', values.streams!),
       seconds: counts('seconds', values.seconds)[0]!,
       workers,
+      echo: values.echo,
     });
     printStreams(streams);
-    const name = `streams-${streams.profile}-${workers}-workers`;
+    const name = `streams-${streams.profile}-${workers}-workers${values.echo ? '-echo' : ''}`;
     console.log(`written: ${writeBenchResult(name, streams)}`);
   }
 } else if (values.cluster) {

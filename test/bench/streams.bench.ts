@@ -6,8 +6,11 @@
  * over a 10 s window (one head call per stream and hop). The latency of a stream-second runs from
  * the moment its segment was due to its answers; a count is carried when its p99 is ≤ 1 s.
  * Counts are tried in turn and the ramp stops at the first one that is not carried.
+ * `echo`: the workers compute nothing and answer at once with what the real worker answered once
+ * (echo-inference-worker.mjs): what the monitor's side alone carries, a ceiling for any GPU.
  */
 import { InferencePool } from '../../server/encoders/inference-pool.js';
+import type { WorkerInit } from '../../server/encoders/inference-protocol.js';
 import { questionTokenizer, readManifest } from '../../server/encoders/model-manifest.js';
 import { FeatureWindow } from '../../server/windows/feature-window.js';
 import type { SegmentFeatures } from '../../server/encoders/segment-encoders.js';
@@ -22,7 +25,11 @@ export interface StreamsOptions {
   readonly frameHeight?: number;
   /** Inference workers (TUTTI_INFERENCE_WORKERS), default 1. */
   readonly workers?: number;
+  /** Workers that echo the real worker's first answers instead of computing (see above). */
+  readonly echo?: boolean;
 }
+
+const ECHO_WORKER = new URL('./echo-inference-worker.mjs', import.meta.url);
 
 const WARMUP_SECONDS = 3;
 const WINDOW_SEGMENTS = 10;
@@ -35,6 +42,8 @@ export interface StreamsRun {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly carried: boolean;
+  /** Why stream-seconds failed, if some did. */
+  readonly failed?: string;
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -54,13 +63,24 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   const height = options.frameHeight ?? 720;
   const manifest = readManifest(directory);
   const workers = options.workers ?? 1;
-  const client = await InferencePool.start({ profile: directory, variant: 'full' }, {}, workers);
+  const init = { profile: directory, variant: 'full' };
+  let client = await InferencePool.start(init, {}, options.echo ? 1 : workers);
   const samples = Float32Array.from({ length: 16_000 }, (_, i) => 0.3 * Math.sin(i / 7));
   const frame = { width, height, data: patternImage(width, height) };
   const tokenize = questionTokenizer(manifest);
   const questions = BENCH_QUESTIONS.map(tokenize);
-  const { features } = await client.encode(samples, frame);
+  const { features, spectrogram } = await client.encode(samples, frame);
   const window = streamWindow(features);
+  if (options.echo) {
+    const answered = await client.answer(streamWindow(features).single(), questions, true);
+    await client.close();
+    const echo = { features, spectrogram, answered: { ...answered, rows: questions.length } };
+    client = await InferencePool.start(
+      { ...init, echo } as WorkerInit,
+      { workerUrl: ECHO_WORKER },
+      workers,
+    );
+  }
   // As the monitor does: each hop's window made once (B = 1) and handed over to the worker.
   const streamSecond = async () => {
     await client.encode(samples, frame);
@@ -72,19 +92,29 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   const runs: StreamsRun[] = [];
   for (const streams of options.counts) {
     const latencies: number[] = [];
+    const failures = new Set<string>();
     const start = performance.now() + 50;
     const work: Promise<void>[] = [];
     for (let second = 0; second < seconds; second++)
       for (let stream = 0; stream < streams; stream++) {
         const due = start + second * 1000 + (stream * 1000) / streams;
+        // A stream-second that failed (a worker restarted: it held requests too long) was never
+        // answered: it counts as later than any, so the count is not carried.
         work.push(
-          new Promise<void>((resolve, reject) =>
+          new Promise<void>((resolve) =>
             setTimeout(
               () =>
-                streamSecond().then(() => {
-                  if (second >= WARMUP_SECONDS) latencies.push(performance.now() - due);
-                  resolve();
-                }, reject),
+                streamSecond().then(
+                  () => {
+                    if (second >= WARMUP_SECONDS) latencies.push(performance.now() - due);
+                    resolve();
+                  },
+                  (error: Error) => {
+                    failures.add(error.message);
+                    if (second >= WARMUP_SECONDS) latencies.push(Number.POSITIVE_INFINITY);
+                    resolve();
+                  },
+                ),
               Math.max(0, due - performance.now()),
             ),
           ),
@@ -99,14 +129,15 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
       p99Ms: Math.round(quantile(latencies, 0.99)),
       maxMs: Math.round(latencies.at(-1) ?? Number.NaN),
       carried: quantile(latencies, 0.99) <= REAL_TIME_P99_MS,
+      ...(failures.size > 0 && { failed: [...failures].join('; ') }),
     };
     runs.push(run);
     console.log(
-      `${streams} streams: p50 ${run.p50Ms.toFixed(0)} ms, p99 ${run.p99Ms.toFixed(0)} ms${run.carried ? '' : ' (not carried)'}`,
+      `${streams} streams: p50 ${run.p50Ms.toFixed(0)} ms, p99 ${run.p99Ms.toFixed(0)} ms${run.carried ? '' : ' (not carried)'}${run.failed ? `; failed: ${run.failed}` : ''}`,
     );
     if (!run.carried) break;
   }
-  const provider = client.provider;
+  const provider = options.echo ? 'none (echo workers)' : client.provider;
   const audioFrontend = client.audioFrontend;
   const picturesFrontend = client.picturesFrontend;
   const busySeconds = client.usage().busySeconds;
