@@ -24,8 +24,10 @@ import {
   type SegmentWorker,
 } from '../server/cluster/segment-queue.js';
 import { StandingKv } from '../server/cluster/standing-kv.js';
-import type { Answered, WindowBatch } from '../server/encoders/qstar-answerer.js';
+import type { Answered } from '../server/encoders/qstar-answerer.js';
+import type { SegmentFeatures } from '../server/encoders/segment-encoders.js';
 import type { Segment } from '../server/segments/to-segments.js';
+import { layOutWindow } from '../server/windows/feature-window.js';
 import type { AnswerMessage, ServerMessage } from '../shared/protocol/messages.js';
 import { ANSWERS, tokenizeQuestion } from '../shared/question-space/index.js';
 import { NatsServer } from './support/nats-server.js';
@@ -48,7 +50,8 @@ async function stubEncode(segment: Segment) {
 }
 
 /** A head that answers "yes" when the window holds WINDOW consecutive segments (or all since 0). */
-async function stubAnswer(batch: WindowBatch): Promise<Answered> {
+async function stubAnswer(segments: readonly SegmentFeatures[]): Promise<Answered> {
+  const batch = layOutWindow(segments);
   const per = batch.dims.frame;
   const firsts = Array.from({ length: batch.segments }, (_, t) => batch.frames[t * per]!);
   const consecutive = firsts.every((v, t) => t === 0 || v === firsts[t - 1]! + 1);

@@ -12,10 +12,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StandingQuestions } from '../server/answers/standing-questions.js';
 import { InferenceClient } from '../server/encoders/inference-client.js';
 import type { WindowBatch } from '../server/encoders/qstar-answerer.js';
+import type { SegmentFeatures } from '../server/encoders/segment-encoders.js';
 import { runStream } from '../server/pipeline/stream-pipeline.js';
 import { toSegments } from '../server/segments/to-segments.js';
 import { decodeAudio } from '../server/sources/decode-media-file.js';
 import { mediaFileSource, type SourceEvent } from '../server/sources/media-file-source.js';
+import { isSegmentList, layOutWindow } from '../server/windows/feature-window.js';
 import { repoPath } from './support/run-cli.js';
 
 const FRAME = { width: 4, height: 2, data: new Uint8Array(24) };
@@ -89,8 +91,8 @@ describe('stereo from the source to the segments', () => {
     const windows: WindowBatch[] = [];
     // The worker as it is, watched: which windows the head is asked to answer on.
     const inference = Object.assign(Object.create(worker) as InferenceClient, {
-      answer: (window: WindowBatch, ids: number[][]) => {
-        windows.push(window);
+      answer: (window: WindowBatch | readonly SegmentFeatures[], ids: number[][]) => {
+        windows.push(isSegmentList(window) ? layOutWindow(window) : window);
         return worker.answer(window, ids);
       },
     });

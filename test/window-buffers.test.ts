@@ -1,17 +1,8 @@
-/** Window memory used again once the inference worker hands it back (server/windows/window-buffers.ts). */
-import path from 'node:path';
+/** Memory an inference worker lays windows out in, used again (server/windows/window-buffers.ts). */
 import { describe, expect, it } from 'vitest';
-import { InferenceClient } from '../server/encoders/inference-client.js';
-import { questionTokenizer, readManifest } from '../server/encoders/model-manifest.js';
-import type { WindowBatch } from '../server/encoders/qstar-answerer.js';
-import { WindowBuffers, windowBuffers } from '../server/windows/window-buffers.js';
-import { REPO_ROOT } from './support/musicavqa.js';
+import { layOutWindow } from '../server/windows/feature-window.js';
+import { WindowBuffers } from '../server/windows/window-buffers.js';
 import { tinyWindow } from './support/tiny-window.js';
-
-const PROFILE = path.join(REPO_ROOT, 'models', 'tiny');
-
-const arraysOf = (w: WindowBatch) => [w.frames, w.patches, w.audio, w.ast, w.stereo!];
-const bytesOf = (w: WindowBatch) => arraysOf(w).reduce((sum, a) => sum + a.byteLength, 0);
 
 describe('window buffers', () => {
   it('hands an array given back out again, once, for the same length only', () => {
@@ -47,37 +38,15 @@ describe('window buffers', () => {
     expect(buffers.keptBytes).toBe(0);
   });
 
-  it('a window made in memory used before is the window made afresh, value for value', () => {
+  it('a window laid out in memory holding another window is the window laid out afresh', () => {
     const buffers = new WindowBuffers();
-    const used = tinyWindow(4, 7, true).single();
-    for (const array of arraysOf(used)) array.fill(Number.NaN);
-    buffers.giveBack(arraysOf(used));
-    const again = tinyWindow(4, 8, true, buffers).single();
+    const used = layOutWindow(tinyWindow(4, 7, true).segments());
+    const arrays = [used.frames, used.patches, used.audio, used.ast, used.stereo!];
+    for (const array of arrays) array.fill(Number.NaN);
+    buffers.giveBack(arrays);
+    const segments = tinyWindow(4, 8, true).segments();
+    const again = layOutWindow(segments, (length) => buffers.take(length));
     expect(buffers.keptBytes).toBe(0); // every array came from memory used before
-    expect(arraysOf(again)).toEqual(arraysOf(tinyWindow(4, 8, true, new WindowBuffers()).single()));
+    expect(again).toEqual(layOutWindow(segments));
   });
-
-  it("the worker hands each window's memory back with its answers; the next window is made in it", async () => {
-    const manifest = readManifest(PROFILE);
-    const ids = ['Is there a flute sound?', 'Is the piano playing?'].map(
-      questionTokenizer(manifest),
-    );
-    const client = await InferenceClient.start({ profile: PROFILE, variant: 'full', threads: 1 });
-    try {
-      const first = tinyWindow(4, 5, true).single();
-      const bytes = bytesOf(first);
-      const before = windowBuffers.keptBytes;
-      await client.answer(first, ids, true);
-      expect(windowBuffers.keptBytes - before).toBe(bytes);
-
-      const second = tinyWindow(4, 6, true).single();
-      expect(windowBuffers.keptBytes).toBe(before); // made in what came back
-      const copied = structuredClone(second);
-      const expected = await client.answer(copied, ids);
-      const answered = await client.answer(second, ids, true);
-      expect(answered.probabilities).toEqual(expected.probabilities);
-    } finally {
-      await client.close();
-    }
-  }, 60_000);
 });

@@ -162,7 +162,7 @@ export class ClusterNode {
         tokenize: questionTokenizer(manifest),
         encode: async (segment) =>
           (await inference.encode(segment.samples, segment.frame)).features,
-        answer: (batch, questions, handOver) => inference.answer(batch, questions, handOver),
+        answer: (segments, questions) => inference.answer(segments, questions),
         publish,
       },
     );

@@ -10,7 +10,7 @@
  */
 import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { answerMessages, StandingQuestions } from '../answers/standing-questions.js';
-import type { Answered, WindowBatch } from '../encoders/qstar-answerer.js';
+import type { Answered } from '../encoders/qstar-answerer.js';
 import { withStereo, type SegmentFeatures } from '../encoders/segment-encoders.js';
 import type { Segment } from '../segments/to-segments.js';
 import { FeatureWindow } from '../windows/feature-window.js';
@@ -34,11 +34,10 @@ export interface InferenceNodeOptions {
   readonly cachedSegments?: number;
   readonly tokenize: (sentence: string) => number[];
   readonly encode: (segment: Segment) => Promise<SegmentFeatures>;
-  /** `handOver`: the window was made for this call; its buffers may move, not be copied. */
+  /** Answers over a window's segments, oldest first (the inference worker lays them out). */
   readonly answer: (
-    batch: WindowBatch,
+    segments: readonly SegmentFeatures[],
     questionIds: number[][],
-    handOver?: boolean,
   ) => Promise<Answered>;
   readonly publish: (message: ServerMessage) => Promise<unknown>;
 }
@@ -81,9 +80,8 @@ export class InferenceNode {
     if (redelivered || (previous && previous.end < end))
       for (const question of asked) question.lastAnswer = previous?.answers[question.id];
     const answered = await this.options.answer(
-      window.single(),
+      window.segments(),
       asked.map((q) => q.ids),
-      true,
     );
     const { answers, changes } = answerMessages(asked, answered, {
       stream: queued.stream,

@@ -16,7 +16,7 @@ import {
 import type { ExecutionProvider } from './onnx-model.js';
 import type { Answered, WindowBatch } from './qstar-answerer.js';
 import type { SegmentFeatures } from './segment-encoders.js';
-import { windowBuffers, type WindowBuffers } from '../windows/window-buffers.js';
+import { isSegmentList } from '../windows/feature-window.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Pending = {
@@ -32,8 +32,6 @@ export interface InferenceOptions {
   readonly workerUrl?: URL;
   /** Told when the worker died or hung and is being restarted, and when it is back. */
   readonly onHealth?: (health: InferenceHealth) => void;
-  /** Where the windows' memory goes when the worker hands it back (default the monitor's). */
-  readonly windowBuffers?: WindowBuffers;
 }
 
 /** How much the worker was used: its busy time and requests since the start, and restarts. */
@@ -228,18 +226,30 @@ export class InferenceClient {
   }
 
   /**
-   * `window` once (FeatureWindow.single: the head gathers it per question), or one per question.
-   * `handOver`: the window's buffers move to the worker instead of being copied (the caller may
-   * not read them after): a paper window is 10.9 MB, whose copy cost this thread 5.6 ms a hop.
+   * Answers `questions` over a window: its segments (`FeatureWindow.segments`: in shared memory,
+   * so nothing is copied; the worker lays them out), or a window laid out already — once
+   * (`FeatureWindow.single`: the head gathers it per question) or one per question. `handOver`
+   * (laid-out windows): their buffers move to the worker instead of being copied, and the caller
+   * may not read them after.
    */
-  async answer(window: WindowBatch, questions: number[][], handOver = false): Promise<Answered> {
-    const { frames, patches, audio, ast, segmentMask, stereo } = window;
-    const transfer = handOver
-      ? distinctBuffers([frames, patches, audio, ast, segmentMask, stereo])
-      : [];
+  async answer(
+    window: WindowBatch | readonly SegmentFeatures[],
+    questions: number[][],
+    handOver = false,
+  ): Promise<Answered> {
+    const transfer =
+      handOver && !isSegmentList(window)
+        ? distinctBuffers([
+            window.frames,
+            window.patches,
+            window.audio,
+            window.ast,
+            window.segmentMask,
+            window.stereo,
+          ])
+        : [];
     const reply = await this.request({ kind: 'answer', window, questions }, transfer);
     if (reply.kind !== 'answered') throw new Error(`unexpected ${reply.kind}`);
-    (this.options.windowBuffers ?? windowBuffers).giveBack(reply.spent);
     return reply.answered;
   }
 

@@ -15,7 +15,6 @@ import {
   type InferenceUsage,
 } from './inference-client.js';
 import type { WorkerInit } from './inference-protocol.js';
-import type { WindowBatch } from './qstar-answerer.js';
 
 /** What the pipeline and the monitor use of inference: one worker or a pool of them. */
 export type Inference = Pick<
@@ -113,8 +112,8 @@ export class InferencePool implements Inference {
     return this.pick().encode(samples, frame, channels);
   }
 
-  answer(window: WindowBatch, questions: number[][], handOver = false) {
-    return this.pick().answer(window, questions, handOver);
+  answer(...args: Parameters<InferenceClient['answer']>) {
+    return this.pick().answer(...args);
   }
 
   /** Restarting while any worker restarts (each restarts alone; the others keep answering). */

@@ -25,8 +25,12 @@ export type WorkerRequest =
   | {
       readonly id: number;
       readonly kind: 'answer';
-      /** The window once (B = 1; the head gathers it per question), or one per question. */
-      readonly window: WindowBatch;
+      /**
+       * The window's segments, oldest first (the worker lays them out as a window: the monitor's
+       * thread copies nothing); or a window already laid out, once (B = 1; the head gathers it
+       * per question) or one per question.
+       */
+      readonly window: WindowBatch | readonly SegmentFeatures[];
       readonly questions: number[][];
     };
 
@@ -52,15 +56,16 @@ export type WorkerReply =
       readonly id: number;
       readonly kind: 'answered';
       readonly answered: Answered;
-      /** The request's window arrays, moved back for the next windows (WindowBuffers). */
-      readonly spent: Float32Array[];
     }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
 /**
  * The distinct buffers under these arrays, to move them to the other thread instead of copying
- * (a buffer listed twice cannot be transferred).
+ * (a buffer listed twice cannot be transferred). Shared memory is left out: it is not moved but
+ * seen by both threads.
  */
 export function distinctBuffers(arrays: readonly (ArrayBufferView | undefined)[]): ArrayBuffer[] {
-  return [...new Set(arrays.flatMap((array) => (array ? [array.buffer as ArrayBuffer] : [])))];
+  const movable = (array: ArrayBufferView | undefined): array is ArrayBufferView =>
+    array !== undefined && !(array.buffer instanceof SharedArrayBuffer);
+  return [...new Set(arrays.filter(movable).map((array) => array.buffer as ArrayBuffer))];
 }

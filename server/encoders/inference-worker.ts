@@ -25,6 +25,8 @@ import {
   type WorkerRequest,
 } from './inference-protocol.js';
 import { readManifest } from './model-manifest.js';
+import { isSegmentList, layOutWindow } from '../windows/feature-window.js';
+import { WindowBuffers } from '../windows/window-buffers.js';
 import { QStarAnswerer, type Answered } from './qstar-answerer.js';
 import { SegmentEncoders, splitFeatures, withStereo } from './segment-encoders.js';
 import { stereoBands } from '../features/audio/stereo-bands.js';
@@ -96,6 +98,7 @@ try {
   // each hop runs at once, beside the others.
   const hopBatch = hopBatchSize();
   const answerQueue = hopBatch > 1 ? new BatchQueue(answerHops, hopBatch) : undefined;
+  const windowMemory = new WindowBuffers();
   const answer = async (hop: Hop) =>
     answerQueue ? answerQueue.submit(hop) : (await answerHops([hop]))[0]!;
   port.on('message', (request: WorkerRequest) => {
@@ -126,14 +129,24 @@ try {
           ),
         );
       } else {
+        // Segments are laid out here, in memory this worker used for earlier windows.
+        const given = request.window;
+        const laidOutHere = isSegmentList(given);
+        const window = laidOutHere ? layOutWindow(given, (n) => windowMemory.take(n)) : given;
         // Checked alone, so one bad hop fails only its own request, not its batch.
-        const hop = { window: request.window, questions: request.questions };
+        const hop = { window, questions: request.questions };
         assertHop(hop);
         const answered = await answer(hop);
-        // The head is done with the window: its memory goes back for the monitor's next ones.
-        const { frames, patches, audio, ast, stereo } = request.window;
-        const spent = [frames, patches, audio, ast, ...(stereo ? [stereo] : [])];
-        send({ id: request.id, kind: 'answered', answered, spent }, distinctBuffers(spent));
+        // The head is done with the window: what was laid out here is used for the next ones.
+        if (laidOutHere)
+          windowMemory.giveBack([
+            window.frames,
+            window.patches,
+            window.audio,
+            window.ast,
+            window.stereo,
+          ]);
+        send({ id: request.id, kind: 'answered', answered });
       }
     };
     handle().catch((error: unknown) =>

@@ -54,11 +54,19 @@ export function stackSegments(segments: readonly SegmentFrontend[]): SegmentBatc
   };
 }
 
-/** A batch's features, one SegmentFeatures (batch dimension 1) per item. */
+/**
+ * A batch's features, one SegmentFeatures (batch dimension 1) per item, each in memory other
+ * threads share: the monitor keeps a segment for the ten hops whose windows hold it, and each
+ * hop's worker reads it there, so no thread copies it into a window message (a paper window is
+ * 10.9 MB: copying them bounded the monitor near 200 streams, README "What the monitor's side
+ * alone carries").
+ */
 export function splitFeatures(features: SegmentFeatures, count: number): SegmentFeatures[] {
   const item = (t: EncodedTensor, i: number): EncodedTensor => {
     const size = t.data.length / count;
-    return { data: t.data.slice(i * size, (i + 1) * size), dims: [1, ...t.dims.slice(1)] };
+    const data = new Float32Array(new SharedArrayBuffer(size * Float32Array.BYTES_PER_ELEMENT));
+    data.set(t.data.subarray(i * size, (i + 1) * size));
+    return { data, dims: [1, ...t.dims.slice(1)] };
   };
   return Array.from({ length: count }, (_, i) => ({
     ast: item(features.ast, i),

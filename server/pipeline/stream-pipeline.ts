@@ -86,20 +86,19 @@ export function runStream(
     filter(() => questions.list().length > 0),
     exhaustMapCounting(counters, async ({ readyAt }): Promise<ServerMessage[]> => {
       const asked = questions.list();
-      // The window as it is now: segments keep arriving while the head works. Its arrays are
-      // made for this hop, so they are handed over to the worker, not copied.
-      const batch = window.single();
+      // The window as it is now: segments keep arriving while the head works. Its segments'
+      // features are in shared memory: the worker lays them out, this thread copies nothing.
+      const segments = window.segments();
       const span = window.span();
       try {
         const answered = await inference.answer(
-          batch,
+          segments,
           asked.map((q) => q.ids),
-          true,
         );
         const { answers, changes } = answerMessages(asked, answered, {
           stream,
           window: span,
-          segments: batch.segments,
+          segments: segments.length,
           patchGrid: options.patchGrid,
           readyAt,
         });

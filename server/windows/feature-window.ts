@@ -4,7 +4,6 @@
  */
 import type { WindowBatch } from '../encoders/qstar-answerer.js';
 import type { SegmentFeatures } from '../encoders/segment-encoders.js';
-import { windowBuffers, type WindowBuffers } from './window-buffers.js';
 
 interface Entry {
   readonly index: number;
@@ -15,11 +14,7 @@ interface Entry {
 export class FeatureWindow {
   private readonly entries: Entry[] = [];
 
-  /** `buffers`: where `single` takes its arrays' memory (what inference workers handed back). */
-  constructor(
-    readonly capacity: number,
-    private readonly buffers: WindowBuffers = windowBuffers,
-  ) {
+  constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`window must hold at least one segment, got ${capacity}`);
   }
@@ -44,43 +39,69 @@ export class FeatureWindow {
   }
 
   /**
-   * The window once (B = 1): what goes to the inference worker, which repeats it per question
-   * there; sending it repeated cost a copy per question both ways (42 MB a hop with CLIP's patches).
+   * The window's segments' features, oldest first: what goes to the inference worker, which lays
+   * them out as a window there (`layOutWindow`). They are in shared memory (splitFeatures), so
+   * sending them copies nothing.
    */
-  single(): WindowBatch {
-    const first = this.entries[0];
-    if (!first) throw new Error('the window holds no segments yet');
-    const f = first.features;
-    const segments = this.entries.length;
-    const gather = (pick: (features: SegmentFeatures) => Float32Array) => {
-      const per = pick(f).length;
-      // Memory used before may hold another window: every value is written below.
-      const one = this.buffers.take(segments * per);
-      this.entries.forEach((entry, t) => one.set(pick(entry.features), t * per));
-      return one;
-    };
-    return {
-      batch: 1,
-      segments,
-      frames: gather((x) => x.frame.data),
-      patches: gather((x) => x.patches.data),
-      audio: gather((x) => x.audio.data),
-      ast: gather((x) => x.ast.data),
-      segmentMask: new Uint8Array(segments).fill(1),
-      // Where a segment has no stereo (a mono source), none: the head hears the window as mono.
-      ...(this.entries.every((entry) => entry.features.stereo) && {
-        stereo: gather((x) => x.stereo!.data),
-      }),
-      dims: {
-        frame: f.frame.dims[1]!,
-        patches: f.patches.dims[1]!,
-        patch: f.patches.dims[2]!,
-        audio: f.audio.dims[1]!,
-        bands: f.ast.dims[1]!,
-        ast: f.ast.dims[2]!,
-      },
-    };
+  segments(): SegmentFeatures[] {
+    return this.entries.map((entry) => entry.features);
   }
+
+  /** The window laid out once (B = 1), here (tests, benches, the parity bench's heads). */
+  single(): WindowBatch {
+    return layOutWindow(this.segments());
+  }
+}
+
+/** Whether a hop's window came as its segments (to lay out) rather than laid out already. */
+export function isSegmentList(
+  window: WindowBatch | readonly SegmentFeatures[],
+): window is readonly SegmentFeatures[] {
+  return Array.isArray(window);
+}
+
+/**
+ * Segments' features (oldest first) laid out as one window (B = 1, T × …), in arrays from `take`
+ * (memory used before may hold another window: every value is written). Stereo only where every
+ * segment has it: otherwise the head hears the window as mono.
+ */
+export function layOutWindow(
+  segments: readonly SegmentFeatures[],
+  take: (length: number) => Float32Array = (length) => new Float32Array(length),
+): WindowBatch {
+  const f = segments[0];
+  if (!f) throw new Error('the window holds no segments yet');
+  const gather = (pick: (features: SegmentFeatures) => Float32Array) => {
+    const per = pick(f).length;
+    const one = take(segments.length * per);
+    segments.forEach((features, t) => {
+      const values = pick(features);
+      if (values.length !== per)
+        throw new Error(`segment ${t} of the window has ${values.length} values, not ${per}`);
+      one.set(values, t * per);
+    });
+    return one;
+  };
+  return {
+    batch: 1,
+    segments: segments.length,
+    frames: gather((x) => x.frame.data),
+    patches: gather((x) => x.patches.data),
+    audio: gather((x) => x.audio.data),
+    ast: gather((x) => x.ast.data),
+    segmentMask: new Uint8Array(segments.length).fill(1),
+    ...(segments.every((features) => features.stereo) && {
+      stereo: gather((x) => x.stereo!.data),
+    }),
+    dims: {
+      frame: f.frame.dims[1]!,
+      patches: f.patches.dims[1]!,
+      patch: f.patches.dims[2]!,
+      audio: f.audio.dims[1]!,
+      bands: f.ast.dims[1]!,
+      ast: f.ast.dims[2]!,
+    },
+  };
 }
 
 /** One window (B = 1) repeated `batch` times, laid out B × T × …; `batch` 1 returns it as it is. */

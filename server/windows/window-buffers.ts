@@ -1,9 +1,8 @@
 /**
- * Memory for the windows sent to the inference workers, used again once a worker hands it back.
- * A paper window is 10.9 MB made afresh each hop, and first touches of fresh memory stalled the
- * monitor's thread (measured on a 2-core VM: p99 31–43 ms to make a window at 64 hops a second,
- * 0.9 ms into memory used before). Only arrays a worker handed back come here: they were moved to
- * it and back, so no one else holds them, and each is kept once.
+ * Memory an inference worker lays its hops' windows out in, used again hop after hop: a paper
+ * window is 10.9 MB, and first touches of fresh memory stalled the thread making it (measured on
+ * a 2-core VM: p99 31–43 ms to make a window at 64 hops a second, 0.9 ms into memory used
+ * before). Only arrays whose window has been answered come back here, each kept once.
  */
 export class WindowBuffers {
   private readonly free = new Map<number, Float32Array[]>();
@@ -58,6 +57,3 @@ export class WindowBuffers {
     if (same.length === 0) this.free.delete(array.length);
   }
 }
-
-/** The monitor's: inference clients give back into it, feature windows take from it. */
-export const windowBuffers = new WindowBuffers();

@@ -5,8 +5,28 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { features, spectrogram, answered } = workerData.echo;
-const copy = (tensor) => ({ dims: tensor.dims, data: tensor.data.slice() });
-const buffersOf = (arrays) => [...new Set(arrays.filter(Boolean).map((array) => array.buffer))];
+// In shared memory, as the real worker's features are (splitFeatures).
+const copy = (tensor) => {
+  const data = new Float32Array(new SharedArrayBuffer(tensor.data.byteLength));
+  data.set(tensor.data);
+  return { dims: tensor.dims, data };
+};
+const buffersOf = (arrays) => [
+  ...new Set(
+    arrays.filter((a) => a && !(a.buffer instanceof SharedArrayBuffer)).map((a) => a.buffer),
+  ),
+];
+
+const laidOut = new Map(); // by name: one array per size, used again
+function layOut(segments) {
+  for (const name of ['frame', 'patches', 'audio', 'ast']) {
+    const per = segments[0][name].data.length;
+    let window = laidOut.get(name);
+    if (window?.length !== segments.length * per)
+      laidOut.set(name, (window = new Float32Array(segments.length * per)));
+    segments.forEach((features, t) => window.set(features[name].data, t * per));
+  }
+}
 
 parentPort.postMessage({
   kind: 'ready',
@@ -39,6 +59,15 @@ parentPort.on('message', (request) => {
     spatial: repeat(answered.spatial),
     temporal: repeat(answered.temporal),
   };
+  if (Array.isArray(request.window)) {
+    // Segments: laid out here as the real worker does (the copy it makes, in memory it reuses).
+    layOut(request.window);
+    parentPort.postMessage(
+      { id: request.id, kind: 'answered', answered: reply, spent: [] },
+      buffersOf(Object.values(reply)),
+    );
+    return;
+  }
   const { frames, patches, audio, ast, stereo } = request.window;
   const spent = [frames, patches, audio, ast, stereo].filter(Boolean);
   parentPort.postMessage(

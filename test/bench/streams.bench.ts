@@ -72,7 +72,7 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   const { features, spectrogram } = await client.encode(samples, frame);
   const window = streamWindow(features);
   if (options.echo) {
-    const answered = await client.answer(streamWindow(features).single(), questions, true);
+    const answered = await client.answer(streamWindow(features).segments(), questions);
     await client.close();
     const echo = { features, spectrogram, answered: { ...answered, rows: questions.length } };
     client = await InferencePool.start(
@@ -81,10 +81,11 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
       workers,
     );
   }
-  // As the monitor does: each hop's window made once (B = 1) and handed over to the worker.
+  // As the monitor does: each hop's window sent as its segments (shared memory), laid out by the
+  // worker.
   const streamSecond = async () => {
     await client.encode(samples, frame);
-    await client.answer(window.single(), questions, true);
+    await client.answer(window.segments(), questions);
   };
   // Warm-up: kernels, allocators, every worker.
   await Promise.all(Array.from({ length: 3 * workers }, () => streamSecond()));

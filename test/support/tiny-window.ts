@@ -1,18 +1,9 @@
 import type { SegmentFeatures } from '../../server/encoders/segment-encoders.js';
 import { FeatureWindow } from '../../server/windows/feature-window.js';
-import type { WindowBuffers } from '../../server/windows/window-buffers.js';
 
-/**
- * A window of `segments` segments with the tiny profile's feature sizes and seeded values
- * (`buffers`: where its arrays' memory comes from; default the monitor's).
- */
-export function tinyWindow(
-  segments: number,
-  seed: number,
-  stereo = false,
-  buffers?: WindowBuffers,
-): FeatureWindow {
-  const window = new FeatureWindow(segments, buffers);
+/** A window of `segments` segments with the tiny profile's feature sizes and seeded values. */
+export function tinyWindow(segments: number, seed: number, stereo = false): FeatureWindow {
+  const window = new FeatureWindow(segments);
   let state = seed;
   const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const filled = (dims: number[]) => ({
