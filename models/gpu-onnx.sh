@@ -52,7 +52,7 @@ pack() {
 bundle_bench() {
   local ort=$1
   rm -rf "$bundle" && mkdir -p "$dir/a" "$bundle/wasm" "$bundle/node_modules"
-  npx esbuild test/bench/run.ts server/encoders/inference-worker.ts test/bench/echo-inference-worker.mjs --bundle --splitting --format=esm \
+  npx esbuild test/bench/run.ts server/encoders/inference-worker.ts test/bench/echo-inference-worker.ts --bundle --splitting --format=esm \
     --platform=node --target=node20 --outdir="$bundle" --entry-names='[name]' --out-extension:.js=.mjs \
     --external:onnxruntime-node --external:@napi-rs/canvas --external:naudiodon --external:better-sqlite3 \
     --external:playwright-core --log-level=warning
@@ -141,7 +141,7 @@ measure() {
 }
 
 # Streams carried by the paper profile with each switch, on one card; the first line is the default.
-# `echo`: workers that compute nothing (test/bench/echo-inference-worker.mjs), the monitor's side alone.
+# `echo`: workers that compute nothing (test/bench/echo-inference-worker.ts), the monitor's side alone.
 ab() {
   local out=$1 node webgpu_node name switches profile
   with_cuda

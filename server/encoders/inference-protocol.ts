@@ -52,11 +52,7 @@ export type WorkerReply =
       /** The segment's log-mel, coarsened for the dashboard (see coarseSpectrogram). */
       readonly spectrogram: number[][];
     }
-  | {
-      readonly id: number;
-      readonly kind: 'answered';
-      readonly answered: Answered;
-    }
+  | { readonly id: number; readonly kind: 'answered'; readonly answered: Answered }
   | { readonly id: number; readonly kind: 'error'; readonly message: string };
 
 /**

@@ -7,10 +7,11 @@
  * the moment its segment was due to its answers; a count is carried when its p99 is ≤ 1 s.
  * Counts are tried in turn and the ramp stops at the first one that is not carried.
  * `echo`: the workers compute nothing and answer at once with what the real worker answered once
- * (echo-inference-worker.mjs): what the monitor's side alone carries, a ceiling for any GPU.
+ * (echo-inference-worker.ts): what the monitor's side alone carries, a ceiling for any GPU.
  */
 import { InferencePool } from '../../server/encoders/inference-pool.js';
 import type { WorkerInit } from '../../server/encoders/inference-protocol.js';
+import type { Echo } from './echo-inference-worker.js';
 import { questionTokenizer, readManifest } from '../../server/encoders/model-manifest.js';
 import { FeatureWindow } from '../../server/windows/feature-window.js';
 import type { SegmentFeatures } from '../../server/encoders/segment-encoders.js';
@@ -72,9 +73,9 @@ export async function benchStreams(directory: string, options: StreamsOptions) {
   const { features, spectrogram } = await client.encode(samples, frame);
   const window = streamWindow(features);
   if (options.echo) {
-    const answered = await client.answer(streamWindow(features).segments(), questions);
+    const answered = await client.answer(window.segments(), questions);
     await client.close();
-    const echo = { features, spectrogram, answered: { ...answered, rows: questions.length } };
+    const echo: Echo = { features, spectrogram, answered: { ...answered, rows: questions.length } };
     client = await InferencePool.start(
       { ...init, echo } as WorkerInit,
       { workerUrl: ECHO_WORKER },
